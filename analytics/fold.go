@@ -1,0 +1,100 @@
+// Package analytics turns buffered responses into rollups and rollups into what people read:
+// agency scores with honest intervals, and later the PR ranking and alerts. Folding is done by a
+// consumer-group worker (Aggregator) so that any number of workers give exactly the totals of one.
+package analytics
+
+import (
+	"sort"
+	"strconv"
+
+	"github.com/afkar-gov/afkar/survey"
+)
+
+// Delta computes what responses add to the rollups: one response-count cell per response, one
+// cell per answer, one histogram cell per answer value. It is the only fold function: the
+// aggregator and `afkar reaggregate` both use it, which is why a rebuild reproduces the live
+// rollups exactly. The result is sorted by key so concurrent upserts never deadlock.
+func Delta(rs []survey.Response) survey.RollupDelta {
+	cells := map[survey.RollupKey]*survey.Rollup{}
+	hist := map[histKey]int64{}
+	add := func(k survey.RollupKey, t survey.QuestionType, v int64, counted bool) {
+		c := cells[k]
+		if c == nil {
+			c = &survey.Rollup{RollupKey: k, Type: t}
+			cells[k] = c
+		}
+		c.N++
+		if counted {
+			c.Sum += v
+			c.SumSq += v * v
+		}
+	}
+	for i := range rs {
+		r := &rs[i]
+		base := survey.RollupKey{
+			AgencyID: r.AgencyID, OfficeID: r.OfficeID, SurveyID: r.SurveyID,
+			SurveyVersion: r.SurveyVersion, Channel: r.Channel,
+			Day: r.Day().Format(survey.DayFormat),
+		}
+		add(base, "", 0, false)
+		for _, a := range r.Answers {
+			k := base
+			k.QuestionID = a.QuestionID
+			switch {
+			case a.Number != nil:
+				add(k, a.Type, int64(*a.Number), true)
+				hist[histKey{k, strconv.Itoa(*a.Number)}]++
+			case len(a.Choices) > 0:
+				add(k, a.Type, 0, false)
+				for _, c := range a.Choices {
+					hist[histKey{k, c}]++
+				}
+			default:
+				add(k, a.Type, 0, false)
+			}
+		}
+	}
+	d := survey.RollupDelta{
+		Rollups:   make([]survey.Rollup, 0, len(cells)),
+		Histogram: make([]survey.HistogramCell, 0, len(hist)),
+	}
+	for _, c := range cells {
+		d.Rollups = append(d.Rollups, *c)
+	}
+	for k, n := range hist {
+		d.Histogram = append(d.Histogram, survey.HistogramCell{RollupKey: k.RollupKey, Value: k.value, N: n})
+	}
+	sort.Slice(d.Rollups, func(i, j int) bool { return KeyLess(d.Rollups[i].RollupKey, d.Rollups[j].RollupKey) })
+	sort.Slice(d.Histogram, func(i, j int) bool {
+		a, b := d.Histogram[i], d.Histogram[j]
+		if a.RollupKey != b.RollupKey {
+			return KeyLess(a.RollupKey, b.RollupKey)
+		}
+		return a.Value < b.Value
+	})
+	return d
+}
+
+type histKey struct {
+	survey.RollupKey
+	value string
+}
+
+// KeyLess orders rollup keys the way the tables' primary keys are declared.
+func KeyLess(a, b survey.RollupKey) bool {
+	switch {
+	case a.AgencyID != b.AgencyID:
+		return a.AgencyID < b.AgencyID
+	case a.OfficeID != b.OfficeID:
+		return a.OfficeID < b.OfficeID
+	case a.SurveyID != b.SurveyID:
+		return a.SurveyID < b.SurveyID
+	case a.SurveyVersion != b.SurveyVersion:
+		return a.SurveyVersion < b.SurveyVersion
+	case a.QuestionID != b.QuestionID:
+		return a.QuestionID < b.QuestionID
+	case a.Channel != b.Channel:
+		return a.Channel < b.Channel
+	}
+	return a.Day < b.Day
+}

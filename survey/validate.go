@@ -1,0 +1,466 @@
+package survey
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Submission is a response as a client sends it, before validation: answers carry raw JSON values
+// because only the survey version knows what each one must be.
+type Submission struct {
+	ID            string            `json:"id"`
+	AgencyID      ID                `json:"agency_id"`
+	OfficeID      ID                `json:"office_id"`
+	SurveyID      ID                `json:"survey_id"`
+	SurveyVersion int               `json:"survey_version"`
+	Channel       Channel           `json:"channel"`
+	Source        string            `json:"source"`
+	SubmittedAt   *time.Time        `json:"submitted_at"`
+	Answers       []SubmittedAnswer `json:"answers"`
+}
+
+// SubmittedAnswer is one raw answer: a value (number, boolean, option id or list of ids) or a text.
+type SubmittedAnswer struct {
+	QuestionID string          `json:"question_id"`
+	Value      json.RawMessage `json:"value,omitempty"`
+	Text       *string         `json:"text,omitempty"`
+}
+
+// Limits on a submission, generous for people and tight for abuse.
+const (
+	MaxClockSkew   = 5 * time.Minute     // how far in the future a client clock may run
+	MaxResponseAge = 60 * 24 * time.Hour // how long an offline kiosk may hold a response
+	MaxSourceLen   = 128
+	MaxAnswers     = 50
+)
+
+// DecodeSubmission reads one submission from JSON, rejecting unknown fields and trailing data so
+// that typos in client code surface as errors instead of silently dropped answers.
+func DecodeSubmission(data []byte) (Submission, error) {
+	var s Submission
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return s, Wrap(ECodeBadRequest, err, "بدنه درخواست JSON معتبر نیست.", "The request body is not valid JSON: "+err.Error())
+	}
+	if dec.More() {
+		return s, Errorf(ECodeBadRequest, "پس از JSON داده اضافی آمده است.", "Unexpected data after the JSON body.")
+	}
+	return s, nil
+}
+
+// fieldErrors collects per-field problems of one submission.
+type fieldErrors map[string]FieldError
+
+func (f fieldErrors) add(field, code, fa, en string) {
+	if _, ok := f[field]; !ok {
+		f[field] = FieldError{Code: code, Message: en, MessageFA: fa}
+	}
+}
+
+// Validate checks a submission against exactly this version and returns the response to store.
+// now is the server clock (received_at). The response id is kept as sent (lower-cased); an empty
+// id is left empty for the caller to assign. Offices are checked by the caller, who knows them.
+func (v *Version) Validate(s *Submission, now time.Time) (Response, error) {
+	fe := fieldErrors{}
+	r := Response{
+		ID:            strings.ToLower(strings.TrimSpace(s.ID)),
+		AgencyID:      s.AgencyID,
+		OfficeID:      s.OfficeID,
+		SurveyID:      s.SurveyID,
+		SurveyVersion: s.SurveyVersion,
+		Channel:       s.Channel,
+		Source:        strings.TrimSpace(s.Source),
+		ReceivedAt:    now.UTC(),
+	}
+	if r.ID != "" && !ValidUUID(r.ID) {
+		fe.add("id", "invalid_id", "شناسه پاسخ باید UUID باشد.", "id must be a UUID")
+	}
+	if s.AgencyID != v.AgencyID {
+		fe.add("agency_id", "agency_mismatch", "این پرسشنامه متعلق به این دستگاه نیست.", "the survey does not belong to this agency")
+	}
+	if !s.Channel.Valid() {
+		fe.add("channel", "invalid_channel", "کانال باید kiosk، web یا sms باشد.", "channel must be kiosk, web or sms")
+	}
+	if utf8.RuneCountInString(r.Source) > MaxSourceLen {
+		fe.add("source", "too_long", "مرجع منبع بیش از حد بلند است.", fmt.Sprintf("source is longer than %d characters", MaxSourceLen))
+	}
+	r.SubmittedAt = r.ReceivedAt
+	if s.SubmittedAt != nil && !s.SubmittedAt.IsZero() {
+		t := s.SubmittedAt.UTC()
+		switch {
+		case t.After(now.Add(MaxClockSkew)):
+			fe.add("submitted_at", "future_timestamp", "زمان ثبت پاسخ در آینده است.", "submitted_at is in the future")
+		case t.Before(now.Add(-MaxResponseAge)):
+			fe.add("submitted_at", "too_old", "این پاسخ قدیمی‌تر از حد مجاز است.", "submitted_at is older than the accepted age")
+		default:
+			r.SubmittedAt = t
+		}
+	}
+	if len(s.Answers) > MaxAnswers {
+		fe.add("answers", "too_many", "تعداد پاسخ‌ها بیش از حد است.", "too many answers")
+		return r, invalid(fe)
+	}
+
+	given := make(map[string]Answer, len(s.Answers))
+	for i, a := range s.Answers {
+		path := fmt.Sprintf("answers[%d]", i)
+		q, _, ok := v.Question(a.QuestionID)
+		if !ok {
+			fe.add(path+".question_id", "unknown_question", "این پرسش در این نسخه از پرسشنامه نیست.", fmt.Sprintf("question %q is not in this survey version", a.QuestionID))
+			continue
+		}
+		if _, dup := given[q.ID]; dup {
+			fe.add(path+".question_id", "duplicate_answer", "به این پرسش دو بار پاسخ داده شده است.", "question answered twice")
+			continue
+		}
+		if q.Type == TypeNPS && s.Channel == ChannelSMS {
+			fe.add(path+".question_id", "channel_not_allowed", "این پرسش از راه پیامک پرسیده نمی‌شود.", "nps questions are not asked by SMS")
+			continue
+		}
+		ans, skip, ok := q.parse(a, path, fe)
+		if !ok || skip {
+			continue
+		}
+		given[q.ID] = ans
+	}
+
+	// Visibility follows question order: a condition reads an earlier question's answer.
+	for i, q := range v.Questions {
+		ans, answered := given[q.ID]
+		if !v.visible(q, given) {
+			if answered {
+				fe.add(answerPath(s, q.ID), "hidden_answered", "به پرسشی پاسخ داده شده که نباید نمایش داده می‌شد.", "answered a question whose condition is not met")
+			}
+			continue
+		}
+		if !answered {
+			if q.Required {
+				fe.add(fmt.Sprintf("questions[%d]", i), "required", "پاسخ به این پرسش لازم است.", fmt.Sprintf("question %q is required", q.ID))
+			}
+			continue
+		}
+		r.Answers = append(r.Answers, ans)
+	}
+	if len(fe) > 0 {
+		return r, invalid(fe)
+	}
+	if len(r.Answers) == 0 {
+		fe.add("answers", "empty", "هیچ پاسخی داده نشده است.", "no answers given")
+		return r, invalid(fe)
+	}
+	return r, nil
+}
+
+func invalid(fe fieldErrors) error {
+	return &Error{Code: ECodeInvalid, Message: "the response is not valid for this survey version",
+		MessageFA: "پاسخ با این نسخه از پرسشنامه سازگار نیست.", Fields: fe}
+}
+
+func answerPath(s *Submission, qid string) string {
+	for i, a := range s.Answers {
+		if a.QuestionID == qid {
+			return fmt.Sprintf("answers[%d]", i)
+		}
+	}
+	return "answers"
+}
+
+// visible reports whether q is shown given the answers so far.
+func (v *Version) visible(q Question, given map[string]Answer) bool {
+	c := q.ShowIf
+	if c == nil {
+		return true
+	}
+	a, ok := given[c.QuestionID]
+	if !ok {
+		return false
+	}
+	return c.Met(a)
+}
+
+// Met reports whether an answer satisfies the condition.
+func (c *Condition) Met(a Answer) bool {
+	if c.Op == "in" {
+		for _, want := range c.Values {
+			for _, got := range a.Choices {
+				if got == want {
+					return true
+				}
+			}
+			if a.Number != nil && strconv.Itoa(*a.Number) == want {
+				return true
+			}
+		}
+		return false
+	}
+	if a.Number == nil {
+		return false
+	}
+	n := *a.Number
+	switch c.Op {
+	case "lte":
+		return n <= c.Value
+	case "gte":
+		return n >= c.Value
+	case "eq":
+		return n == c.Value
+	case "ne":
+		return n != c.Value
+	}
+	return false
+}
+
+// Bounds returns the numeric range of a question, from its type when Min and Max are unset.
+func (q *Question) Bounds() (lo, hi int) {
+	lo, hi = q.Min, q.Max
+	if lo == 0 && hi == 0 {
+		switch q.Type {
+		case TypeRating5:
+			return 1, 5
+		case TypeNPS:
+			return 0, 10
+		case TypeYesNo:
+			return 0, 1
+		}
+	}
+	return lo, hi
+}
+
+// TextMax returns the longest accepted text, in characters.
+func (q *Question) TextMax() int {
+	if q.MaxLength > 0 {
+		return q.MaxLength
+	}
+	return DefaultTextMax
+}
+
+// parse turns a raw answer into an Answer; skip is true for an empty optional text.
+func (q *Question) parse(a SubmittedAnswer, path string, fe fieldErrors) (ans Answer, skip, ok bool) {
+	ans = Answer{QuestionID: q.ID, Type: q.Type}
+	raw := bytes.TrimSpace(a.Value)
+	hasValue := len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
+	wrong := func(en string) (Answer, bool, bool) {
+		fe.add(path+".value", "wrong_type", "نوع پاسخ با نوع پرسش سازگار نیست.", en)
+		return ans, false, false
+	}
+	switch q.Type {
+	case TypeRating5, TypeNPS, TypeYesNo:
+		if a.Text != nil && !hasValue {
+			return wrong("this question takes a value, not a text")
+		}
+		if !hasValue {
+			fe.add(path+".value", "missing_value", "مقدار پاسخ خالی است.", "value is missing")
+			return ans, false, false
+		}
+		n, err := parseNumber(raw, q.Type == TypeYesNo)
+		if err != nil {
+			return wrong(err.Error())
+		}
+		lo, hi := q.Bounds()
+		if n < lo || n > hi {
+			fe.add(path+".value", "out_of_range", fmt.Sprintf("مقدار باید بین %d و %d باشد.", lo, hi), fmt.Sprintf("value must be between %d and %d", lo, hi))
+			return ans, false, false
+		}
+		ans.Number = &n
+	case TypeChoice:
+		if !hasValue {
+			fe.add(path+".value", "missing_value", "گزینه‌ای انتخاب نشده است.", "no option chosen")
+			return ans, false, false
+		}
+		var ids []string
+		if raw[0] == '[' {
+			if err := json.Unmarshal(raw, &ids); err != nil {
+				return wrong("value must be an option id or a list of option ids")
+			}
+		} else {
+			var one string
+			if err := json.Unmarshal(raw, &one); err != nil {
+				return wrong("value must be an option id or a list of option ids")
+			}
+			ids = []string{one}
+		}
+		if len(ids) == 0 {
+			fe.add(path+".value", "missing_value", "گزینه‌ای انتخاب نشده است.", "no option chosen")
+			return ans, false, false
+		}
+		if len(ids) > 1 && !q.Multiple {
+			fe.add(path+".value", "single_choice", "در این پرسش فقط یک گزینه انتخاب می‌شود.", "only one option may be chosen")
+			return ans, false, false
+		}
+		seen := map[string]bool{}
+		for _, id := range ids {
+			if !q.hasOption(id) {
+				fe.add(path+".value", "unknown_option", "گزینه انتخاب‌شده در این پرسش نیست.", fmt.Sprintf("option %q is not offered", id))
+				return ans, false, false
+			}
+			if !seen[id] {
+				seen[id] = true
+				ans.Choices = append(ans.Choices, id)
+			}
+		}
+	case TypeText:
+		var text string
+		switch {
+		case a.Text != nil:
+			text = *a.Text
+		case hasValue:
+			if err := json.Unmarshal(raw, &text); err != nil {
+				return wrong("value must be a text")
+			}
+		}
+		text = strings.TrimSpace(text)
+		if !utf8.ValidString(text) {
+			return wrong("text must be UTF-8")
+		}
+		if text == "" {
+			return ans, true, true
+		}
+		if max := q.TextMax(); utf8.RuneCountInString(text) > max {
+			fe.add(path+".text", "too_long", fmt.Sprintf("متن حداکثر %d نویسه است.", max), fmt.Sprintf("text is longer than %d characters", max))
+			return ans, false, false
+		}
+		ans.Text = text
+	default:
+		fe.add(path+".question_id", "unknown_type", "نوع پرسش ناشناخته است.", "unknown question type")
+		return ans, false, false
+	}
+	return ans, false, true
+}
+
+func (q *Question) hasOption(id string) bool {
+	for _, o := range q.Options {
+		if o.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// parseNumber reads an integer answer: a JSON number with no fraction, or a numeric string (in any
+// digits); for yes/no also true/false and "yes"/"no"/"بله"/"خیر".
+func parseNumber(raw []byte, yesno bool) (int, error) {
+	switch raw[0] {
+	case 't', 'f':
+		if yesno {
+			var b bool
+			if err := json.Unmarshal(raw, &b); err == nil {
+				if b {
+					return 1, nil
+				}
+				return 0, nil
+			}
+		}
+		return 0, fmt.Errorf("value must be a number")
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return 0, fmt.Errorf("value must be a number")
+		}
+		s = strings.TrimSpace(NormalizeDigits(s))
+		if yesno {
+			switch strings.ToLower(s) {
+			case "yes", "بله", "بلی", "آری":
+				return 1, nil
+			case "no", "خیر", "نه":
+				return 0, nil
+			}
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return 0, fmt.Errorf("value must be a number")
+		}
+		return n, nil
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || math.Abs(f) > 1e6 {
+		return 0, fmt.Errorf("value must be a whole number")
+	}
+	return int(f), nil
+}
+
+// ValidUUID reports whether s is a UUID in canonical 8-4-4-4-12 hex form (any version).
+func ValidUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Check validates a version's own definition before it is published: ids unique, types known,
+// bounds sane, conditions pointing at earlier numeric or choice questions.
+func (v *Version) Check() error {
+	fe := fieldErrors{}
+	if len(v.Questions) == 0 || len(v.Questions) > 20 {
+		fe.add("questions", "count", "پرسشنامه باید ۱ تا ۲۰ پرسش داشته باشد.", "a survey has 1 to 20 questions")
+	}
+	seen := map[string]int{}
+	for i, q := range v.Questions {
+		p := fmt.Sprintf("questions[%d]", i)
+		if q.ID == "" || len(q.ID) > 64 {
+			fe.add(p+".id", "invalid_id", "شناسه پرسش نامعتبر است.", "question id must be 1–64 characters")
+		}
+		if _, dup := seen[q.ID]; dup {
+			fe.add(p+".id", "duplicate_id", "شناسه پرسش تکراری است.", "duplicate question id")
+		}
+		seen[q.ID] = i
+		switch q.Type {
+		case TypeRating5, TypeNPS, TypeYesNo:
+			lo, hi := q.Bounds()
+			if lo >= hi {
+				fe.add(p, "bounds", "بازه پرسش نامعتبر است.", "min must be below max")
+			}
+		case TypeChoice:
+			if len(q.Options) < 2 {
+				fe.add(p+".options", "options", "پرسش چندگزینه‌ای دست‌کم دو گزینه می‌خواهد.", "a choice question needs at least two options")
+			}
+			ids := map[string]bool{}
+			for _, o := range q.Options {
+				if o.ID == "" || ids[o.ID] {
+					fe.add(p+".options", "option_id", "شناسه گزینه‌ها باید یکتا و ناتهی باشد.", "option ids must be unique and non-empty")
+				}
+				ids[o.ID] = true
+			}
+		case TypeText:
+			if q.MaxLength < 0 || q.MaxLength > 2000 {
+				fe.add(p+".max_length", "bounds", "طول متن باید تا ۲۰۰۰ نویسه باشد.", "max_length must be 0–2000")
+			}
+		default:
+			fe.add(p+".type", "unknown_type", "نوع پرسش ناشناخته است.", fmt.Sprintf("unknown question type %q", q.Type))
+		}
+		if c := q.ShowIf; c != nil {
+			j, ok := seen[c.QuestionID]
+			if !ok || j >= i {
+				fe.add(p+".show_if", "condition", "شرط نمایش باید به پرسشی پیشین اشاره کند.", "show_if must refer to an earlier question")
+			}
+			switch c.Op {
+			case "lte", "gte", "eq", "ne", "in":
+			default:
+				fe.add(p+".show_if.op", "condition", "عملگر شرط نامعتبر است.", "show_if.op must be lte, gte, eq, ne or in")
+			}
+		}
+	}
+	if len(fe) > 0 {
+		return invalid(fe)
+	}
+	return nil
+}
