@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -49,7 +50,9 @@ func DecodeSubmission(data []byte) (Submission, error) {
 	if err := dec.Decode(&s); err != nil {
 		return s, Wrap(ECodeBadRequest, err, "بدنه درخواست JSON معتبر نیست.", "The request body is not valid JSON: "+err.Error())
 	}
-	if dec.More() {
+	// dec.More is not enough: it reports false for a stray "}" or "]", which would let
+	// `{…}}` through. Only the end of input may follow the one value.
+	if _, err := dec.Token(); err != io.EOF {
 		return s, Errorf(ECodeBadRequest, "پس از JSON داده اضافی آمده است.", "Unexpected data after the JSON body.")
 	}
 	return s, nil

@@ -1,0 +1,87 @@
+package analytics
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	jalaali "github.com/jalaali/go-jalaali"
+
+	"github.com/afkar-gov/afkar/survey"
+)
+
+// jalaliYearLimit separates the calendars in ParseDay: Jalali years are around 1400 now and
+// Gregorian years around 2025, so a year below 1700 can only be Jalali for any date Afkar stores.
+const jalaliYearLimit = 1700
+
+// ParseDay reads a day as people in Iran write it and returns midnight of that day in Tehran.
+// It accepts the ISO Gregorian form "2025-11-15" and the Jalali form "1404-08-24" — a year below
+// 1700 means Jalali — with "-" or "/" between the parts, one- or two-digit month and day, and
+// Persian or Arabic-Indic digits ("۱۴۰۴/۰۸/۲۴"). Anything else, including days that do not exist
+// ("1404-12-30" in a common year, "2025-02-29"), is an ECodeInvalid *survey.Error.
+func ParseDay(s string) (time.Time, error) {
+	in := strings.TrimSpace(survey.NormalizeDigits(s))
+	bad := func() (time.Time, error) {
+		return time.Time{}, survey.Errorf(survey.ECodeInvalid,
+			"تاریخ «%s» معتبر نیست؛ به شکل ۱۴۰۴-۰۸-۲۴ یا 2025-11-15 بنویسید.",
+			"invalid date %q: use 1404-08-24 (Jalali) or 2025-11-15 (Gregorian)", s)
+	}
+	parts := strings.FieldsFunc(in, func(r rune) bool { return r == '-' || r == '/' })
+	if len(parts) != 3 || strings.Count(in, "-")+strings.Count(in, "/") != 2 {
+		return bad()
+	}
+	var n [3]int
+	for i, p := range parts {
+		if len(p) == 0 || len(p) > 4 || (i > 0 && len(p) > 2) || (i == 0 && len(p) != 4) {
+			return bad()
+		}
+		for _, c := range p {
+			if c < '0' || c > '9' {
+				return bad()
+			}
+		}
+		n[i], _ = strconv.Atoi(p)
+	}
+	y, m, d := n[0], n[1], n[2]
+	if y < jalaliYearLimit {
+		if !jalaali.IsValidDate(y, m, d) {
+			return bad()
+		}
+		gy, gm, gd, err := jalaali.ToGregorian(y, jalaali.Month(m), d)
+		if err != nil {
+			return bad()
+		}
+		return time.Date(gy, gm, gd, 0, 0, 0, 0, survey.Tehran), nil
+	}
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, survey.Tehran)
+	if t.Year() != y || int(t.Month()) != m || t.Day() != d {
+		return bad() // time.Date normalised an impossible day such as 2025-02-30
+	}
+	return t, nil
+}
+
+// FormatJalali writes the Tehran day holding t as a Jalali date, "1404-08-24", the form ParseDay
+// reads back.
+func FormatJalali(t time.Time) string {
+	jy, jm, jd := JalaliDate(t)
+	return fmt.Sprintf("%04d-%02d-%02d", jy, jm, jd)
+}
+
+// JalaliDate returns the Jalali year, month (1 = Farvardin) and day of the Tehran day holding t.
+func JalaliDate(t time.Time) (year, month, day int) {
+	t = t.In(survey.Tehran)
+	jy, jm, jd, err := jalaali.ToJalaali(t.Year(), t.Month(), t.Day())
+	if err != nil {
+		// The library covers Jalali years −61…3177; a time outside that is a bug upstream.
+		panic(fmt.Sprintf("analytics: %v has no Jalali date: %v", t, err))
+	}
+	return jy, int(jm), jd
+}
+
+// JalaliWeekStart returns Tehran midnight of the Saturday that starts the Iranian week holding t.
+func JalaliWeekStart(t time.Time) time.Time {
+	day := survey.TehranDay(t)
+	back := (int(day.Weekday()) + 1) % 7 // Saturday 0, Sunday 1, …, Friday 6
+	return time.Date(day.Year(), day.Month(), day.Day()-back, 0, 0, 0, 0, survey.Tehran)
+}

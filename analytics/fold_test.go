@@ -1,0 +1,155 @@
+package analytics
+
+import (
+	"reflect"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/afkar-gov/afkar/survey"
+)
+
+func num(n int) *int { return &n }
+
+func rating(q string, n int) survey.Answer {
+	return survey.Answer{QuestionID: q, Type: survey.TypeRating5, Number: num(n)}
+}
+
+// deltaFixture is five responses spread over two offices, three channels and two Tehran days,
+// including the edge where 21:00 UTC is already the next day in Tehran.
+func deltaFixture() []survey.Response {
+	tehran := func(d, h int) time.Time { return time.Date(2025, 11, d, h, 0, 0, 0, survey.Tehran) }
+	base := survey.Response{AgencyID: 1, OfficeID: 10, SurveyID: 5, SurveyVersion: 1, Channel: survey.ChannelKiosk}
+	rA := base
+	rA.ID, rA.SubmittedAt = "a", tehran(15, 10)
+	rA.Answers = []survey.Answer{
+		rating("q1", 4),
+		{QuestionID: "q2", Type: survey.TypeNPS, Number: num(9)},
+		{QuestionID: "q3", Type: survey.TypeYesNo, Number: num(1)},
+		{QuestionID: "q4", Type: survey.TypeChoice, Choices: []string{"a", "b"}},
+		{QuestionID: "q5", Type: survey.TypeText, Text: "سلام"},
+	}
+	rB := base
+	rB.ID, rB.SubmittedAt = "b", time.Date(2025, 11, 14, 21, 0, 0, 0, time.UTC) // 00:30 on the 15th in Tehran
+	rB.Answers = []survey.Answer{
+		rating("q1", 5),
+		{QuestionID: "q2", Type: survey.TypeNPS, Number: num(10)},
+		{QuestionID: "q3", Type: survey.TypeYesNo, Number: num(0)},
+		{QuestionID: "q4", Type: survey.TypeChoice, Choices: []string{"a"}},
+	}
+	rC := base
+	rC.ID, rC.Channel, rC.SubmittedAt = "c", survey.ChannelWeb, tehran(15, 18)
+	rC.Answers = []survey.Answer{rating("q1", 2)}
+	rD := base
+	rD.ID, rD.SubmittedAt = "d", time.Date(2025, 11, 14, 20, 0, 0, 0, time.UTC) // 23:30 on the 14th
+	rD.ReceivedAt = tehran(16, 9)                                               // late kiosk sync: the visit day counts
+	rD.Answers = []survey.Answer{rating("q1", 1)}
+	rE := base
+	rE.ID, rE.OfficeID, rE.Channel = "e", 0, survey.ChannelSMS
+	rE.ReceivedAt = time.Date(2025, 11, 15, 9, 0, 0, 0, time.UTC) // no client time: received day
+	rE.Answers = []survey.Answer{rating("q1", 3)}
+	return []survey.Response{rA, rB, rC, rD, rE}
+}
+
+func TestDeltaExactCells(t *testing.T) {
+	key := func(office survey.ID, q string, ch survey.Channel, day string) survey.RollupKey {
+		return survey.RollupKey{AgencyID: 1, OfficeID: office, SurveyID: 5, SurveyVersion: 1, QuestionID: q, Channel: ch, Day: day}
+	}
+	const d14, d15 = "2025-11-14", "2025-11-15"
+	k, w, s := survey.ChannelKiosk, survey.ChannelWeb, survey.ChannelSMS
+	wantRollups := []survey.Rollup{
+		{RollupKey: key(0, "", s, d15), N: 1},
+		{RollupKey: key(0, "q1", s, d15), Type: survey.TypeRating5, N: 1, Sum: 3, SumSq: 9},
+		{RollupKey: key(10, "", k, d14), N: 1},
+		{RollupKey: key(10, "", k, d15), N: 2},
+		{RollupKey: key(10, "", w, d15), N: 1},
+		{RollupKey: key(10, "q1", k, d14), Type: survey.TypeRating5, N: 1, Sum: 1, SumSq: 1},
+		{RollupKey: key(10, "q1", k, d15), Type: survey.TypeRating5, N: 2, Sum: 9, SumSq: 41},
+		{RollupKey: key(10, "q1", w, d15), Type: survey.TypeRating5, N: 1, Sum: 2, SumSq: 4},
+		{RollupKey: key(10, "q2", k, d15), Type: survey.TypeNPS, N: 2, Sum: 19, SumSq: 181},
+		{RollupKey: key(10, "q3", k, d15), Type: survey.TypeYesNo, N: 2, Sum: 1, SumSq: 1},
+		{RollupKey: key(10, "q4", k, d15), Type: survey.TypeChoice, N: 2},
+		{RollupKey: key(10, "q5", k, d15), Type: survey.TypeText, N: 1},
+	}
+	wantHist := []survey.HistogramCell{
+		{RollupKey: key(0, "q1", s, d15), Value: "3", N: 1},
+		{RollupKey: key(10, "q1", k, d14), Value: "1", N: 1},
+		{RollupKey: key(10, "q1", k, d15), Value: "4", N: 1},
+		{RollupKey: key(10, "q1", k, d15), Value: "5", N: 1},
+		{RollupKey: key(10, "q1", w, d15), Value: "2", N: 1},
+		{RollupKey: key(10, "q2", k, d15), Value: "10", N: 1}, // values sort as text
+		{RollupKey: key(10, "q2", k, d15), Value: "9", N: 1},
+		{RollupKey: key(10, "q3", k, d15), Value: "0", N: 1},
+		{RollupKey: key(10, "q3", k, d15), Value: "1", N: 1},
+		{RollupKey: key(10, "q4", k, d15), Value: "a", N: 2},
+		{RollupKey: key(10, "q4", k, d15), Value: "b", N: 1},
+	}
+	d := Delta(deltaFixture())
+	if !reflect.DeepEqual(d.Rollups, wantRollups) {
+		t.Errorf("rollups:\n got  %+v\n want %+v", d.Rollups, wantRollups)
+	}
+	if !reflect.DeepEqual(d.Histogram, wantHist) {
+		t.Errorf("histogram:\n got  %+v\n want %+v", d.Histogram, wantHist)
+	}
+}
+
+func TestDeltaOrderIndependentAndAdditive(t *testing.T) {
+	rs := deltaFixture()
+	whole := Delta(rs)
+	rev := make([]survey.Response, len(rs))
+	for i := range rs {
+		rev[len(rs)-1-i] = rs[i]
+	}
+	if !reflect.DeepEqual(Delta(rev), whole) {
+		t.Error("Delta depends on the order of responses")
+	}
+	// Folding in two batches adds up to folding at once: what makes batches and reaggregate agree.
+	a, b := Delta(rs[:2]), Delta(rs[2:])
+	sum := map[survey.RollupKey]survey.Rollup{}
+	for _, r := range append(a.Rollups, b.Rollups...) {
+		c := sum[r.RollupKey]
+		c.RollupKey, c.Type = r.RollupKey, r.Type
+		c.N, c.Sum, c.SumSq = c.N+r.N, c.Sum+r.Sum, c.SumSq+r.SumSq
+		sum[r.RollupKey] = c
+	}
+	merged := make([]survey.Rollup, 0, len(sum))
+	for _, r := range sum {
+		merged = append(merged, r)
+	}
+	sort.Slice(merged, func(i, j int) bool { return KeyLess(merged[i].RollupKey, merged[j].RollupKey) })
+	if !reflect.DeepEqual(merged, whole.Rollups) {
+		t.Errorf("batched rollups differ:\n got  %+v\n want %+v", merged, whole.Rollups)
+	}
+	for _, d := range []survey.RollupDelta{whole, a, b} {
+		if !sort.SliceIsSorted(d.Rollups, func(i, j int) bool { return KeyLess(d.Rollups[i].RollupKey, d.Rollups[j].RollupKey) }) {
+			t.Error("rollups not sorted")
+		}
+	}
+	empty := Delta(nil)
+	if len(empty.Rollups) != 0 || len(empty.Histogram) != 0 {
+		t.Errorf("Delta(nil) = %+v", empty)
+	}
+}
+
+func TestKeyLess(t *testing.T) {
+	base := survey.RollupKey{AgencyID: 2, OfficeID: 2, SurveyID: 2, SurveyVersion: 2, QuestionID: "m", Channel: "m", Day: "2025-06-06"}
+	smaller := []func(k *survey.RollupKey){
+		func(k *survey.RollupKey) { k.AgencyID = 1; k.OfficeID = 9 },
+		func(k *survey.RollupKey) { k.OfficeID = 1; k.SurveyID = 9 },
+		func(k *survey.RollupKey) { k.SurveyID = 1; k.SurveyVersion = 9 },
+		func(k *survey.RollupKey) { k.SurveyVersion = 1; k.QuestionID = "z" },
+		func(k *survey.RollupKey) { k.QuestionID = ""; k.Channel = "z" },
+		func(k *survey.RollupKey) { k.Channel = "a"; k.Day = "2099-01-01" },
+		func(k *survey.RollupKey) { k.Day = "2025-06-05" },
+	}
+	for i, f := range smaller {
+		k := base
+		f(&k)
+		if !KeyLess(k, base) || KeyLess(base, k) {
+			t.Errorf("case %d: %+v should sort before %+v", i, k, base)
+		}
+	}
+	if KeyLess(base, base) {
+		t.Error("KeyLess(k, k) must be false")
+	}
+}

@@ -1,0 +1,383 @@
+package analytics
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/afkar-gov/afkar/survey"
+)
+
+// The fakes below only feed Score's pure computation; the same flow runs against the real
+// store in integration_test.go.
+
+type fakeCatalog struct {
+	agencies map[survey.ID]survey.Agency
+	versions map[survey.ID]survey.Version
+	calls    int
+}
+
+func (c *fakeCatalog) Agency(_ context.Context, id survey.ID) (survey.Agency, error) {
+	c.calls++
+	a, ok := c.agencies[id]
+	if !ok {
+		return a, survey.ErrNotFound
+	}
+	return a, nil
+}
+
+func (c *fakeCatalog) ActiveVersion(_ context.Context, id survey.ID) (survey.Version, error) {
+	c.calls++
+	v, ok := c.versions[id]
+	if !ok {
+		return v, survey.ErrNotFound
+	}
+	return v, nil
+}
+
+// fakeRollups sums Delta of its responses the way the SQL store sums rollup rows.
+type fakeRollups struct {
+	rs      []survey.Response
+	filters []survey.RollupFilter
+}
+
+func (f *fakeRollups) in(k survey.RollupKey, flt survey.RollupFilter) bool {
+	return k.AgencyID == flt.AgencyID && (flt.OfficeID == 0 || k.OfficeID == flt.OfficeID) &&
+		(flt.FromDay == "" || k.Day >= flt.FromDay) && (flt.ToDay == "" || k.Day <= flt.ToDay)
+}
+
+func (f *fakeRollups) RollupTotals(_ context.Context, flt survey.RollupFilter) ([]survey.RollupTotal, error) {
+	f.filters = append(f.filters, flt)
+	type key struct {
+		q  string
+		t  survey.QuestionType
+		ch survey.Channel
+	}
+	sum := map[key]*survey.RollupTotal{}
+	var out []survey.RollupTotal
+	for _, r := range Delta(f.rs).Rollups {
+		if !f.in(r.RollupKey, flt) {
+			continue
+		}
+		k := key{r.QuestionID, r.Type, r.Channel}
+		if sum[k] == nil {
+			sum[k] = &survey.RollupTotal{QuestionID: r.QuestionID, Type: r.Type, Channel: r.Channel}
+		}
+		sum[k].N += r.N
+		sum[k].Sum += r.Sum
+		sum[k].SumSq += r.SumSq
+	}
+	for _, t := range sum {
+		out = append(out, *t)
+	}
+	return out, nil
+}
+
+func (f *fakeRollups) HistogramTotals(_ context.Context, flt survey.RollupFilter) ([]survey.HistogramTotal, error) {
+	type key struct {
+		q  string
+		ch survey.Channel
+		v  string
+	}
+	sum := map[key]int64{}
+	for _, h := range Delta(f.rs).Histogram {
+		if f.in(h.RollupKey, flt) {
+			sum[key{h.QuestionID, h.Channel, h.Value}] += h.N
+		}
+	}
+	var out []survey.HistogramTotal
+	for k, n := range sum {
+		out = append(out, survey.HistogramTotal{QuestionID: k.q, Channel: k.ch, Value: k.v, N: n})
+	}
+	return out, nil
+}
+
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }
+
+// scoreVersion is agency 1's active survey.
+func scoreVersion() survey.Version {
+	return survey.Version{SurveyID: 5, AgencyID: 1, Version: 2, Questions: []survey.Question{
+		{ID: "q1", Type: survey.TypeRating5, Title: "کیفیت کار"},
+		{ID: "q2", Type: survey.TypeNPS, Title: "توصیه"},
+		{ID: "q3", Type: survey.TypeYesNo, Title: "کارتان انجام شد؟"},
+		{ID: "q4", Type: survey.TypeChoice, Title: "دلیل", Multiple: true,
+			Options: []survey.Option{{ID: "a", Label: "الف"}, {ID: "b", Label: "ب"}, {ID: "c", Label: "ج"}, {ID: "d", Label: "د"}}},
+		{ID: "q5", Type: survey.TypeText, Title: "نظر"},
+	}}
+}
+
+// scoreResponses: 7 responses in 2025-11-12…15 plus one on each side of that period.
+func scoreResponses() []survey.Response {
+	mk := func(id string, ch survey.Channel, day, version int, answers ...survey.Answer) survey.Response {
+		return survey.Response{ID: id, AgencyID: 1, OfficeID: 10, SurveyID: 5, SurveyVersion: version, Channel: ch,
+			SubmittedAt: time.Date(2025, 11, day, 11, 0, 0, 0, survey.Tehran), Answers: answers}
+	}
+	nps := func(n int) survey.Answer {
+		return survey.Answer{QuestionID: "q2", Type: survey.TypeNPS, Number: num(n)}
+	}
+	yes := func(n int) survey.Answer {
+		return survey.Answer{QuestionID: "q3", Type: survey.TypeYesNo, Number: num(n)}
+	}
+	choice := func(c ...string) survey.Answer {
+		return survey.Answer{QuestionID: "q4", Type: survey.TypeChoice, Choices: c}
+	}
+	k, w, s := survey.ChannelKiosk, survey.ChannelWeb, survey.ChannelSMS
+	return []survey.Response{
+		mk("r1", k, 15, 2, rating("q1", 5), nps(10), yes(1), choice("a", "b"), survey.Answer{QuestionID: "q5", Type: survey.TypeText, Text: "خوب بود"}),
+		mk("r2", k, 15, 2, rating("q1", 4), nps(9), yes(1), choice("a")),
+		mk("r3", k, 14, 2, rating("q1", 4), nps(7), yes(0)),
+		mk("r4", k, 13, 2, rating("q1", 2), nps(3), yes(0), choice("c")),
+		mk("r5", w, 15, 2, rating("q1", 3)),
+		mk("r6", w, 12, 2, rating("q1", 5)),
+		mk("r7", s, 15, 1, rating("legacy", 1)), // a question of the previous version
+		mk("r8", k, 11, 2, rating("q1", 1)),     // before the period
+		mk("r9", k, 16, 2, rating("q1", 1)),     // after it
+	}
+}
+
+func newTestScores(rs []survey.Response) (*Scores, *fakeCatalog, *fakeRollups) {
+	cat := &fakeCatalog{
+		agencies: map[survey.ID]survey.Agency{1: {ID: 1, ProvinceID: 1, Name: "اداره مالیات"}, 2: {ID: 2, ProvinceID: 1, Name: "ثبت احوال"}},
+		versions: map[survey.ID]survey.Version{1: scoreVersion()},
+	}
+	ru := &fakeRollups{rs: rs}
+	s := NewScores(cat, ru)
+	s.Clock = fixedClock(time.Date(2025, 11, 20, 1, 0, 0, 0, survey.Tehran))
+	return s, cat, ru
+}
+
+var province = survey.Principal{Role: survey.RoleProvinceStaff}
+
+func TestScoreComputation(t *testing.T) {
+	s, _, ru := newTestScores(scoreResponses())
+	// Jalali from (1404-08-21 = 2025-11-12) in Persian digits, Gregorian to.
+	sc, err := s.Score(context.Background(), province, 1, "۱۴۰۴/۰۸/۲۱", "2025-11-15")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ru.filters[0]; got != (survey.RollupFilter{AgencyID: 1, FromDay: "2025-11-12", ToDay: "2025-11-15"}) {
+		t.Errorf("filter = %+v", got)
+	}
+	if sc.AgencyID != 1 || sc.AgencyName != "اداره مالیات" || *sc.From != "2025-11-12" || sc.To != "2025-11-15" ||
+		*sc.FromJalali != "1404-08-21" || sc.ToJalali != "1404-08-24" {
+		t.Errorf("header = %+v", sc)
+	}
+	if sc.Responses != 7 || sc.Ratings != 7 {
+		t.Errorf("responses, ratings = %d, %d; want 7, 7", sc.Responses, sc.Ratings)
+	}
+	// Every rating5 answer pooled: 5,4,4,2,3,5 (q1) and 1 (legacy) → n 7, Σ 24, Σ² 96.
+	want := MeanCI(7, 24, 96)
+	near(t, "mean", sc.Mean, 24.0/7, 1e-12)
+	near(t, "ci_low", sc.CILow, *want.Low, 1e-12)
+	near(t, "ci_high", sc.CIHigh, *want.High, 1e-12)
+	wc := Wilson(4, 7)
+	near(t, "csat", sc.CSAT, 4.0/7, 1e-12)
+	near(t, "csat_ci_low", sc.CSATLow, *wc.Low, 1e-12)
+	near(t, "csat_ci_high", sc.CSATHigh, *wc.High, 1e-12)
+	near(t, "index", sc.Index.Value, (24.0/7-1)/4*100, 1e-9)
+	near(t, "index low", sc.Index.Low, (*want.Low-1)/4*100, 1e-9)
+	if sc.Index.N != 7 {
+		t.Errorf("index n = %d", sc.Index.N)
+	}
+	if sc.NPS == nil {
+		t.Fatal("nps = nil")
+	}
+	// 10, 9 promoters; 7 passive; 3 detractor → 50 − 25 = 25.
+	near(t, "nps", sc.NPS.Score, 25, 1e-9)
+	if sc.NPS.N != 4 || sc.NPS.Promoters != 2 || sc.NPS.Passives != 1 || sc.NPS.Detractors != 1 {
+		t.Errorf("nps = %+v", *sc.NPS)
+	}
+
+	ids := []string{}
+	for _, q := range sc.ByQuestion {
+		ids = append(ids, q.QuestionID)
+	}
+	if strings.Join(ids, ",") != "q1,q2,q3,q4,q5,legacy" {
+		t.Fatalf("by_question order = %v", ids)
+	}
+	q1, q2, q3, q4, q5, legacy := sc.ByQuestion[0], sc.ByQuestion[1], sc.ByQuestion[2], sc.ByQuestion[3], sc.ByQuestion[4], sc.ByQuestion[5]
+	if q1.Title != "کیفیت کار" || q1.Type != survey.TypeRating5 || q1.N != 6 {
+		t.Errorf("q1 = %+v", q1)
+	}
+	near(t, "q1 mean", q1.Mean, 23.0/6, 1e-12)
+	near(t, "q1 csat", q1.CSAT, 4.0/6, 1e-12)
+	near(t, "q1 csat low", q1.CSATLow, *Wilson(4, 6).Low, 1e-12)
+	eqHist(t, "q1", q1.Histogram, map[string]int64{"1": 0, "2": 1, "3": 1, "4": 2, "5": 2})
+	if q1.YesShare != nil || q1.NPS != nil {
+		t.Errorf("q1 has fields of other types: %+v", q1)
+	}
+
+	near(t, "q2 mean", q2.Mean, 29.0/4, 1e-12)
+	if q2.NPS == nil || *q2.NPS.Score != 25 || q2.CSAT != nil {
+		t.Errorf("q2 = %+v", q2)
+	}
+	eqHist(t, "q2", q2.Histogram, map[string]int64{"0": 0, "1": 0, "2": 0, "3": 1, "4": 0, "5": 0, "6": 0, "7": 1, "8": 0, "9": 1, "10": 1})
+
+	if q3.N != 4 {
+		t.Errorf("q3 n = %d", q3.N)
+	}
+	near(t, "q3 yes share", q3.YesShare, 0.5, 1e-12)
+	near(t, "q3 yes low", q3.YesLow, *Wilson(2, 4).Low, 1e-12)
+	if q3.Mean != nil {
+		t.Errorf("q3 mean = %v, want null", *q3.Mean)
+	}
+	eqHist(t, "q3", q3.Histogram, map[string]int64{"0": 2, "1": 2})
+
+	if q4.N != 3 || q4.Mean != nil {
+		t.Errorf("q4 = %+v", q4)
+	}
+	eqHist(t, "q4", q4.Histogram, map[string]int64{"a": 2, "b": 1, "c": 1, "d": 0})
+
+	if q5.N != 1 || q5.Histogram != nil || q5.Type != survey.TypeText {
+		t.Errorf("q5 = %+v", q5)
+	}
+	if legacy.Title != "" || legacy.Type != survey.TypeRating5 || legacy.N != 1 || *legacy.Mean != 1 || legacy.CILow != nil {
+		t.Errorf("legacy = %+v", legacy)
+	}
+
+	chans := []string{}
+	for _, c := range sc.ByChannel {
+		chans = append(chans, string(c.Channel))
+	}
+	if strings.Join(chans, ",") != "kiosk,web,sms" {
+		t.Fatalf("by_channel = %v", chans)
+	}
+	kiosk, web, sms := sc.ByChannel[0], sc.ByChannel[1], sc.ByChannel[2]
+	if kiosk.Responses != 4 || kiosk.Ratings != 4 || web.Responses != 2 || sms.Responses != 1 || sms.Ratings != 1 {
+		t.Errorf("channel counts: %+v %+v %+v", kiosk, web, sms)
+	}
+	kw := MeanCI(4, 15, 61).clamp(1, 5)
+	near(t, "kiosk mean", kiosk.Mean, 3.75, 1e-12)
+	near(t, "kiosk ci_low", kiosk.CILow, *kw.Low, 1e-12)
+	near(t, "kiosk csat", kiosk.CSAT, 0.75, 1e-12)
+	near(t, "web mean", web.Mean, 4, 1e-12)
+	near(t, "web ci_high", web.CIHigh, 5, 0) // t(1) interval clipped to the scale
+	near(t, "sms csat", sms.CSAT, 0, 0)
+	if sms.CILow != nil {
+		t.Error("sms: one rating has no interval")
+	}
+
+	if _, err := json.Marshal(sc); err != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+}
+
+func eqHist(t *testing.T, name string, got, want map[string]int64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s histogram = %v, want %v", name, got, want)
+		return
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%s histogram = %v, want %v", name, got, want)
+			return
+		}
+	}
+}
+
+func TestScoreNoData(t *testing.T) {
+	s, _, _ := newTestScores(nil)
+	sc, err := s.Score(context.Background(), province, 1, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.From != nil || sc.FromJalali != nil || sc.To != "2025-11-20" || sc.ToJalali != "1404-08-29" {
+		t.Errorf("period = %v %v %s %s", sc.From, sc.FromJalali, sc.To, sc.ToJalali)
+	}
+	if sc.Responses != 0 || sc.Mean != nil || sc.CSAT != nil || sc.NPS != nil || sc.Index.Value != nil || len(sc.ByChannel) != 0 {
+		t.Errorf("empty score = %+v", sc)
+	}
+	if len(sc.ByQuestion) != 5 || sc.ByQuestion[0].N != 0 || sc.ByQuestion[0].Histogram["5"] != 0 {
+		t.Errorf("by_question = %+v", sc.ByQuestion)
+	}
+	b, err := json.Marshal(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := string(b)
+	for _, frag := range []string{`"from":null`, `"mean":null`, `"nps":null`, `"ci_low":null`, `"by_channel":[]`,
+		`"index":{"value":null,"ci_low":null,"ci_high":null,"n":0}`, `"responses":0`, `"to_jalali":"1404-08-29"`} {
+		if !strings.Contains(js, frag) {
+			t.Errorf("JSON lacks %s:\n%s", frag, js)
+		}
+	}
+
+	// An agency without any published survey still scores (nothing), it is not an error.
+	sc, err = s.Score(context.Background(), province, 2, "", "")
+	if err != nil || sc.AgencyName != "ثبت احوال" || len(sc.ByQuestion) != 0 {
+		t.Errorf("agency without survey: %+v, %v", sc, err)
+	}
+}
+
+func TestScoreTenancy(t *testing.T) {
+	s, cat, _ := newTestScores(scoreResponses())
+	ctx := context.Background()
+	// An agency's staff reads its own agency only; integrations read no scores.
+	for _, p := range []survey.Principal{
+		{Role: survey.RoleAgencyStaff, AgencyID: 2},
+		{Role: survey.RoleAgencyStaff},
+		{Role: survey.RoleIntegration, AgencyID: 1},
+		{},
+	} {
+		before := cat.calls
+		_, err := s.Score(ctx, p, 1, "", "")
+		if survey.ErrorCode(err) != survey.ECodeNotFound {
+			t.Errorf("%+v: err = %v, want not_found", p, err)
+		}
+		if cat.calls != before {
+			t.Errorf("%+v: the catalog was read before the tenancy check", p)
+		}
+		// Same answer as for an agency that does not exist: existence does not leak.
+		_, missing := s.Score(ctx, province, 99, "", "")
+		if err.Error() != missing.Error() {
+			t.Errorf("forbidden %q differs from missing %q", err, missing)
+		}
+	}
+	if _, err := s.Score(ctx, survey.Principal{Role: survey.RoleAgencyStaff, AgencyID: 1}, 1, "", ""); err != nil {
+		t.Errorf("own agency: %v", err)
+	}
+	if _, err := s.Score(ctx, survey.Principal{Role: survey.RoleProvinceAdmin}, 2, "", ""); err != nil {
+		t.Errorf("province admin: %v", err)
+	}
+}
+
+func TestScorePeriods(t *testing.T) {
+	s, _, ru := newTestScores(scoreResponses())
+	ctx := context.Background()
+	cases := []struct {
+		from, to  string
+		responses int64
+		field     string
+	}{
+		{"", "", 9, ""},
+		{"2025-11-15", "2025-11-15", 4, ""}, // one day, inclusive
+		{"1404-08-25", "", 1, ""},           // 2025-11-16 to today
+		{"", "1404/08/20", 1, ""},           // up to 2025-11-11
+		{"2025-11-16", "2025-11-15", 0, "from"},
+		{"1404-13-01", "", 0, "from"},
+		{"", "yesterday", 0, "to"},
+	}
+	for _, c := range cases {
+		sc, err := s.Score(ctx, province, 1, c.from, c.to)
+		if c.field != "" {
+			var e *survey.Error
+			if !errors.As(err, &e) || e.Code != survey.ECodeInvalid || e.Fields[c.field].Code == "" || e.MessageFA == "" {
+				t.Errorf("%q–%q: err = %#v, want invalid on %s", c.from, c.to, err, c.field)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q–%q: %v", c.from, c.to, err)
+			continue
+		}
+		if sc.Responses != c.responses {
+			t.Errorf("%q–%q: responses = %d, want %d (filter %+v)", c.from, c.to, sc.Responses, c.responses, ru.filters[len(ru.filters)-1])
+		}
+	}
+}

@@ -1,0 +1,135 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/afkar-gov/afkar/survey"
+)
+
+// parseID reads an :id path parameter. Ids are opaque to clients, so anything that is not one of
+// ours is simply "not found" (in Persian or ASCII digits alike).
+func parseID(c echo.Context, name string) (survey.ID, error) {
+	n, err := strconv.ParseInt(survey.NormalizeDigits(strings.TrimSpace(c.Param(name))), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, survey.ErrForbiddenAgency()
+	}
+	return survey.ID(n), nil
+}
+
+// unavailable explains a route whose dependency was not wired.
+func unavailable(what string) error {
+	return survey.Errorf(survey.ECodeUnavailable, "این بخش سامانه راه‌اندازی نشده است.", "%s is not configured", what)
+}
+
+// listAgencies answers the agencies the caller may see: every agency for province staff, their
+// own for agency staff (the catalog decides, from the principal).
+func (s *Server) listAgencies(c echo.Context) error {
+	if s.d.Catalog == nil {
+		return unavailable("the catalog")
+	}
+	p, _ := principal(c)
+	as, err := s.d.Catalog.Agencies(c.Request().Context(), p)
+	if err != nil {
+		return err
+	}
+	if as == nil {
+		as = []survey.Agency{}
+	}
+	return c.JSON(http.StatusOK, as)
+}
+
+// surveyView is what a form or kiosk needs to ask an agency's active survey and submit answers:
+// the version to name in the submission, its questions, and the offices a response may name.
+type surveyView struct {
+	ID         survey.ID         `json:"id"`
+	AgencyID   survey.ID         `json:"agency_id"`
+	AgencyName string            `json:"agency_name"`
+	Version    int               `json:"version"`
+	Title      string            `json:"title"`
+	Questions  []survey.Question `json:"questions"`
+	Offices    []officeView      `json:"offices"`
+}
+
+type officeView struct {
+	ID   survey.ID `json:"id"`
+	Name string    `json:"name"`
+}
+
+// getSurvey answers the agency's active published survey to anyone: citizens must be able to
+// load it from a QR code without an account.
+func (s *Server) getSurvey(c echo.Context) error {
+	if s.d.Catalog == nil {
+		return unavailable("the catalog")
+	}
+	id, err := parseID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	ag, err := s.d.Catalog.Agency(ctx, id)
+	if err != nil {
+		return notFoundAsAgency(err)
+	}
+	v, err := s.d.Catalog.ActiveVersion(ctx, id)
+	if err != nil {
+		if survey.ErrorCode(err) == survey.ECodeNotFound {
+			return survey.Errorf(survey.ECodeNotFound, "این دستگاه پرسشنامه فعالی ندارد.", "the agency has no active survey")
+		}
+		return err
+	}
+	offices, err := s.d.Catalog.Offices(ctx, id)
+	if err != nil {
+		return err
+	}
+	view := surveyView{
+		ID: v.SurveyID, AgencyID: v.AgencyID, AgencyName: ag.Name, Version: v.Version,
+		Title: v.Title, Questions: v.Questions, Offices: make([]officeView, 0, len(offices)),
+	}
+	if view.Questions == nil {
+		view.Questions = []survey.Question{}
+	}
+	for _, o := range offices {
+		view.Offices = append(view.Offices, officeView{ID: o.ID, Name: o.Name})
+	}
+	return c.JSON(http.StatusOK, view)
+}
+
+// notFoundAsAgency gives a missing agency a message that says what was missing.
+func notFoundAsAgency(err error) error {
+	if survey.ErrorCode(err) == survey.ECodeNotFound {
+		return survey.ErrForbiddenAgency()
+	}
+	return err
+}
+
+// getScore answers an agency's score for a period. The scores service enforces tenancy from the
+// principal; the handler also refuses early, without touching storage, a principal that may not
+// read the agency — with the same not-found answer, so other agencies' existence never leaks.
+func (s *Server) getScore(c echo.Context) error {
+	if s.d.Scores == nil {
+		return unavailable("scoring")
+	}
+	id, err := parseID(c, "id")
+	if err != nil {
+		return err
+	}
+	p, _ := principal(c)
+	if !p.CanReadAgency(id) {
+		return survey.ErrForbiddenAgency()
+	}
+	sc, err := s.d.Scores.Score(c.Request().Context(), p, id, c.QueryParam("from"), c.QueryParam("to"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, sc)
+}
+
+// getMe answers the caller's principal, so a client can check its token and learn its role.
+func (s *Server) getMe(c echo.Context) error {
+	p, _ := principal(c)
+	return c.JSON(http.StatusOK, p)
+}

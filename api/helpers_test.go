@@ -1,0 +1,381 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/afkar-gov/afkar/analytics"
+	"github.com/afkar-gov/afkar/api"
+	"github.com/afkar-gov/afkar/survey"
+)
+
+// Fixture ids and tokens shared by the tests.
+const (
+	taxID      survey.ID = 1 // agency with an office and a three-question survey
+	registryID survey.ID = 2 // a second agency, to test tenancy
+	taxSurvey  survey.ID = 10
+	taxOffice  survey.ID = 100
+
+	adminToken       = "admin-secret-token-0123456789"
+	taxStaffToken    = "tax-staff-token"
+	provinceToken    = "province-staff-token"
+	integrationToken = "kiosk-fleet-token"
+)
+
+// taxVersion is the tax agency's active survey: a rating, a "why" choice shown only for ratings of
+// 2 or less, and an optional comment.
+func taxVersion() survey.Version {
+	return survey.Version{
+		SurveyID: taxSurvey, AgencyID: taxID, Version: 1, Title: "رضایت از خدمات",
+		Questions: []survey.Question{
+			{ID: "q1", Type: survey.TypeRating5, Title: "از خدمت امروز چقدر راضی بودید؟", Required: true, Min: 1, Max: 5},
+			{ID: "q2", Type: survey.TypeChoice, Title: "چرا؟", Required: true,
+				Options: []survey.Option{{ID: "slow", Label: "کندی"}, {ID: "rude", Label: "بی‌احترامی"}},
+				ShowIf:  &survey.Condition{QuestionID: "q1", Op: "lte", Value: 2}},
+			{ID: "q3", Type: survey.TypeText, Title: "توضیح", MaxLength: 200},
+		},
+	}
+}
+
+// memCatalog stands in for the SQL store (written by another engineer) in the fast tests: the
+// catalog reads and token authentication the API calls. The integration test runs the real store.
+type memCatalog struct {
+	agencies []survey.Agency
+	versions map[survey.ID]survey.Version // by agency
+	offices  map[survey.ID][]survey.Office
+	tokens   map[string]survey.Principal
+}
+
+func newMemCatalog() *memCatalog {
+	return &memCatalog{
+		agencies: []survey.Agency{
+			{ID: taxID, ProvinceID: 1, Name: "اداره کل امور مالیاتی", Slug: "tax"},
+			{ID: registryID, ProvinceID: 1, Name: "اداره کل ثبت اسناد", Slug: "registry"},
+		},
+		versions: map[survey.ID]survey.Version{taxID: taxVersion()},
+		offices:  map[survey.ID][]survey.Office{taxID: {{ID: taxOffice, AgencyID: taxID, Name: "دفتر مرکزی"}}},
+		tokens: map[string]survey.Principal{
+			taxStaffToken:    {Role: survey.RoleAgencyStaff, AgencyID: taxID, Name: "tax staff"},
+			provinceToken:    {Role: survey.RoleProvinceStaff, Name: "province staff"},
+			integrationToken: {Role: survey.RoleIntegration, Name: "kiosks"},
+		},
+	}
+}
+
+func (m *memCatalog) Agencies(_ context.Context, p survey.Principal) ([]survey.Agency, error) {
+	var out []survey.Agency
+	for _, a := range m.agencies {
+		if p.CanReadAgency(a.ID) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+func (m *memCatalog) Agency(_ context.Context, id survey.ID) (survey.Agency, error) {
+	for _, a := range m.agencies {
+		if a.ID == id {
+			return a, nil
+		}
+	}
+	return survey.Agency{}, survey.ErrNotFound
+}
+
+func (m *memCatalog) ActiveVersion(_ context.Context, agencyID survey.ID) (survey.Version, error) {
+	v, ok := m.versions[agencyID]
+	if !ok {
+		return v, survey.ErrNotFound
+	}
+	return v, nil
+}
+
+func (m *memCatalog) Version(_ context.Context, surveyID survey.ID, version int) (survey.Version, error) {
+	for _, v := range m.versions {
+		if v.SurveyID == surveyID && v.Version == version {
+			return v, nil
+		}
+	}
+	return survey.Version{}, survey.ErrNotFound
+}
+
+func (m *memCatalog) Offices(_ context.Context, agencyID survey.ID) ([]survey.Office, error) {
+	return m.offices[agencyID], nil
+}
+
+func (m *memCatalog) Authenticate(_ context.Context, token string) (survey.Principal, error) {
+	p, ok := m.tokens[token]
+	if !ok {
+		return p, survey.Errorf(survey.ECodeUnauthorized, "توکن ناشناخته است.", "unknown token")
+	}
+	return p, nil
+}
+
+// versionReader is what fakeIntake needs to validate.
+type versionReader interface {
+	Version(ctx context.Context, surveyID survey.ID, version int) (survey.Version, error)
+}
+
+// fakeIntake stands in for survey/intake (the lead's): it validates against the real published
+// version with survey's own rules and records what it accepted. err, when set, is returned
+// instead, to test how failures reach clients.
+type fakeIntake struct {
+	cat versionReader
+
+	mu       sync.Mutex
+	accepted []survey.Response
+	err      error
+}
+
+func (f *fakeIntake) Submit(ctx context.Context, s *survey.Submission) (survey.Response, error) {
+	f.mu.Lock()
+	injected := f.err
+	f.mu.Unlock()
+	if injected != nil {
+		return survey.Response{}, injected
+	}
+	v, err := f.cat.Version(ctx, s.SurveyID, s.SurveyVersion)
+	if err != nil {
+		return survey.Response{}, survey.Errorf(survey.ECodeInvalid, "این نسخه از پرسشنامه وجود ندارد.", "no such survey version")
+	}
+	r, err := v.Validate(s, time.Now())
+	if err != nil {
+		return r, err
+	}
+	if r.ID == "" {
+		r.ID = uuid.NewString()
+	}
+	f.mu.Lock()
+	f.accepted = append(f.accepted, r)
+	f.mu.Unlock()
+	return r, nil
+}
+
+func (f *fakeIntake) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.accepted)
+}
+
+// fakeScores stands in for analytics.Scores: it enforces tenancy the way the real one does and
+// records the principal and period it was asked for.
+type fakeScores struct {
+	mu       sync.Mutex
+	calls    int
+	lastP    survey.Principal
+	lastFrom string
+	lastTo   string
+}
+
+func (f *fakeScores) Score(_ context.Context, p survey.Principal, id survey.ID, from, to string) (analytics.Score, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	f.lastP, f.lastFrom, f.lastTo = p, from, to
+	if !p.CanReadAgency(id) {
+		return analytics.Score{}, survey.ErrForbiddenAgency()
+	}
+	mean := 4.25
+	return analytics.Score{AgencyID: id, Responses: 4, Ratings: 4, Mean: &mean,
+		ByQuestion: []analytics.QuestionScore{}, ByChannel: []analytics.ChannelScore{}}, nil
+}
+
+// last returns what the most recent call was asked, and how many calls there were.
+func (f *fakeScores) last() (p survey.Principal, from, to string, calls int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lastP, f.lastFrom, f.lastTo, f.calls
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// harness is a running server over real HTTP.
+type harness struct {
+	url    string
+	srv    *api.Server
+	intake *fakeIntake
+	scores *fakeScores
+	logs   *syncBuffer
+}
+
+// start runs api.New(d) behind httptest.NewServer. Unset Catalog/Auth/Intake/Scores get the
+// in-memory stand-ins; logs are captured at Debug.
+func start(t *testing.T, d api.Deps) *harness {
+	t.Helper()
+	h := &harness{logs: &syncBuffer{}}
+	if d.Catalog == nil {
+		cat := newMemCatalog()
+		d.Catalog, d.Auth = cat, cat
+	}
+	if d.Intake == nil {
+		vr, ok := d.Catalog.(versionReader)
+		if !ok {
+			t.Fatal("catalog cannot read versions for the fake intake")
+		}
+		h.intake = &fakeIntake{cat: vr}
+		d.Intake = h.intake
+	}
+	if d.Scores == nil {
+		h.scores = &fakeScores{}
+		d.Scores = h.scores
+	}
+	if d.AdminToken == "" {
+		d.AdminToken = adminToken
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	h.srv = api.New(d)
+	ts := httptest.NewServer(h.srv.Handler())
+	t.Cleanup(ts.Close)
+	h.url = ts.URL
+	return h
+}
+
+// reply is a finished HTTP exchange.
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// errorBody is the error envelope.
+type errorBody struct {
+	Error *struct {
+		Code      string                       `json:"code"`
+		Message   string                       `json:"message"`
+		MessageFA string                       `json:"message_fa"`
+		Fields    map[string]survey.FieldError `json:"fields"`
+	} `json:"error"`
+}
+
+// request performs one call; token "" sends no Authorization, contentType "" sends none.
+func (h *harness) request(t *testing.T, method, path, token, contentType, body string, hdr ...string) reply {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, h.url+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reply{status: res.StatusCode, header: res.Header, body: b}
+}
+
+func (h *harness) get(t *testing.T, path, token string) reply {
+	t.Helper()
+	return h.request(t, http.MethodGet, path, token, "", "")
+}
+
+func (h *harness) post(t *testing.T, token, body string) reply {
+	t.Helper()
+	return h.request(t, http.MethodPost, "/api/v1/responses", token, "application/json", body)
+}
+
+// wantStatus fails unless r has the status.
+func (r reply) wantStatus(t *testing.T, status int) reply {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body: %s", r.status, status, r.body)
+	}
+	return r
+}
+
+// envelope decodes and checks the error envelope: the code, JSON content type, both messages.
+func (r reply) envelope(t *testing.T, status int, code string) errorBody {
+	t.Helper()
+	r.wantStatus(t, status)
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("error content type %q", ct)
+	}
+	var e errorBody
+	if err := json.Unmarshal(r.body, &e); err != nil || e.Error == nil {
+		t.Fatalf("not an error envelope (%v): %s", err, r.body)
+	}
+	if e.Error.Code != code {
+		t.Fatalf("code %q, want %q; body: %s", e.Error.Code, code, r.body)
+	}
+	if e.Error.Message == "" || !hasPersian(e.Error.MessageFA) {
+		t.Fatalf("envelope lacks an English or Persian message: %s", r.body)
+	}
+	return e
+}
+
+func (r reply) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decoding %s: %v", r.body, err)
+	}
+}
+
+// hasPersian reports whether s contains Arabic-script letters.
+func hasPersian(s string) bool {
+	for _, r := range s {
+		if r >= 0x0600 && r <= 0x06FF {
+			return true
+		}
+	}
+	return false
+}
+
+// validBody is a well-formed, valid submission to the tax survey; id may be "".
+func validBody(id string) string {
+	m := map[string]any{
+		"agency_id": taxID, "survey_id": taxSurvey, "survey_version": 1, "channel": "web",
+		"office_id": taxOffice,
+		"answers": []map[string]any{
+			{"question_id": "q1", "value": 5},
+			{"question_id": "q3", "text": "برخورد کارمند خیلی خوب بود"},
+		},
+	}
+	if id != "" {
+		m["id"] = id
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}

@@ -1,0 +1,243 @@
+package api
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+	"math"
+	"mime"
+	"net/http"
+	"reflect"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/afkar-gov/afkar/survey"
+)
+
+// principalKey is where identify leaves the caller's principal in the Echo context.
+const principalKey = "afkar.principal"
+
+// unmatchedRoute labels requests that matched no route, so scanners probing random URLs cannot
+// create unbounded metric series or flood logs with their paths.
+const unmatchedRoute = "unmatched"
+
+var notFoundHandler = reflect.ValueOf(echo.NotFoundHandler).Pointer()
+
+// routeLabel is the registered path template of the request (e.g. /api/v1/agencies/:id/score),
+// never the raw URL: ids, and secrets some webhooks carry in their path, stay out of logs and
+// metric labels.
+func routeLabel(c echo.Context) string {
+	if c.Path() == "" || reflect.ValueOf(c.Handler()).Pointer() == notFoundHandler {
+		return unmatchedRoute
+	}
+	return c.Path()
+}
+
+// observe is the outermost middleware: it settles the response (running the error handler for a
+// returned error, so the status is final), then records metrics and logs one line. 2xx/3xx log at
+// Debug and 4xx/5xx at Info. The Authorization header, the raw URL and query strings are never
+// logged: only the route template.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		dur := time.Since(start)
+		req, res := c.Request(), c.Response()
+		status := res.Status
+		route := routeLabel(c)
+		if s.metrics != nil {
+			s.metrics.observe(route, req.Method, status, dur)
+		}
+		level := slog.LevelDebug
+		if status >= 400 {
+			level = slog.LevelInfo
+		}
+		ctx := req.Context()
+		if !s.log.Enabled(ctx, level) {
+			return nil
+		}
+		attrs := []any{"method", req.Method, "route", route, "status", status,
+			"duration_ms", float64(dur.Microseconds()) / 1000, "bytes", res.Size}
+		if status >= 400 {
+			// Only failures carry the client IP (to trace abuse); a citizen's accepted
+			// submission is not logged with an address that could tie it to a person.
+			attrs = append(attrs, "ip", c.RealIP())
+		}
+		s.log.Log(ctx, level, "http request", attrs...)
+		return nil
+	}
+}
+
+// recoverPanic turns a panic in a handler into a 500 envelope and a logged stack, so one bad
+// request cannot take the server down. http.ErrAbortHandler keeps its meaning (abort silently).
+func (s *Server) recoverPanic(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			r := recover()
+			if r == nil {
+				return
+			}
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			s.log.Error("panic in handler", "route", routeLabel(c), "method", c.Request().Method,
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = survey.Wrap(survey.ECodeInternal, fmt.Errorf("panic: %v", r), "خطای داخلی رخ داد.", "internal error")
+		}()
+		return next(c)
+	}
+}
+
+// securityHeaders sets headers every response should carry: no MIME sniffing, no framing, no
+// referrer leaking survey links with tokens.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		return next(c)
+	}
+}
+
+// limitBody bounds every request body; reading past the limit fails with *http.MaxBytesError,
+// which the error handler answers with 413. A declared oversize length is refused up front.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if req.ContentLength > s.d.MaxBodyBytes {
+			return newError(codeTooLarge)
+		}
+		if req.Body != nil && req.Body != http.NoBody {
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, s.d.MaxBodyBytes)
+		}
+		return next(c)
+	}
+}
+
+// identify reads `Authorization: Bearer <token>`. Without the header the request goes on
+// anonymously; with it, the token must be valid — the admin token (compared in constant time)
+// or one the Authenticator knows — or the request is refused with 401, because a client that
+// presents credentials should learn they are wrong rather than be silently treated as anonymous.
+func (s *Server) identify(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get(echo.HeaderAuthorization)
+		if h == "" {
+			return next(c)
+		}
+		scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+		token = strings.TrimSpace(token)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+			return survey.Errorf(survey.ECodeUnauthorized, "سرآیند Authorization باید به شکل Bearer <توکن> باشد.", "the Authorization header must be `Bearer <token>`")
+		}
+		p, err := s.authenticate(c, token)
+		if err != nil {
+			return err
+		}
+		c.Set(principalKey, p)
+		// What an authenticated caller reads is for that caller only: keep it out of caches.
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+		return next(c)
+	}
+}
+
+// authenticate resolves a token. Storage failures keep their own code (503 rather than a
+// misleading 401); any other refusal is a plain 401 that does not say why.
+func (s *Server) authenticate(c echo.Context, token string) (survey.Principal, error) {
+	if s.d.AdminToken != "" && tokenEqual(token, s.d.AdminToken) {
+		return survey.Principal{Role: survey.RoleProvinceAdmin, Name: "admin"}, nil
+	}
+	if s.d.Auth == nil {
+		return survey.Principal{}, newError(survey.ECodeUnauthorized)
+	}
+	p, err := s.d.Auth.Authenticate(c.Request().Context(), token)
+	if err != nil {
+		switch survey.ErrorCode(err) {
+		case survey.ECodeUnavailable, survey.ECodeSchemaBehind, survey.ECodeInternal:
+			return survey.Principal{}, err
+		}
+		return survey.Principal{}, newError(survey.ECodeUnauthorized)
+	}
+	return p, nil
+}
+
+// tokenEqual compares in constant time; hashing first hides the length of the secret too.
+func tokenEqual(a, b string) bool {
+	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
+}
+
+// principal returns the caller identified by identify.
+func principal(c echo.Context) (survey.Principal, bool) {
+	p, ok := c.Get(principalKey).(survey.Principal)
+	return p, ok
+}
+
+// requirePrincipal refuses anonymous requests with 401.
+func (s *Server) requirePrincipal(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, ok := principal(c); !ok {
+			return newError(survey.ECodeUnauthorized)
+		}
+		return next(c)
+	}
+}
+
+// requireStaff admits province and agency staff: 401 without credentials, 403 for a machine
+// principal (an integration token may submit responses but not read scores).
+func (s *Server) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, ok := principal(c)
+		if !ok {
+			return newError(survey.ECodeUnauthorized)
+		}
+		if !p.IsStaff() {
+			return newError(survey.ECodeForbidden)
+		}
+		return next(c)
+	}
+}
+
+// rateLimitAnonymous applies the per-IP bucket to callers without a principal. It runs after
+// identify, so a request with a valid bearer token is never limited.
+func (s *Server) rateLimitAnonymous(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.limiter == nil {
+			return next(c)
+		}
+		if _, ok := principal(c); ok {
+			return next(c)
+		}
+		if ok, wait := s.limiter.allow(c.RealIP()); !ok {
+			secs := int(math.Ceil(wait.Seconds()))
+			if secs < 1 {
+				secs = 1
+			}
+			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+			return newError(survey.ECodeRateLimited)
+		}
+		return next(c)
+	}
+}
+
+// requireJSON refuses bodies that are not JSON with 415. A charset parameter is optional but, if
+// present, must be UTF-8 (the only encoding JSON allows).
+func requireJSON(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		mt, params, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+		if err != nil || mt != echo.MIMEApplicationJSON {
+			return newError(codeUnsupportedMediaType)
+		}
+		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+			return newError(codeUnsupportedMediaType)
+		}
+		return next(c)
+	}
+}

@@ -1,0 +1,32 @@
+package api
+
+import "github.com/labstack/echo/v4"
+
+// registerRoutes is the whole HTTP surface in one place, grouped by who may call it. Global
+// middleware (metrics and logs, panic recovery, security headers, body limit) is installed in New;
+// what a route adds on top is listed beside it.
+func (s *Server) registerRoutes() {
+	e := s.e
+
+	// Internal: probes and metrics for the orchestrator and Prometheus. Anyone who can reach the
+	// port may call them; expose only the API paths through the public proxy.
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metricsHandler())
+
+	// Public: anyone, no credentials. Submissions from callers without a valid bearer token
+	// (citizens' browsers, QR forms) are rate-limited per client IP; kiosks and integrations
+	// that present a token are not.
+	e.GET("/", s.landing)
+	e.GET("/api/v1/agencies/:id/survey", s.getSurvey)
+	e.POST("/api/v1/responses", s.postResponse, s.identify, s.rateLimitAnonymous, requireJSON)
+
+	// Authenticated: any valid bearer token, staff or integration (a kiosk checks its token).
+	e.GET("/api/v1/me", s.getMe, s.identify, s.requirePrincipal)
+
+	// Staff: province and agency staff. Tenancy (which agencies a principal may read) is
+	// enforced below the handlers, in the catalog and the scores service, from the principal.
+	staff := []echo.MiddlewareFunc{s.identify, s.requireStaff}
+	e.GET("/api/v1/agencies", s.listAgencies, staff...)
+	e.GET("/api/v1/agencies/:id/score", s.getScore, staff...)
+}

@@ -1,0 +1,137 @@
+// Package api is Afkar's HTTP face: an Echo server that lets citizens fetch a survey and submit
+// answers, lets staff read the agencies and scores they may see, and lets operators probe health
+// and scrape metrics. Every route is registered in routes.go, grouped by who may call it; every
+// error leaves through one handler (errors.go) that maps survey error codes to HTTP status in one
+// table. The package depends only on the survey domain and on small interfaces it declares here,
+// so cmd/afkar decides which storage, buffer and analytics implementations stand behind them.
+package api
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/afkar-gov/afkar/analytics"
+	"github.com/afkar-gov/afkar/survey"
+)
+
+// Catalog is the part of the survey store the API reads: the agencies a caller may list and what a
+// citizen is asked. The SQL store implements it.
+type Catalog interface {
+	// Agencies lists the agencies p may see, ordered by id.
+	Agencies(ctx context.Context, p survey.Principal) ([]survey.Agency, error)
+	Agency(ctx context.Context, id survey.ID) (survey.Agency, error)
+	ActiveVersion(ctx context.Context, agencyID survey.ID) (survey.Version, error)
+	Offices(ctx context.Context, agencyID survey.ID) ([]survey.Office, error)
+}
+
+// Intake validates a submission and returns once it is durable; the response it returns carries
+// the id the client is acknowledged with.
+type Intake interface {
+	Submit(ctx context.Context, s *survey.Submission) (survey.Response, error)
+}
+
+// Scores computes an agency's score for a period. It enforces tenancy itself (from the principal),
+// so no handler can forget to; from and to are passed through as the client wrote them.
+type Scores interface {
+	Score(ctx context.Context, p survey.Principal, agencyID survey.ID, from, to string) (analytics.Score, error)
+}
+
+// Authenticator turns a bearer token into a principal; unknown tokens are ECodeUnauthorized.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (survey.Principal, error)
+}
+
+// Check is one readiness probe (the database, the buffer): /readyz is 200 only when all pass.
+type Check struct {
+	Name string
+	Ping func(context.Context) error
+}
+
+// Deps is everything the server needs from the outside. Nil interfaces leave their routes
+// registered but answering 503, so a partly wired server still explains itself.
+type Deps struct {
+	Catalog Catalog
+	Intake  Intake
+	Scores  Scores
+	Auth    Authenticator
+	// AdminToken is the bootstrap province admin's bearer token; empty disables it.
+	AdminToken string
+	// RateLimit is how many responses per minute one client IP may submit anonymously; callers
+	// with a valid bearer token are never limited. 0 turns limiting off.
+	RateLimit int
+	// TrustProxy makes the client IP come from X-Forwarded-For (set by a reverse proxy on a
+	// private or loopback address) instead of the connection's remote address. Leave it off
+	// when clients reach the server directly: they could forge the header to dodge the limit.
+	TrustProxy bool
+	// MaxBodyBytes bounds request bodies (default 64 KiB).
+	MaxBodyBytes int64
+	Ready        []Check
+	// Gatherer serves /metrics; Registerer receives the HTTP metrics. Either may be nil; when
+	// Gatherer is nil and Registerer is also a Gatherer (a *prometheus.Registry), it is used.
+	Gatherer   prometheus.Gatherer
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+	Version    string
+}
+
+// DefaultMaxBodyBytes is the request body limit when Deps.MaxBodyBytes is zero: a submission is a
+// few hundred bytes, so 64 KiB is generous for people and tight for abuse.
+const DefaultMaxBodyBytes = 64 << 10
+
+// Server is the configured Echo application.
+type Server struct {
+	d       Deps
+	e       *echo.Echo
+	log     *slog.Logger
+	limiter *limiter
+	metrics *httpMetrics
+}
+
+// New builds the server and registers every route.
+func New(d Deps) *Server {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.MaxBodyBytes <= 0 {
+		d.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if d.Gatherer == nil {
+		if g, ok := d.Registerer.(prometheus.Gatherer); ok {
+			d.Gatherer = g
+		} else {
+			d.Gatherer = prometheus.NewRegistry()
+		}
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.Logger.SetOutput(io.Discard) // everything worth saying goes through slog
+	if d.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	} else {
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
+	s := &Server{d: d, e: e, log: d.Logger}
+	if d.RateLimit > 0 {
+		s.limiter = newLimiter(d.RateLimit, nil)
+	}
+	if d.Registerer != nil {
+		s.metrics = newHTTPMetrics(d.Registerer)
+	}
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.observe, s.recoverPanic, securityHeaders, s.limitBody)
+	s.registerRoutes()
+	return s
+}
+
+// Handler returns the server as an http.Handler, for http.Server or httptest.
+func (s *Server) Handler() http.Handler { return s.e }
+
+// Echo exposes the Echo instance, for callers that add routes (e.g. a channel's webhook) or
+// tune it; routes added this way still pass through the same middleware and error handler.
+func (s *Server) Echo() *echo.Echo { return s.e }

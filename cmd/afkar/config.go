@@ -1,0 +1,272 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting Afkar reads, from AFKAR_* environment variables. Defaults live here and
+// only here; Validate runs before anything starts so a typo stops the process with a clear error
+// instead of surfacing as odd behaviour later.
+type Config struct {
+	Addr        string // AFKAR_ADDR
+	DatabaseURL string // AFKAR_DATABASE_URL: postgres://… or sqlite://PATH ("" = embedded file)
+	RedisURL    string // AFKAR_REDIS_URL: empty buffers in the embedded SQL inbox
+	RedisPrefix string // AFKAR_REDIS_PREFIX: key prefix, so several installations share one Redis
+	DataDir     string // AFKAR_DATA_DIR: generated secrets and the embedded database
+	AdminToken  string // AFKAR_ADMIN_TOKEN (secret)
+	SecretKey   string // AFKAR_SECRET_KEY (secret)
+	Demo        bool   // AFKAR_DEMO: seed the demo province on an empty database
+	RateLimit   int    // AFKAR_RATE_LIMIT: anonymous submissions per minute per IP; 0 = off
+	TrustProxy  bool   // AFKAR_TRUST_PROXY: take the client IP from X-Forwarded-For
+
+	AutoMigrate     bool          // AFKAR_AUTO_MIGRATE: serve applies migrations at start
+	Worker          bool          // AFKAR_WORKER: serve also runs the aggregator in-process
+	FoldBatch       int           // AFKAR_FOLD_BATCH: responses per aggregator transaction
+	ClaimIdle       time.Duration // AFKAR_CLAIM_IDLE: when a dead worker's entries are taken over
+	ShutdownTimeout time.Duration // AFKAR_SHUTDOWN_TIMEOUT
+	LogFormat       string        // AFKAR_LOG_FORMAT: text | json
+	LogLevel        string        // AFKAR_LOG_LEVEL: debug | info | warn | error
+
+	KavenegarAPIKey  string // AFKAR_KAVENEGAR_API_KEY (secret)
+	KavenegarSender  string // AFKAR_KAVENEGAR_SENDER
+	KavenegarBaseURL string // AFKAR_KAVENEGAR_BASE_URL
+
+	adminTokenGenerated bool
+}
+
+// Embedded reports whether Afkar runs on the embedded SQLite default rather than PostgreSQL.
+func (c *Config) Embedded() bool {
+	u := strings.ToLower(c.DatabaseURL)
+	return !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://")
+}
+
+// LoadConfig reads the environment through getenv (os.Getenv in main, a map in tests).
+func LoadConfig(getenv func(string) string) (*Config, error) {
+	var errs []error
+	str := func(k, def string) string {
+		if v, ok := lookup(getenv, k); ok {
+			return v
+		}
+		return def
+	}
+	boolean := func(k string, def bool) bool {
+		v, ok := lookup(getenv, k)
+		if !ok {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want true/false or 1/0", k, v))
+		}
+		return b
+	}
+	integer := func(k string, def int) int {
+		v, ok := lookup(getenv, k)
+		if !ok {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want a whole number", k, v))
+		}
+		return n
+	}
+	duration := func(k string, def time.Duration) time.Duration {
+		v, ok := lookup(getenv, k)
+		if !ok {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want a duration such as 30s", k, v))
+		}
+		return d
+	}
+
+	c := &Config{
+		Addr:             str("AFKAR_ADDR", ":8080"),
+		DatabaseURL:      str("AFKAR_DATABASE_URL", ""),
+		RedisURL:         str("AFKAR_REDIS_URL", ""),
+		RedisPrefix:      str("AFKAR_REDIS_PREFIX", "afkar:"),
+		DataDir:          str("AFKAR_DATA_DIR", "./data"),
+		AdminToken:       str("AFKAR_ADMIN_TOKEN", ""),
+		SecretKey:        str("AFKAR_SECRET_KEY", ""),
+		RateLimit:        integer("AFKAR_RATE_LIMIT", 60),
+		TrustProxy:       boolean("AFKAR_TRUST_PROXY", false),
+		AutoMigrate:      boolean("AFKAR_AUTO_MIGRATE", true),
+		Worker:           boolean("AFKAR_WORKER", true),
+		FoldBatch:        integer("AFKAR_FOLD_BATCH", 500),
+		ClaimIdle:        duration("AFKAR_CLAIM_IDLE", 30*time.Second),
+		ShutdownTimeout:  duration("AFKAR_SHUTDOWN_TIMEOUT", 15*time.Second),
+		LogLevel:         str("AFKAR_LOG_LEVEL", "info"),
+		KavenegarAPIKey:  str("AFKAR_KAVENEGAR_API_KEY", ""),
+		KavenegarSender:  str("AFKAR_KAVENEGAR_SENDER", ""),
+		KavenegarBaseURL: str("AFKAR_KAVENEGAR_BASE_URL", "https://api.kavenegar.com"),
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite://" + filepath.Join(c.DataDir, "afkar.db")
+	}
+	c.Demo = boolean("AFKAR_DEMO", c.Embedded())
+	def := "text"
+	if !c.Embedded() {
+		def = "json"
+	}
+	c.LogFormat = str("AFKAR_LOG_FORMAT", def)
+	if err := c.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func lookup(getenv func(string) string, k string) (string, bool) {
+	v := strings.TrimSpace(getenv(k))
+	return v, v != ""
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.RateLimit < 0 {
+		errs = append(errs, errors.New("AFKAR_RATE_LIMIT must be 0 (off) or more"))
+	}
+	if c.FoldBatch < 1 || c.FoldBatch > 10000 {
+		errs = append(errs, errors.New("AFKAR_FOLD_BATCH must be 1–10000"))
+	}
+	if c.ClaimIdle < time.Second/10 {
+		errs = append(errs, errors.New("AFKAR_CLAIM_IDLE must be at least 100ms"))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("AFKAR_SHUTDOWN_TIMEOUT must be positive"))
+	}
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
+		errs = append(errs, errors.New("AFKAR_REDIS_URL must start with redis:// or rediss://"))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, errors.New("AFKAR_LOG_FORMAT must be text or json"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, errors.New("AFKAR_LOG_LEVEL must be debug, info, warn or error"))
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		errs = append(errs, errors.New("AFKAR_ADMIN_TOKEN must be at least 16 characters"))
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		errs = append(errs, errors.New("AFKAR_SECRET_KEY must be at least 32 characters"))
+	}
+	return errors.Join(errs...)
+}
+
+// ensureSecrets fills the admin token and secret key when unset. In embedded mode both are kept in
+// the data directory so a restart keeps working links and tokens; in production the secret key
+// must be given (every replica needs the same one), while a missing admin token is generated for
+// this process only and printed once.
+func (c *Config) ensureSecrets() error {
+	if c.SecretKey == "" {
+		if !c.Embedded() {
+			return errors.New("configuration: AFKAR_SECRET_KEY is required with PostgreSQL (all replicas must share it)")
+		}
+		k, err := secretFile(filepath.Join(c.DataDir, "secret-key"))
+		if err != nil {
+			return err
+		}
+		c.SecretKey = k
+	}
+	if c.AdminToken == "" {
+		if c.Embedded() {
+			t, err := secretFile(filepath.Join(c.DataDir, "admin-token"))
+			if err != nil {
+				return err
+			}
+			c.AdminToken = t
+		} else {
+			c.AdminToken = randomHex(24)
+		}
+		c.adminTokenGenerated = true
+	}
+	return nil
+}
+
+// secretFile returns the secret stored at path, creating it (0600) on first use.
+func secretFile(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", fmt.Errorf("data dir: %w", err)
+	}
+	s := randomHex(32)
+	if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("writing %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // the OS has no randomness: nothing secure can run
+	}
+	return hex.EncodeToString(b)
+}
+
+// Print writes the configuration with secrets redacted, for `afkar config` and support requests.
+func (c *Config) Print(w io.Writer) {
+	red := func(s string) string {
+		if s == "" {
+			return "(unset)"
+		}
+		return "(set, redacted)"
+	}
+	rows := [][2]string{
+		{"AFKAR_ADDR", c.Addr},
+		{"AFKAR_DATABASE_URL", redactURL(c.DatabaseURL)},
+		{"AFKAR_REDIS_URL", redactURL(c.RedisURL)},
+		{"AFKAR_REDIS_PREFIX", c.RedisPrefix},
+		{"AFKAR_DATA_DIR", c.DataDir},
+		{"AFKAR_ADMIN_TOKEN", red(c.AdminToken)},
+		{"AFKAR_SECRET_KEY", red(c.SecretKey)},
+		{"AFKAR_DEMO", strconv.FormatBool(c.Demo)},
+		{"AFKAR_RATE_LIMIT", strconv.Itoa(c.RateLimit)},
+		{"AFKAR_TRUST_PROXY", strconv.FormatBool(c.TrustProxy)},
+		{"AFKAR_AUTO_MIGRATE", strconv.FormatBool(c.AutoMigrate)},
+		{"AFKAR_WORKER", strconv.FormatBool(c.Worker)},
+		{"AFKAR_FOLD_BATCH", strconv.Itoa(c.FoldBatch)},
+		{"AFKAR_CLAIM_IDLE", c.ClaimIdle.String()},
+		{"AFKAR_SHUTDOWN_TIMEOUT", c.ShutdownTimeout.String()},
+		{"AFKAR_LOG_FORMAT", c.LogFormat},
+		{"AFKAR_LOG_LEVEL", c.LogLevel},
+		{"AFKAR_KAVENEGAR_API_KEY", red(c.KavenegarAPIKey)},
+		{"AFKAR_KAVENEGAR_SENDER", c.KavenegarSender},
+		{"AFKAR_KAVENEGAR_BASE_URL", c.KavenegarBaseURL},
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "%-26s %s\n", r[0], r[1])
+	}
+}
+
+// redactURL hides a password in a connection URL.
+func redactURL(s string) string {
+	at := strings.LastIndex(s, "@")
+	scheme := strings.Index(s, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return s
+	}
+	creds := s[scheme+3 : at]
+	if i := strings.Index(creds, ":"); i >= 0 {
+		return s[:scheme+3] + creds[:i] + ":xxxxx" + s[at:]
+	}
+	return s
+}

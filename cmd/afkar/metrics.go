@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/afkar-gov/afkar/analytics"
+	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/intake"
+)
+
+// The domain packages keep plain atomic counters; metrics are wired here, so survey and analytics
+// stay free of the Prometheus client.
+
+func counterFunc(reg prometheus.Registerer, name, help string, f func() float64) {
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f))
+}
+
+func registerIntakeMetrics(reg prometheus.Registerer, in *intake.Intake) {
+	s := in.Stats()
+	counterFunc(reg, "afkar_ingest_accepted_total", "Responses durably buffered and acknowledged.", func() float64 { return float64(s.Accepted.Load()) })
+	counterFunc(reg, "afkar_ingest_rejected_total", "Submissions refused by validation.", func() float64 { return float64(s.Rejected.Load()) })
+	counterFunc(reg, "afkar_ingest_failed_total", "Submissions that no buffer could store (answered 503).", func() float64 { return float64(s.Failed.Load()) })
+	counterFunc(reg, "afkar_ingest_fallback_total", "Responses written to the SQL inbox because Redis failed.", func() float64 { return float64(s.FallbackAppends.Load()) })
+	counterFunc(reg, "afkar_ingest_batches_total", "Group commits to a buffer.", func() float64 { return float64(s.Batches.Load()) })
+	counterFunc(reg, "afkar_ingest_primary_errors_total", "Failed appends to the primary buffer.", func() float64 { return float64(s.PrimaryFailures.Load()) })
+	counterFunc(reg, "afkar_ingest_append_seconds_total", "Time spent appending batches.", func() float64 { return float64(s.AppendNanosTotal.Load()) / 1e9 })
+}
+
+func registerAggregatorMetrics(reg prometheus.Registerer, agg *analytics.Aggregator) {
+	counterFunc(reg, "afkar_fold_responses_total", "Responses folded into rollups (first time seen).", func() float64 { return float64(agg.Stats().Folded) })
+	counterFunc(reg, "afkar_fold_duplicates_total", "Buffered responses already stored, dropped.", func() float64 { return float64(agg.Stats().Duplicates) })
+	counterFunc(reg, "afkar_fold_batches_total", "Aggregator transactions.", func() float64 { return float64(agg.Stats().Batches) })
+	counterFunc(reg, "afkar_fold_errors_total", "Aggregator errors (retried).", func() float64 { return float64(agg.Stats().Errors) })
+	counterFunc(reg, "afkar_fold_quarantined_total", "Undecodable buffer entries set aside.", func() float64 { return float64(agg.Stats().Quarantined) })
+}
+
+// bufferCollector reads buffer backlogs at scrape time.
+type bufferCollector struct {
+	bufs                  []survey.Buffer
+	pending, backlog, lag *prometheus.Desc
+	up                    *prometheus.Desc
+}
+
+func registerBufferMetrics(reg prometheus.Registerer, bufs []survey.Buffer) {
+	reg.MustRegister(&bufferCollector{
+		bufs:    bufs,
+		pending: prometheus.NewDesc("afkar_buffer_pending", "Entries delivered to a worker and not yet acknowledged.", []string{"buffer"}, nil),
+		backlog: prometheus.NewDesc("afkar_buffer_backlog", "Entries not yet folded.", []string{"buffer"}, nil),
+		lag:     prometheus.NewDesc("afkar_buffer_lag_seconds", "Age of the oldest entry not yet folded.", []string{"buffer"}, nil),
+		up:      prometheus.NewDesc("afkar_buffer_up", "1 when the buffer answered the last scrape.", []string{"buffer"}, nil),
+	})
+}
+
+func (c *bufferCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.pending
+	ch <- c.backlog
+	ch <- c.lag
+	ch <- c.up
+}
+
+func (c *bufferCollector) Collect(ch chan<- prometheus.Metric) {
+	for i, b := range c.bufs {
+		name := bufferName(i, b)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		st, err := b.Stats(ctx)
+		cancel()
+		if err != nil {
+			ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 0, name)
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1, name)
+		ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(st.Pending), name)
+		ch <- prometheus.MustNewConstMetric(c.backlog, prometheus.GaugeValue, float64(st.Backlog), name)
+		ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, st.OldestAge.Seconds(), name)
+	}
+}
+
+func bufferName(i int, b survey.Buffer) string {
+	switch fmt.Sprintf("%T", b) {
+	case "*redisbuffer.Buffer":
+		return "redis"
+	case "*sqlstore.Inbox":
+		return "inbox"
+	}
+	return fmt.Sprintf("buffer%d", i)
+}

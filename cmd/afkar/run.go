@@ -1,0 +1,419 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/afkar-gov/afkar/analytics"
+	"github.com/afkar-gov/afkar/api"
+	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/demo"
+	"github.com/afkar-gov/afkar/survey/intake"
+	"github.com/afkar-gov/afkar/survey/redisbuffer"
+	"github.com/afkar-gov/afkar/survey/sqlstore"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `usage: afkar <command> [flags]
+
+commands:
+  serve        run the HTTP server (and the aggregator unless AFKAR_WORKER=0)
+  worker       run only the aggregator (scale out beside serve)
+  migrate      apply database migrations
+  demo         seed the demo province (on an empty database) and add synthetic responses
+  reaggregate  rebuild all rollups from raw responses
+  token        create a staff or integration bearer token
+  config       print the configuration, secrets redacted
+  version      print the version
+
+Configuration comes from AFKAR_* environment variables; see README.md.`
+
+// run is the whole program behind main, callable from tests with their own arguments,
+// environment and output.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "version", "-v", "--version":
+		fmt.Fprintln(stdout, "afkar", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	switch cmd {
+	case "config":
+		cfg.Print(stdout)
+		return nil
+	case "serve":
+		return serve(ctx, cfg, log, stdout)
+	case "worker":
+		return work(ctx, cfg, log)
+	case "migrate":
+		return migrate(ctx, cfg, log, stdout)
+	case "demo":
+		return demoCmd(ctx, cfg, log, rest, stdout)
+	case "reaggregate":
+		return reaggregate(ctx, cfg, log, stdout)
+	case "token":
+		return tokenCmd(ctx, cfg, log, rest, stdout)
+	}
+	fmt.Fprintln(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openStore opens the database and makes sure its schema is current: migrating when allowed,
+// refusing to go on when it is behind (or ahead of) this binary.
+func openStore(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (*sqlstore.Store, error) {
+	store, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("opening database: %w", err)
+	}
+	if migrate {
+		n, err := store.Migrate(ctx)
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("migrating: %w", err)
+		}
+		if n > 0 {
+			log.Info("applied migrations", "count", n, "dialect", store.Dialect())
+		}
+	}
+	if err := store.CheckSchema(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return store, nil
+}
+
+// foldWith adapts the store's Fold to the plain function the demo seeder takes.
+func foldWith(store *sqlstore.Store) func(context.Context, []survey.Response) error {
+	return func(ctx context.Context, rs []survey.Response) error {
+		_, err := store.Fold(ctx, rs, analytics.Delta)
+		return err
+	}
+}
+
+// buffers opens the buffers: the SQL inbox always (the embedded buffer, or the fallback), and
+// Redis Streams in front of it when configured.
+func buffers(cfg *Config, store *sqlstore.Store, log *slog.Logger) (primary survey.Buffer, fallback survey.Buffer, all []survey.Buffer, closeFn func(), err error) {
+	inbox := store.Inbox()
+	if cfg.RedisURL == "" {
+		return inbox, nil, []survey.Buffer{inbox}, func() {}, nil
+	}
+	rb, err := redisbuffer.Open(cfg.RedisURL, redisbuffer.Options{Stream: cfg.RedisPrefix + "responses", Logger: log})
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("redis: %w", err)
+	}
+	return rb, inbox, []survey.Buffer{rb, inbox}, func() { rb.Close() }, nil
+}
+
+func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) error {
+	if err := cfg.ensureSecrets(); err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg, log, cfg.AutoMigrate)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	if cfg.Demo {
+		if err := seedDemo(ctx, store, log, demo.Options{}); err != nil {
+			return err
+		}
+	}
+	primary, fallback, bufs, closeBuffers, err := buffers(cfg, store, log)
+	if err != nil {
+		return err
+	}
+	defer closeBuffers()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	in := intake.New(store, primary, fallback, intake.Options{Logger: log})
+	registerIntakeMetrics(reg, in)
+	registerBufferMetrics(reg, bufs)
+
+	var agg *analytics.Aggregator
+	aggCtx, stopAgg := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopAgg()
+	var aggDone sync.WaitGroup
+	if cfg.Worker {
+		agg = analytics.NewAggregator(store, bufs, analytics.AggregatorOptions{
+			BatchSize: cfg.FoldBatch, ClaimIdle: cfg.ClaimIdle, Logger: log,
+		})
+		registerAggregatorMetrics(reg, agg)
+		aggDone.Add(1)
+		go func() {
+			defer aggDone.Done()
+			if err := agg.Run(aggCtx); err != nil {
+				log.Error("aggregator stopped", "err", err)
+			}
+		}()
+	}
+
+	checks := []api.Check{{Name: "database", Ping: store.Ping}}
+	if fallback == nil {
+		checks = append(checks, api.Check{Name: "buffer", Ping: primary.Ping})
+	}
+	srv := api.New(api.Deps{
+		Catalog:    store,
+		Intake:     in,
+		Scores:     analytics.NewScores(store, store),
+		Auth:       store,
+		AdminToken: cfg.AdminToken,
+		RateLimit:  cfg.RateLimit,
+		TrustProxy: cfg.TrustProxy,
+		Ready:      checks,
+		Gatherer:   reg,
+		Registerer: reg,
+		Logger:     log,
+		Version:    version,
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	url := "http://" + displayAddr(ln.Addr().String())
+	mode := "embedded (SQLite + SQL inbox)"
+	if !cfg.Embedded() {
+		mode = "PostgreSQL"
+		if cfg.RedisURL != "" {
+			mode += " + Redis Streams"
+		}
+	}
+	fmt.Fprintf(stdout, "Afkar %s listening on %s — %s\n", version, url, mode)
+	if cfg.adminTokenGenerated || cfg.Embedded() {
+		fmt.Fprintf(stdout, "Admin token (province admin): %s\n", cfg.AdminToken)
+		fmt.Fprintf(stdout, "Try: curl -H 'Authorization: Bearer %s' %s/api/v1/agencies\n", cfg.AdminToken, url)
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "mode", mode, "version", version)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	// Shutdown order keeps every acknowledged response: stop taking connections and finish
+	// in-flight requests, flush intake's queue, then let the aggregator fold the batch in hand.
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := httpSrv.Shutdown(sctx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	in.Close()
+	stopAgg()
+	aggDone.Wait()
+	log.Info("stopped")
+	return nil
+}
+
+func displayAddr(a string) string {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return a
+	}
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func seedDemo(ctx context.Context, store *sqlstore.Store, log *slog.Logger, opts demo.Options) error {
+	empty, err := store.IsEmpty(ctx)
+	if err != nil {
+		return err
+	}
+	if !empty {
+		return nil
+	}
+	sum, err := demo.Seed(ctx, store, foldWith(store), opts)
+	if err != nil {
+		return fmt.Errorf("seeding demo data: %w", err)
+	}
+	log.Info("seeded the demo province", "agencies", len(sum.Agencies), "responses", sum.Responses)
+	return nil
+}
+
+// work runs the aggregator alone, with /healthz and /metrics on AFKAR_ADDR.
+func work(ctx context.Context, cfg *Config, log *slog.Logger) error {
+	store, err := openStore(ctx, cfg, log, false)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	_, _, bufs, closeBuffers, err := buffers(cfg, store, log)
+	if err != nil {
+		return err
+	}
+	defer closeBuffers()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	agg := analytics.NewAggregator(store, bufs, analytics.AggregatorOptions{
+		BatchSize: cfg.FoldBatch, ClaimIdle: cfg.ClaimIdle, Logger: log,
+	})
+	registerAggregatorMetrics(reg, agg)
+	registerBufferMetrics(reg, bufs)
+	srv := api.New(api.Deps{Ready: []api.Check{{Name: "database", Ping: store.Ping}}, Gatherer: reg, Logger: log, Version: version})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go httpSrv.Serve(ln)
+	defer httpSrv.Close()
+	log.Info("worker started", "metrics", ln.Addr().String())
+	return agg.Run(ctx)
+}
+
+func migrate(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) error {
+	store, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	n, err := store.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "applied %d migration(s); schema at version %d (%s)\n", n, sqlstore.LatestVersion(), store.Dialect())
+	return nil
+}
+
+func demoCmd(ctx context.Context, cfg *Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	n := fs.Int("responses", 0, "synthetic responses to add (beyond the initial seed)")
+	days := fs.Int("days", 28, "spread responses over this many past days")
+	seed := fs.Int64("seed", time.Now().UnixNano(), "random seed")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg, log, true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := seedDemo(ctx, store, log, demo.Options{Days: *days}); err != nil {
+		return err
+	}
+	if *n <= 0 {
+		fmt.Fprintln(stdout, "demo province present")
+		return nil
+	}
+	rng := rand.New(rand.NewSource(*seed))
+	fold := foldWith(store)
+	start := time.Now()
+	for done := 0; done < *n; {
+		k := min(5000, *n-done)
+		rs, err := demo.Responses(ctx, store, k, time.Now(), rng, *days)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < len(rs); i += 500 {
+			if err := fold(ctx, rs[i:min(i+500, len(rs))]); err != nil {
+				return err
+			}
+		}
+		done += k
+	}
+	fmt.Fprintf(stdout, "added %d synthetic responses in %s\n", *n, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func reaggregate(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) error {
+	store, err := openStore(ctx, cfg, log, false)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	start := time.Now()
+	if err := store.Reaggregate(ctx, analytics.Delta); err != nil {
+		return err
+	}
+	n, _ := store.ResponseCount(ctx, 0)
+	fmt.Fprintf(stdout, "rebuilt rollups from %d responses in %s\n", n, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func tokenCmd(ctx context.Context, cfg *Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	role := fs.String("role", string(survey.RoleAgencyStaff), "province_admin | province_staff | agency_staff | integration")
+	agency := fs.Int64("agency", 0, "agency id (for agency_staff)")
+	name := fs.String("name", "", "who the token is for")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	p := survey.Principal{Role: survey.Role(*role), AgencyID: survey.ID(*agency), Name: strings.TrimSpace(*name)}
+	switch p.Role {
+	case survey.RoleProvinceAdmin, survey.RoleProvinceStaff, survey.RoleIntegration:
+	case survey.RoleAgencyStaff:
+		if p.AgencyID == 0 {
+			return errors.New("token: agency_staff needs --agency")
+		}
+	default:
+		return fmt.Errorf("token: unknown role %q", *role)
+	}
+	store, err := openStore(ctx, cfg, log, false)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if p.AgencyID != 0 {
+		if _, err := store.Agency(ctx, p.AgencyID); err != nil {
+			return fmt.Errorf("token: agency %d: %w", p.AgencyID, err)
+		}
+	}
+	tok, err := store.CreateToken(ctx, p)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, tok)
+	return nil
+}

@@ -1,0 +1,258 @@
+package sqlstore_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/sqlstore"
+	"github.com/afkar-gov/afkar/survey/sqlstore/sqltest"
+)
+
+// eachDialect runs fn as a parallel subtest per dialect.
+func eachDialect(t *testing.T, fn func(t *testing.T, dialect string)) {
+	t.Helper()
+	for _, d := range sqltest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			fn(t, d)
+		})
+	}
+}
+
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func wantCode(t testing.TB, err error, code survey.Code) *survey.Error {
+	t.Helper()
+	var se *survey.Error
+	if !errors.As(err, &se) {
+		t.Fatalf("error %v (%T) is not a *survey.Error with code %s", err, err, code)
+	}
+	if se.Code != code {
+		t.Fatalf("error code %s (%v), want %s", se.Code, err, code)
+	}
+	if se.Message == "" || se.MessageFA == "" {
+		t.Fatalf("error %v lacks its English or Persian message", err)
+	}
+	return se
+}
+
+// testDelta folds responses the way analytics.Delta does (one response cell, one cell per
+// answer, one histogram cell per value). The store must work with any additive delta; this
+// independent copy keeps these tests off the analytics package, which is built concurrently.
+func testDelta(rs []survey.Response) survey.RollupDelta {
+	cells := map[survey.RollupKey]*survey.Rollup{}
+	type hk struct {
+		k survey.RollupKey
+		v string
+	}
+	hist := map[hk]int64{}
+	add := func(k survey.RollupKey, typ survey.QuestionType, v int64, counted bool) {
+		c := cells[k]
+		if c == nil {
+			c = &survey.Rollup{RollupKey: k, Type: typ}
+			cells[k] = c
+		}
+		c.N++
+		if counted {
+			c.Sum += v
+			c.SumSq += v * v
+		}
+	}
+	for _, r := range rs {
+		base := survey.RollupKey{AgencyID: r.AgencyID, OfficeID: r.OfficeID, SurveyID: r.SurveyID,
+			SurveyVersion: r.SurveyVersion, Channel: r.Channel, Day: r.Day().Format(survey.DayFormat)}
+		add(base, "", 0, false)
+		for _, a := range r.Answers {
+			k := base
+			k.QuestionID = a.QuestionID
+			switch {
+			case a.Number != nil:
+				add(k, a.Type, int64(*a.Number), true)
+				hist[hk{k, strconv.Itoa(*a.Number)}]++
+			case len(a.Choices) > 0:
+				add(k, a.Type, 0, false)
+				for _, c := range a.Choices {
+					hist[hk{k, c}]++
+				}
+			default:
+				add(k, a.Type, 0, false)
+			}
+		}
+	}
+	var d survey.RollupDelta
+	for _, c := range cells {
+		d.Rollups = append(d.Rollups, *c)
+	}
+	for k, n := range hist {
+		d.Histogram = append(d.Histogram, survey.HistogramCell{RollupKey: k.k, Value: k.v, N: n})
+	}
+	// Deliberately left unsorted: the store must order cells itself before upserting.
+	return d
+}
+
+// gen makes synthetic responses: agencies 1..agencies, offices 0..2, three channels, days
+// spread over a week of Tehran days, a rating, an nps, a yes/no, a choice and sometimes a text.
+type gen struct {
+	rng      *rand.Rand
+	agencies int
+	start    time.Time
+	days     int
+}
+
+func newGen(seed uint64) *gen {
+	return &gen{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), agencies: 4,
+		start: time.Date(2025, 11, 8, 20, 30, 0, 0, time.UTC) /* Tehran midnight */, days: 7}
+}
+
+func (g *gen) response() survey.Response {
+	n := func(k int) *int { v := g.rng.IntN(k); return &v }
+	rating := 1 + g.rng.IntN(5)
+	at := g.start.Add(time.Duration(g.rng.Int64N(int64(time.Duration(g.days) * 24 * time.Hour))))
+	r := survey.Response{
+		ID:            uuid.New().String(),
+		AgencyID:      survey.ID(1 + g.rng.IntN(g.agencies)),
+		OfficeID:      survey.ID(g.rng.IntN(3)),
+		SurveyID:      1,
+		SurveyVersion: 1 + g.rng.IntN(2),
+		Channel:       survey.Channels[g.rng.IntN(3)],
+		Source:        "test",
+		SubmittedAt:   at,
+		ReceivedAt:    at.Add(time.Duration(g.rng.IntN(3600)) * time.Second),
+		Answers: []survey.Answer{
+			{QuestionID: "q1", Type: survey.TypeRating5, Number: &rating},
+			{QuestionID: "nps", Type: survey.TypeNPS, Number: n(11)},
+			{QuestionID: "yes", Type: survey.TypeYesNo, Number: n(2)},
+			{QuestionID: "why", Type: survey.TypeChoice, Choices: []string{[]string{"slow", "rude", "closed"}[g.rng.IntN(3)]}},
+		},
+	}
+	if g.rng.IntN(3) == 0 {
+		r.Answers = append(r.Answers, survey.Answer{QuestionID: "comment", Type: survey.TypeText, Text: "کارمند «خوب» بود \\ \"quoted\" ۱۲"})
+	}
+	return r
+}
+
+func (g *gen) responses(n int) []survey.Response {
+	rs := make([]survey.Response, n)
+	for i := range rs {
+		rs[i] = g.response()
+	}
+	return rs
+}
+
+func dump(t testing.TB, s *sqlstore.Store) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := s.DumpRollups(testCtx(t), &b); err != nil {
+		t.Fatalf("DumpRollups: %v", err)
+	}
+	return b.String()
+}
+
+func fold(t testing.TB, s *sqlstore.Store, rs []survey.Response) int {
+	t.Helper()
+	n, err := s.Fold(testCtx(t), rs, testDelta)
+	if err != nil {
+		t.Fatalf("Fold(%d): %v", len(rs), err)
+	}
+	return n
+}
+
+// expectedTotals computes in Go what RollupTotals must return for rs under filter f.
+func expectedTotals(rs []survey.Response, f survey.RollupFilter) ([]survey.RollupTotal, []survey.HistogramTotal) {
+	d := testDelta(rs)
+	type tk struct {
+		q   string
+		typ survey.QuestionType
+		ch  survey.Channel
+	}
+	type hk struct {
+		q, v string
+		ch   survey.Channel
+	}
+	keep := func(k survey.RollupKey) bool {
+		return (f.AgencyID == 0 || k.AgencyID == f.AgencyID) && (f.OfficeID == 0 || k.OfficeID == f.OfficeID) &&
+			(f.FromDay == "" || k.Day >= f.FromDay) && (f.ToDay == "" || k.Day <= f.ToDay)
+	}
+	tot := map[tk]*survey.RollupTotal{}
+	for _, c := range d.Rollups {
+		if !keep(c.RollupKey) {
+			continue
+		}
+		k := tk{c.QuestionID, c.Type, c.Channel}
+		if tot[k] == nil {
+			tot[k] = &survey.RollupTotal{QuestionID: c.QuestionID, Type: c.Type, Channel: c.Channel}
+		}
+		tot[k].N += c.N
+		tot[k].Sum += c.Sum
+		tot[k].SumSq += c.SumSq
+	}
+	hist := map[hk]int64{}
+	for _, c := range d.Histogram {
+		if keep(c.RollupKey) {
+			hist[hk{c.QuestionID, c.Value, c.Channel}] += c.N
+		}
+	}
+	rt := []survey.RollupTotal{}
+	for _, v := range tot {
+		rt = append(rt, *v)
+	}
+	sort.Slice(rt, func(i, j int) bool {
+		a, b := rt[i], rt[j]
+		if a.QuestionID != b.QuestionID {
+			return a.QuestionID < b.QuestionID
+		}
+		if a.Channel != b.Channel {
+			return a.Channel < b.Channel
+		}
+		return a.Type < b.Type
+	})
+	ht := []survey.HistogramTotal{}
+	for k, n := range hist {
+		ht = append(ht, survey.HistogramTotal{QuestionID: k.q, Channel: k.ch, Value: k.v, N: n})
+	}
+	sort.Slice(ht, func(i, j int) bool {
+		a, b := ht[i], ht[j]
+		if a.QuestionID != b.QuestionID {
+			return a.QuestionID < b.QuestionID
+		}
+		if a.Channel != b.Channel {
+			return a.Channel < b.Channel
+		}
+		return a.Value < b.Value
+	})
+	return rt, ht
+}
+
+func checkTotals(t testing.TB, s *sqlstore.Store, rs []survey.Response, f survey.RollupFilter) {
+	t.Helper()
+	ctx := testCtx(t)
+	wantR, wantH := expectedTotals(rs, f)
+	gotR, err := s.RollupTotals(ctx, f)
+	if err != nil {
+		t.Fatalf("RollupTotals(%+v): %v", f, err)
+	}
+	if fmt.Sprint(gotR) != fmt.Sprint(wantR) {
+		t.Fatalf("RollupTotals(%+v):\n got %v\nwant %v", f, gotR, wantR)
+	}
+	gotH, err := s.HistogramTotals(ctx, f)
+	if err != nil {
+		t.Fatalf("HistogramTotals(%+v): %v", f, err)
+	}
+	if fmt.Sprint(gotH) != fmt.Sprint(wantH) {
+		t.Fatalf("HistogramTotals(%+v):\n got %v\nwant %v", f, gotH, wantH)
+	}
+}
