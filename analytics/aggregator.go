@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -216,81 +217,135 @@ func (a *Aggregator) loop(ctx context.Context, name string, buf survey.Buffer) {
 // process quarantines the undecodable deliveries, folds the rest and acks the whole batch, each
 // step retried until it succeeds. It returns without acking when ctx is done and a step fails,
 // leaving the entries pending for a reclaim.
+//
+// A response the store refuses outright (Fold answers ECodeInvalid, e.g. an id that is not a
+// UUID) would block its batch forever if retried; instead the batch is folded one response at a
+// time and only the refused ones are quarantined.
 func (a *Aggregator) process(ctx context.Context, log *slog.Logger, name string, buf survey.Buffer, ds []survey.Delivery) {
 	wctx, cancel := flushContext(ctx, a.opts.FlushTimeout)
 	defer cancel()
 
 	refs := make([]string, 0, len(ds))
 	rs := make([]survey.Response, 0, len(ds))
-	seen := make(map[string]bool, len(ds))
-	var bad []survey.Delivery
+	byID := make(map[string]survey.Delivery, len(ds))
+	type poison struct {
+		d      survey.Delivery
+		reason string
+	}
+	var bad []poison
+	dups := 0
 	for _, d := range ds {
 		refs = append(refs, d.Ref)
+		if d.Err != nil {
+			bad = append(bad, poison{d, d.Err.Error()})
+			continue
+		}
+		id := strings.ToLower(strings.TrimSpace(d.Response.ID))
+		_, seen := byID[id]
 		switch {
-		case d.Err != nil:
-			bad = append(bad, d)
-		case seen[d.Response.ID]:
+		case !survey.ValidUUID(id):
+			bad = append(bad, poison{d, fmt.Sprintf("response id %q is not a UUID", d.Response.ID)})
+		case seen:
 			// The same response twice in one batch (appended twice): the store would skip it
 			// anyway; dropping it here keeps the multi-row insert free of repeated keys.
+			dups++
 		default:
-			seen[d.Response.ID] = true
+			byID[id] = d
 			rs = append(rs, d.Response)
 		}
 	}
 
-	for _, d := range bad {
+	quarantine := func(d survey.Delivery, reason string) bool {
+		raw := d.Raw
+		if raw == nil && d.Err == nil {
+			raw, _ = survey.MarshalResponse(&d.Response)
+		}
 		source := name + "/" + d.Ref
-		reason := d.Err.Error()
-		if !a.retry(ctx, wctx, log, "quarantine", func(c context.Context) error {
-			return a.store.Quarantine(c, source, d.Raw, reason)
-		}) {
-			return
+		if a.retry(ctx, wctx, log, "quarantine", nil, func(c context.Context) error {
+			return a.store.Quarantine(c, source, raw, reason)
+		}) != nil {
+			return false
 		}
 		a.quarantined.Add(1)
-		log.Warn("quarantined undecodable entry", "ref", d.Ref, "reason", reason, "bytes", len(d.Raw))
+		log.Warn("quarantined entry", "ref", d.Ref, "reason", reason, "bytes", len(raw))
+		return true
 	}
-
-	inserted := 0
-	if len(rs) > 0 {
-		if !a.retry(ctx, wctx, log, "fold", func(c context.Context) error {
-			n, err := a.store.Fold(c, rs, Delta)
-			inserted = n
-			return err
-		}) {
+	for _, p := range bad {
+		if !quarantine(p.d, p.reason) {
 			return
 		}
 	}
-	if !a.retry(ctx, wctx, log, "ack", func(c context.Context) error { return buf.Ack(c, refs) }) {
+
+	refused := func(err error) bool { return survey.ErrorCode(err) == survey.ECodeInvalid }
+	inserted, refusedN := 0, 0
+	fold := func(rs []survey.Response) error {
+		return a.retry(ctx, wctx, log, "fold", refused, func(c context.Context) error {
+			n, err := a.store.Fold(c, rs, Delta)
+			if err == nil {
+				inserted += n
+			}
+			return err
+		})
+	}
+	if len(rs) > 0 {
+		err := fold(rs)
+		if refused(err) {
+			log.Warn("store refused a batch; folding it one response at a time", "err", err, "responses", len(rs))
+			for _, r := range rs {
+				err := fold([]survey.Response{r})
+				if refused(err) {
+					if !quarantine(byID[strings.ToLower(strings.TrimSpace(r.ID))], err.Error()) {
+						return
+					}
+					refusedN++
+					continue
+				}
+				if err != nil {
+					return
+				}
+			}
+		} else if err != nil {
+			return
+		}
+	}
+	if a.retry(ctx, wctx, log, "ack", nil, func(c context.Context) error { return buf.Ack(c, refs) }) != nil {
 		// Folded but not acked: the entries come back by reclaim and fold as duplicates.
 		return
 	}
 	a.folded.Add(int64(inserted))
-	a.duplicates.Add(int64(len(ds) - len(bad) - inserted))
+	a.duplicates.Add(int64(dups + len(rs) - inserted - refusedN))
 	a.batches.Add(1)
 	a.lastFold.Store(time.Now().UnixNano())
-	log.Debug("batch folded", "entries", len(ds), "inserted", inserted, "quarantined", len(bad))
+	log.Debug("batch folded", "entries", len(ds), "inserted", inserted, "quarantined", len(bad)+refusedN)
 }
 
-// retry calls f with wctx until it succeeds, backing off between failures. It gives up, returning
-// false, when the run context ctx is done (or the flush deadline wctx passes) after a failure:
-// during shutdown the batch gets the attempt already under way, not an endless retry.
-func (a *Aggregator) retry(ctx, wctx context.Context, log *slog.Logger, what string, f func(context.Context) error) bool {
+// errShutdown reports a step abandoned because the aggregator is stopping.
+var errShutdown = errors.New("aggregator stopping")
+
+// retry calls f with wctx until it succeeds, backing off between failures, and returns nil. An
+// error for which permanent reports true is returned at once, unretried. It gives up, returning
+// errShutdown, when the run context ctx is done (or the flush deadline wctx passes) after a
+// failure: during shutdown the batch gets the attempt already under way, not an endless retry.
+func (a *Aggregator) retry(ctx, wctx context.Context, log *slog.Logger, what string, permanent func(error) bool, f func(context.Context) error) error {
 	var bo backoff
 	for {
 		err := f(wctx)
 		if err == nil {
-			return true
+			return nil
 		}
 		a.errs.Add(1)
+		if permanent != nil && permanent(err) {
+			return err
+		}
 		if ctx.Err() != nil || wctx.Err() != nil {
 			log.Warn(what+" failed during shutdown; batch left pending for a later reclaim", "err", err)
-			return false
+			return errShutdown
 		}
 		wait := bo.next(a.opts.MaxBackoff)
 		log.Error(what+" failed; retrying", "err", err, "retry_in", wait)
 		if !sleep(ctx, wait) {
 			log.Warn(what + " abandoned at shutdown; batch left pending for a later reclaim")
-			return false
+			return errShutdown
 		}
 	}
 }

@@ -87,7 +87,7 @@ func (s *Server) getSurvey(c echo.Context) error {
 	}
 	view := surveyView{
 		ID: v.SurveyID, AgencyID: v.AgencyID, AgencyName: ag.Name, Version: v.Version,
-		Title: v.Title, Questions: v.Questions, Offices: make([]officeView, 0, len(offices)),
+		Title: v.Title, Questions: withBounds(v.Questions), Offices: make([]officeView, 0, len(offices)),
 	}
 	if view.Questions == nil {
 		view.Questions = []survey.Question{}
@@ -132,4 +132,20 @@ func (s *Server) getScore(c echo.Context) error {
 func (s *Server) getMe(c echo.Context) error {
 	p, _ := principal(c)
 	return c.JSON(http.StatusOK, p)
+}
+
+// withBounds fills each numeric question's min and max from its type when the version left them
+// zero, so clients draw the scale without knowing the defaults.
+func withBounds(qs []survey.Question) []survey.Question {
+	out := make([]survey.Question, len(qs))
+	for i, q := range qs {
+		switch q.Type {
+		case survey.TypeRating5, survey.TypeNPS, survey.TypeYesNo:
+			q.Min, q.Max = q.Bounds()
+		case survey.TypeText:
+			q.MaxLength = q.TextMax()
+		}
+		out[i] = q
+	}
+	return out
 }

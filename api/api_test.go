@@ -273,9 +273,16 @@ func TestPostResponse(t *testing.T) {
 	})
 
 	t.Run("wrong content type → 415", func(t *testing.T) {
-		for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "", "application/json; charset=latin1"} {
+		for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1"} {
 			h.request(t, http.MethodPost, "/api/v1/responses", "", ct, validBody("")).
 				envelope(t, http.StatusUnsupportedMediaType, "unsupported_media_type")
+		}
+	})
+
+	t.Run("no content type is read as JSON", func(t *testing.T) {
+		r := h.request(t, http.MethodPost, "/api/v1/responses", "", "", validBody(""))
+		if r.status != http.StatusAccepted {
+			t.Fatalf("status %d: %s", r.status, r.body)
 		}
 	})
 

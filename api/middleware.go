@@ -227,11 +227,17 @@ func (s *Server) rateLimitAnonymous(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requireJSON refuses bodies that are not JSON with 415. A charset parameter is optional but, if
-// present, must be UTF-8 (the only encoding JSON allows).
+// requireJSON refuses bodies declared as something other than JSON with 415. A body with no
+// Content-Type at all is read as JSON: simple clients (old phones' browsers, shell scripts) often
+// omit it, and the decoder rejects anything that is not JSON anyway. A charset parameter is
+// optional but, if present, must be UTF-8 (the only encoding JSON allows).
 func requireJSON(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		mt, params, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+		ct := c.Request().Header.Get(echo.HeaderContentType)
+		if strings.TrimSpace(ct) == "" {
+			return next(c)
+		}
+		mt, params, err := mime.ParseMediaType(ct)
 		if err != nil || mt != echo.MIMEApplicationJSON {
 			return newError(codeUnsupportedMediaType)
 		}

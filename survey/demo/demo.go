@@ -340,7 +340,7 @@ func (t *target) response(rng *rand.Rand, now, first time.Time, days int) (surve
 		officeID = t.offices[officeIdx].ID
 	}
 	submitted := when(rng, ch, now, first, days)
-	received := submitted.Add(delay(rng, ch))
+	received := submitted.Add(delay(rng, ch)).Truncate(time.Millisecond) // as databases keep it
 	if received.After(now) {
 		received = now
 	}

@@ -2,11 +2,13 @@ package sqlstore
 
 import (
 	"bufio"
+	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,27 +18,29 @@ import (
 	"github.com/afkar-gov/afkar/survey"
 )
 
-// responseCols are the columns Fold writes per response (stored_at takes its default).
-const responseCols = 11
+// insertResponses stores raw responses; RETURNING names the ones that were new. CAST(… AS
+// TEXT) reads the same on both dialects (PostgreSQL's id is a uuid).
+var insertResponsesSQL = bulkStatement{
+	head:    "INSERT INTO responses (id, agency_id, office_id, survey_id, survey_version, channel, source, submitted_at, received_at, day, answers)",
+	pgTypes: []string{"uuid", "bigint", "bigint", "bigint", "integer", "text", "text", "timestamptz", "timestamptz", "text", "text"},
+	tail:    " ON CONFLICT (id) DO NOTHING RETURNING CAST(id AS TEXT)",
+}
 
-const insertResponsesHead = "INSERT INTO responses (id, agency_id, office_id, survey_id, survey_version, channel, source, submitted_at, received_at, day, answers) VALUES "
+// upsertRollupsSQL adds cells to rollups: new keys are inserted, existing ones grow.
+var upsertRollupsSQL = bulkStatement{
+	head:    "INSERT INTO rollups (agency_id, office_id, survey_id, survey_version, question_id, channel, day, type, n, sum, sum_sq)",
+	pgTypes: []string{"bigint", "bigint", "bigint", "integer", "text", "text", "text", "text", "bigint", "bigint", "bigint"},
+	tail: " ON CONFLICT (agency_id, office_id, survey_id, survey_version, question_id, channel, day) DO UPDATE SET" +
+		" n = rollups.n + excluded.n, sum = rollups.sum + excluded.sum, sum_sq = rollups.sum_sq + excluded.sum_sq",
+}
 
-// RETURNING CAST(… AS TEXT) reads the same on both dialects (PostgreSQL's id is a uuid).
-const insertResponsesTail = " ON CONFLICT (id) DO NOTHING RETURNING CAST(id AS TEXT)"
-
-const rollupCols = 11
-
-const upsertRollupsHead = "INSERT INTO rollups (agency_id, office_id, survey_id, survey_version, question_id, channel, day, type, n, sum, sum_sq) VALUES "
-
-const upsertRollupsTail = " ON CONFLICT (agency_id, office_id, survey_id, survey_version, question_id, channel, day) DO UPDATE SET" +
-	" n = rollups.n + excluded.n, sum = rollups.sum + excluded.sum, sum_sq = rollups.sum_sq + excluded.sum_sq"
-
-const valueCols = 9
-
-const upsertValuesHead = "INSERT INTO rollup_values (agency_id, office_id, survey_id, survey_version, question_id, channel, day, value, n) VALUES "
-
-const upsertValuesTail = " ON CONFLICT (agency_id, office_id, survey_id, survey_version, question_id, channel, day, value) DO UPDATE SET" +
-	" n = rollup_values.n + excluded.n"
+// upsertValuesSQL adds histogram cells to rollup_values likewise.
+var upsertValuesSQL = bulkStatement{
+	head:    "INSERT INTO rollup_values (agency_id, office_id, survey_id, survey_version, question_id, channel, day, value, n)",
+	pgTypes: []string{"bigint", "bigint", "bigint", "integer", "text", "text", "text", "text", "bigint"},
+	tail: " ON CONFLICT (agency_id, office_id, survey_id, survey_version, question_id, channel, day, value) DO UPDATE SET" +
+		" n = rollup_values.n + excluded.n",
+}
 
 // pendingResponse is a response ready to insert: id normalised, answers encoded.
 type pendingResponse struct {
@@ -64,7 +68,7 @@ func (s *Store) Fold(ctx context.Context, rs []survey.Response, delta func(inser
 		return 0, err
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		ids, err := insertResponses(tx, pending)
+		ids, err := insertResponses(tx, s.dialect, pending)
 		if err != nil {
 			return err
 		}
@@ -79,7 +83,7 @@ func (s *Store) Fold(ctx context.Context, rs []survey.Response, delta func(inser
 			}
 		}
 		inserted = len(fresh)
-		return writeDelta(tx, delta(fresh))
+		return writeDelta(tx, s.dialect, delta(fresh))
 	})
 	if err != nil {
 		return 0, err
@@ -115,7 +119,7 @@ func prepareResponses(rs []survey.Response) ([]pendingResponse, error) {
 		}
 		return nil, survey.Errorf(survey.ECodeInvalid, "شناسهٔ پاسخ باید UUID باشد: %s", "response ids must be UUIDs: %s", strings.Join(bad, ", "))
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].r.ID < out[j].r.ID })
+	slices.SortStableFunc(out, func(a, b pendingResponse) int { return strings.Compare(a.r.ID, b.r.ID) })
 	w := 0
 	for i := range out {
 		if i > 0 && out[i].r.ID == out[w-1].r.ID {
@@ -128,185 +132,151 @@ func prepareResponses(rs []survey.Response) ([]pendingResponse, error) {
 }
 
 // insertResponses inserts in chunks and returns the set of ids that were new.
-func insertResponses(tx *gorm.DB, pending []pendingResponse) (map[string]struct{}, error) {
+func insertResponses(tx *gorm.DB, dialect string, pending []pendingResponse) (map[string]struct{}, error) {
 	ids := make(map[string]struct{}, len(pending))
-	per := chunkRows(responseCols)
-	args := make([]any, 0, min(len(pending), per)*responseCols)
-	for start := 0; start < len(pending); start += per {
-		chunk := pending[start:min(start+per, len(pending))]
-		var b strings.Builder
-		b.WriteString(insertResponsesHead)
-		placeholders(&b, len(chunk), responseCols)
-		b.WriteString(insertResponsesTail)
-		args = args[:0]
-		for i := range chunk {
-			p := &chunk[i]
-			args = append(args, p.r.ID, int64(p.r.AgencyID), int64(p.r.OfficeID), int64(p.r.SurveyID),
-				int64(p.r.SurveyVersion), string(p.r.Channel), p.r.Source, utc(p.r.SubmittedAt),
-				utc(p.r.ReceivedAt), p.day, p.answers)
+	err := insertResponsesSQL.run(tx, dialect, len(pending), func(i int, w *bulkRow) {
+		p := &pending[i]
+		w.Text(p.r.ID)
+		w.Int(int64(p.r.AgencyID))
+		w.Int(int64(p.r.OfficeID))
+		w.Int(int64(p.r.SurveyID))
+		w.Int(int64(p.r.SurveyVersion))
+		w.Text(string(p.r.Channel))
+		w.Text(p.r.Source)
+		w.Time(p.r.SubmittedAt)
+		w.Time(p.r.ReceivedAt)
+		w.Text(p.day)
+		w.Text(p.answers)
+	}, func(rows *sql.Rows) error {
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			ids[strings.ToLower(id)] = struct{}{}
 		}
-		if err := scanIDs(tx.Raw(b.String(), args...), ids); err != nil {
-			return nil, err
-		}
-	}
-	return ids, nil
+		return rows.Err()
+	})
+	return ids, err
 }
 
-func scanIDs(q *gorm.DB, into map[string]struct{}) (err error) {
-	rows, err := q.Rows()
+// writeDelta upserts a delta additively, cells in key order: existing cells grow by the
+// delta's counts, new ones are inserted.
+func writeDelta(tx *gorm.DB, dialect string, d survey.RollupDelta) error {
+	rollups := normaliseRollups(d.Rollups)
+	err := upsertRollupsSQL.run(tx, dialect, len(rollups), func(i int, w *bulkRow) {
+		c := &rollups[i]
+		writeKey(w, c.RollupKey)
+		w.Text(string(c.Type))
+		w.Int(c.N)
+		w.Int(c.Sum)
+		w.Int(c.SumSq)
+	}, nil)
 	if err != nil {
 		return err
 	}
-	defer closeRows(rows, &err)
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return err
-		}
-		into[strings.ToLower(id)] = struct{}{}
-	}
-	return rows.Err()
-}
-
-// writeDelta upserts a delta additively: existing cells grow by the delta's counts.
-func writeDelta(tx *gorm.DB, d survey.RollupDelta) error {
-	rollups := normaliseRollups(d.Rollups)
-	per := chunkRows(rollupCols)
-	args := make([]any, 0, min(len(rollups), per)*rollupCols)
-	for start := 0; start < len(rollups); start += per {
-		chunk := rollups[start:min(start+per, len(rollups))]
-		var b strings.Builder
-		b.WriteString(upsertRollupsHead)
-		placeholders(&b, len(chunk), rollupCols)
-		b.WriteString(upsertRollupsTail)
-		args = args[:0]
-		for i := range chunk {
-			c := &chunk[i]
-			args = appendKey(args, c.RollupKey)
-			args = append(args, string(c.Type), c.N, c.Sum, c.SumSq)
-		}
-		if err := tx.Exec(b.String(), args...).Error; err != nil {
-			return err
-		}
-	}
 	cells := normaliseHistogram(d.Histogram)
-	per = chunkRows(valueCols)
-	args = args[:0]
-	for start := 0; start < len(cells); start += per {
-		chunk := cells[start:min(start+per, len(cells))]
-		var b strings.Builder
-		b.WriteString(upsertValuesHead)
-		placeholders(&b, len(chunk), valueCols)
-		b.WriteString(upsertValuesTail)
-		args = args[:0]
-		for i := range chunk {
-			c := &chunk[i]
-			args = appendKey(args, c.RollupKey)
-			args = append(args, c.Value, c.N)
-		}
-		if err := tx.Exec(b.String(), args...).Error; err != nil {
-			return err
-		}
-	}
-	return nil
+	return upsertValuesSQL.run(tx, dialect, len(cells), func(i int, w *bulkRow) {
+		c := &cells[i]
+		writeKey(w, c.RollupKey)
+		w.Text(c.Value)
+		w.Int(c.N)
+	}, nil)
 }
 
-func appendKey(args []any, k survey.RollupKey) []any {
-	return append(args, int64(k.AgencyID), int64(k.OfficeID), int64(k.SurveyID), int64(k.SurveyVersion),
-		k.QuestionID, string(k.Channel), k.Day)
+func writeKey(w *bulkRow, k survey.RollupKey) {
+	w.Int(int64(k.AgencyID))
+	w.Int(int64(k.OfficeID))
+	w.Int(int64(k.SurveyID))
+	w.Int(int64(k.SurveyVersion))
+	w.Text(k.QuestionID)
+	w.Text(string(k.Channel))
+	w.Text(k.Day)
 }
 
-// keyLess orders rollup keys like the tables' primary keys (and analytics.KeyLess).
-func keyLess(a, b survey.RollupKey) bool {
-	switch {
-	case a.AgencyID != b.AgencyID:
-		return a.AgencyID < b.AgencyID
-	case a.OfficeID != b.OfficeID:
-		return a.OfficeID < b.OfficeID
-	case a.SurveyID != b.SurveyID:
-		return a.SurveyID < b.SurveyID
-	case a.SurveyVersion != b.SurveyVersion:
-		return a.SurveyVersion < b.SurveyVersion
-	case a.QuestionID != b.QuestionID:
-		return a.QuestionID < b.QuestionID
-	case a.Channel != b.Channel:
-		return a.Channel < b.Channel
+// keyCompare orders rollup keys like the tables' primary keys (and analytics.KeyLess).
+func keyCompare(a, b survey.RollupKey) int {
+	if c := cmp.Compare(a.AgencyID, b.AgencyID); c != 0 {
+		return c
 	}
-	return a.Day < b.Day
+	if c := cmp.Compare(a.OfficeID, b.OfficeID); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.SurveyID, b.SurveyID); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.SurveyVersion, b.SurveyVersion); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.QuestionID, b.QuestionID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(string(a.Channel), string(b.Channel)); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Day, b.Day)
+}
+
+func rollupCompare(a, b survey.Rollup) int { return keyCompare(a.RollupKey, b.RollupKey) }
+
+func cellCompare(a, b survey.HistogramCell) int {
+	if c := keyCompare(a.RollupKey, b.RollupKey); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Value, b.Value)
 }
 
 // normaliseRollups returns the cells in key order with equal keys merged. A delta is normally
-// sorted and unique already; this keeps a careless one from deadlocking concurrent folds or
-// tripping PostgreSQL's "ON CONFLICT DO UPDATE cannot affect a row a second time".
+// sorted and unique already (then it is returned as is); this keeps a careless one from
+// deadlocking concurrent folds or tripping PostgreSQL's "ON CONFLICT DO UPDATE command cannot
+// affect row a second time". The caller's slice is never modified.
 func normaliseRollups(in []survey.Rollup) []survey.Rollup {
-	ordered := sort.SliceIsSorted(in, func(i, j int) bool { return keyLess(in[i].RollupKey, in[j].RollupKey) })
-	if !ordered {
-		in = append([]survey.Rollup(nil), in...)
-		sort.SliceStable(in, func(i, j int) bool { return keyLess(in[i].RollupKey, in[j].RollupKey) })
+	if isStrictlySorted(in, rollupCompare) {
+		return in
 	}
-	for i := 1; i < len(in); i++ {
-		if in[i].RollupKey == in[i-1].RollupKey {
-			return mergeRollups(in, ordered)
-		}
-	}
-	return in
-}
-
-func mergeRollups(in []survey.Rollup, shared bool) []survey.Rollup {
-	if shared {
-		in = append([]survey.Rollup(nil), in...)
-	}
+	out := slices.Clone(in)
+	slices.SortStableFunc(out, rollupCompare)
 	w := 0
-	for i := range in {
-		if w > 0 && in[i].RollupKey == in[w-1].RollupKey {
-			in[w-1].N += in[i].N
-			in[w-1].Sum += in[i].Sum
-			in[w-1].SumSq += in[i].SumSq
+	for i := range out {
+		if w > 0 && out[i].RollupKey == out[w-1].RollupKey {
+			out[w-1].N += out[i].N
+			out[w-1].Sum += out[i].Sum
+			out[w-1].SumSq += out[i].SumSq
 			continue
 		}
-		in[w] = in[i]
+		out[w] = out[i]
 		w++
 	}
-	return in[:w]
-}
-
-func cellLess(a, b *survey.HistogramCell) bool {
-	if a.RollupKey != b.RollupKey {
-		return keyLess(a.RollupKey, b.RollupKey)
-	}
-	return a.Value < b.Value
+	return out[:w]
 }
 
 // normaliseHistogram is normaliseRollups for histogram cells.
 func normaliseHistogram(in []survey.HistogramCell) []survey.HistogramCell {
-	ordered := sort.SliceIsSorted(in, func(i, j int) bool { return cellLess(&in[i], &in[j]) })
-	if !ordered {
-		in = append([]survey.HistogramCell(nil), in...)
-		sort.SliceStable(in, func(i, j int) bool { return cellLess(&in[i], &in[j]) })
-	}
-	dup := false
-	for i := 1; i < len(in); i++ {
-		if in[i].RollupKey == in[i-1].RollupKey && in[i].Value == in[i-1].Value {
-			dup = true
-			break
-		}
-	}
-	if !dup {
+	if isStrictlySorted(in, cellCompare) {
 		return in
 	}
-	if ordered {
-		in = append([]survey.HistogramCell(nil), in...)
-	}
+	out := slices.Clone(in)
+	slices.SortStableFunc(out, cellCompare)
 	w := 0
-	for i := range in {
-		if w > 0 && in[i].RollupKey == in[w-1].RollupKey && in[i].Value == in[w-1].Value {
-			in[w-1].N += in[i].N
+	for i := range out {
+		if w > 0 && cellCompare(out[i], out[w-1]) == 0 {
+			out[w-1].N += out[i].N
 			continue
 		}
-		in[w] = in[i]
+		out[w] = out[i]
 		w++
 	}
-	return in[:w]
+	return out[:w]
+}
+
+// isStrictlySorted reports whether s is sorted with no two equal elements.
+func isStrictlySorted[T any](s []T, compare func(a, b T) int) bool {
+	for i := 1; i < len(s); i++ {
+		if compare(s[i-1], s[i]) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // reaggregatePage is how many raw responses Reaggregate reads per query.
@@ -353,13 +323,13 @@ func (s *Store) Reaggregate(ctx context.Context, delta func([]survey.Response) s
 			after = page[len(page)-1].ID
 			acc.add(delta(page))
 			if acc.size() >= reaggregateFlush {
-				if err := writeDelta(tx, acc.delta()); err != nil {
+				if err := writeDelta(tx, s.dialect, acc.delta()); err != nil {
 					return err
 				}
 				acc = newAccumulator()
 			}
 		}
-		return writeDelta(tx, acc.delta())
+		return writeDelta(tx, s.dialect, acc.delta())
 	})
 	if err != nil {
 		return err

@@ -105,35 +105,38 @@ func testDelta(rs []survey.Response) survey.RollupDelta {
 }
 
 // gen makes synthetic responses: agencies 1..agencies, offices 0..2, three channels, days
-// spread over a week of Tehran days, a rating, an nps, a yes/no, a choice and sometimes a text.
+// spread over a week of Tehran days, survey versions 1..versions, two ratings, an nps, a
+// yes/no, a choice and sometimes a text (5⅓ answers on average).
 type gen struct {
 	rng      *rand.Rand
 	agencies int
+	versions int
 	start    time.Time
 	days     int
 }
 
 func newGen(seed uint64) *gen {
-	return &gen{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), agencies: 4,
+	return &gen{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), agencies: 4, versions: 2,
 		start: time.Date(2025, 11, 8, 20, 30, 0, 0, time.UTC) /* Tehran midnight */, days: 7}
 }
 
 func (g *gen) response() survey.Response {
 	n := func(k int) *int { v := g.rng.IntN(k); return &v }
-	rating := 1 + g.rng.IntN(5)
+	rating, staff := 1+g.rng.IntN(5), 1+g.rng.IntN(5)
 	at := g.start.Add(time.Duration(g.rng.Int64N(int64(time.Duration(g.days) * 24 * time.Hour))))
 	r := survey.Response{
 		ID:            uuid.New().String(),
 		AgencyID:      survey.ID(1 + g.rng.IntN(g.agencies)),
 		OfficeID:      survey.ID(g.rng.IntN(3)),
 		SurveyID:      1,
-		SurveyVersion: 1 + g.rng.IntN(2),
+		SurveyVersion: 1 + g.rng.IntN(g.versions),
 		Channel:       survey.Channels[g.rng.IntN(3)],
 		Source:        "test",
 		SubmittedAt:   at,
 		ReceivedAt:    at.Add(time.Duration(g.rng.IntN(3600)) * time.Second),
 		Answers: []survey.Answer{
 			{QuestionID: "q1", Type: survey.TypeRating5, Number: &rating},
+			{QuestionID: "q2", Type: survey.TypeRating5, Number: &staff},
 			{QuestionID: "nps", Type: survey.TypeNPS, Number: n(11)},
 			{QuestionID: "yes", Type: survey.TypeYesNo, Number: n(2)},
 			{QuestionID: "why", Type: survey.TypeChoice, Choices: []string{[]string{"slow", "rude", "closed"}[g.rng.IntN(3)]}},

@@ -52,7 +52,14 @@ func (in *Inbox) signal() {
 	in.mu.Unlock()
 }
 
-const inboxCols = 3
+// appendInboxSQL adds encoded responses to the inbox. It always uses VALUES lists (bytea
+// arrays would cost more than they save at intake's batch sizes), with response_id first:
+// GORM expands a []byte right after "(" into one parameter per byte.
+var appendInboxSQL = bulkStatement{
+	head:    "INSERT INTO inbox (response_id, payload, created_us)",
+	pgTypes: []string{"text", "bytea", "bigint"},
+	values:  true,
+}
 
 // Append stores the responses in one transaction, all or none, and returns once it is
 // committed — on SQLite with synchronous=FULL that means on disk. It is intake's group commit:
@@ -70,24 +77,12 @@ func (in *Inbox) Append(ctx context.Context, rs []survey.Response) error {
 		payloads[i] = b
 	}
 	now := time.Now().UnixMicro()
-	per := chunkRows(inboxCols)
 	err := in.s.tx(ctx, func(tx *gorm.DB) error {
-		args := make([]any, 0, min(len(rs), per)*inboxCols)
-		for start := 0; start < len(rs); start += per {
-			end := min(start+per, len(rs))
-			var b strings.Builder
-			// response_id first: GORM expands a []byte right after "(" into one parameter per byte.
-			b.WriteString("INSERT INTO inbox (response_id, payload, created_us) VALUES ")
-			placeholders(&b, end-start, inboxCols)
-			args = args[:0]
-			for i := start; i < end; i++ {
-				args = append(args, rs[i].ID, payloads[i], now)
-			}
-			if err := tx.Exec(b.String(), args...).Error; err != nil {
-				return err
-			}
-		}
-		return nil
+		return appendInboxSQL.run(tx, in.s.dialect, len(rs), func(i int, w *bulkRow) {
+			w.Text(rs[i].ID)
+			w.Bytes(payloads[i])
+			w.Int(now)
+		}, nil)
 	})
 	if err != nil {
 		return err

@@ -357,6 +357,3 @@ func placeholders(b *strings.Builder, rows, cols int) {
 		b.WriteString(row)
 	}
 }
-
-// chunkRows is how many rows of cols parameters fit in one statement.
-func chunkRows(cols int) int { return maxParams / cols }
