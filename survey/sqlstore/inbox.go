@@ -221,9 +221,13 @@ func (in *Inbox) Ack(ctx context.Context, refs []string) error {
 	if len(seqs) == 0 {
 		return nil
 	}
+	per := maxParams
+	if in.s.dialect == DialectSQLite {
+		per = sqliteParams
+	}
 	return in.s.write(ctx, func(db *gorm.DB) error {
-		for start := 0; start < len(seqs); start += maxParams {
-			chunk := seqs[start:min(start+maxParams, len(seqs))]
+		for start := 0; start < len(seqs); start += per {
+			chunk := seqs[start:min(start+per, len(seqs))]
 			q := "DELETE FROM inbox WHERE seq IN (" + strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",") + ")"
 			if err := db.Exec(q, chunk...).Error; err != nil {
 				return err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -258,6 +259,35 @@ func TestCatalog(t *testing.T) {
 		}
 		if act, err := s.ActiveVersion(ctx, f.a.ID); err != nil || act.SurveyID != sv2.ID || act.Version != 1 {
 			t.Fatalf("ActiveVersion = %+v, %v; want survey %d v1", act, err, sv2.ID)
+		}
+
+		// Concurrent publishers get distinct, consecutive version numbers.
+		var (
+			wg  sync.WaitGroup
+			mu  sync.Mutex
+			got []int
+		)
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				v := survey.Version{SurveyID: sv2.ID, Questions: questions}
+				err := s.PublishVersion(ctx, &v)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					t.Errorf("concurrent PublishVersion: %v", err)
+				}
+				got = append(got, v.Version)
+			}()
+		}
+		wg.Wait()
+		slices.Sort(got)
+		if !reflect.DeepEqual(got, []int{2, 3, 4, 5}) {
+			t.Fatalf("concurrent publishes got versions %v, want 2..5", got)
+		}
+		if act, err := s.ActiveVersion(ctx, f.a.ID); err != nil || act.SurveyID != sv2.ID || act.Version != 5 {
+			t.Fatalf("ActiveVersion after concurrent publishes = %d/%d, %v", act.SurveyID, act.Version, err)
 		}
 
 		// Not found, in every reader.
