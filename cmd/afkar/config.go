@@ -27,6 +27,7 @@ type Config struct {
 	Demo        bool   // AFKAR_DEMO: seed the demo province on an empty database
 	RateLimit   int    // AFKAR_RATE_LIMIT: anonymous submissions per minute per IP; 0 = off
 	TrustProxy  bool   // AFKAR_TRUST_PROXY: take the client IP from X-Forwarded-For
+	PprofAddr   string // AFKAR_PPROF_ADDR: serve net/http/pprof here (e.g. 127.0.0.1:6060); empty = off
 
 	AutoMigrate     bool          // AFKAR_AUTO_MIGRATE: serve applies migrations at start
 	Worker          bool          // AFKAR_WORKER: serve also runs the aggregator in-process
@@ -102,9 +103,10 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		SecretKey:        str("AFKAR_SECRET_KEY", ""),
 		RateLimit:        integer("AFKAR_RATE_LIMIT", 60),
 		TrustProxy:       boolean("AFKAR_TRUST_PROXY", false),
+		PprofAddr:        str("AFKAR_PPROF_ADDR", ""),
 		AutoMigrate:      boolean("AFKAR_AUTO_MIGRATE", true),
 		Worker:           boolean("AFKAR_WORKER", true),
-		FoldBatch:        integer("AFKAR_FOLD_BATCH", 500),
+		FoldBatch:        integer("AFKAR_FOLD_BATCH", 2000),
 		ClaimIdle:        duration("AFKAR_CLAIM_IDLE", 30*time.Second),
 		ShutdownTimeout:  duration("AFKAR_SHUTDOWN_TIMEOUT", 15*time.Second),
 		LogLevel:         str("AFKAR_LOG_LEVEL", "info"),
@@ -241,6 +243,7 @@ func (c *Config) Print(w io.Writer) {
 		{"AFKAR_DEMO", strconv.FormatBool(c.Demo)},
 		{"AFKAR_RATE_LIMIT", strconv.Itoa(c.RateLimit)},
 		{"AFKAR_TRUST_PROXY", strconv.FormatBool(c.TrustProxy)},
+		{"AFKAR_PPROF_ADDR", c.PprofAddr},
 		{"AFKAR_AUTO_MIGRATE", strconv.FormatBool(c.AutoMigrate)},
 		{"AFKAR_WORKER", strconv.FormatBool(c.Worker)},
 		{"AFKAR_FOLD_BATCH", strconv.Itoa(c.FoldBatch)},

@@ -35,6 +35,7 @@ func registerAggregatorMetrics(reg prometheus.Registerer, agg *analytics.Aggrega
 	counterFunc(reg, "afkar_fold_duplicates_total", "Buffered responses already stored, dropped.", func() float64 { return float64(agg.Stats().Duplicates) })
 	counterFunc(reg, "afkar_fold_batches_total", "Aggregator transactions.", func() float64 { return float64(agg.Stats().Batches) })
 	counterFunc(reg, "afkar_fold_errors_total", "Aggregator errors (retried).", func() float64 { return float64(agg.Stats().Errors) })
+	counterFunc(reg, "afkar_fold_reclaimed_total", "Buffer entries taken over from workers that stopped acking.", func() float64 { return float64(agg.Stats().Reclaimed) })
 	counterFunc(reg, "afkar_fold_quarantined_total", "Undecodable buffer entries set aside.", func() float64 { return float64(agg.Stats().Quarantined) })
 }
 

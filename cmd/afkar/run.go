@@ -64,6 +64,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	if cfg.PprofAddr != "" {
+		startPprof(cfg.PprofAddr, log)
+	}
 	switch cmd {
 	case "config":
 		cfg.Print(stdout)

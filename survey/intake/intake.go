@@ -110,7 +110,7 @@ func New(cat Catalog, primary, fallback Appender, opts Options) *Intake {
 		opts.PrimaryRetry = 2 * time.Second
 	}
 	if opts.Flushers <= 0 {
-		opts.Flushers = 2
+		opts.Flushers = 1
 	}
 	if opts.Clock == nil {
 		opts.Clock = survey.SystemClock{}

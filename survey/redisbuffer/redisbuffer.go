@@ -73,6 +73,7 @@ type Buffer struct {
 
 	groupReady atomic.Bool
 	full       atomic.Bool
+	lastLen    atomic.Int64 // stream length seen by the latest append
 }
 
 var _ survey.Buffer = (*Buffer)(nil)
@@ -166,32 +167,41 @@ func (b *Buffer) Append(ctx context.Context, rs []survey.Response) error {
 		}
 		payloads[i] = p
 	}
-	n, err := b.c.XLen(ctx, b.stream).Result()
-	if err != nil {
-		return unavailable(ctx, err, "XLEN")
-	}
-	if n >= b.maxLen {
-		if !b.full.Swap(true) {
-			b.log.Warn("stream full, refusing appends until the aggregator catches up", "len", n, "max_len", b.maxLen)
+	// The length bound costs no extra round trip: each append learns the stream's length from an
+	// XLEN queued after its XADDs, and only while the stream was last seen full is the length
+	// checked before appending (so appends resume as soon as the aggregator catches up).
+	if b.lastLen.Load() >= b.maxLen {
+		n, err := b.c.XLen(ctx, b.stream).Result()
+		if err != nil {
+			return unavailable(ctx, err, "XLEN")
 		}
-		return &survey.Error{
-			Code:      survey.ECodeUnavailable,
-			Message:   fmt.Sprintf("the Redis buffer is full (%d entries, limit %d)", n, b.maxLen),
-			MessageFA: "صف پاسخ‌ها پر است؛ کمی بعد دوباره تلاش کنید.",
+		b.lastLen.Store(n)
+		if n >= b.maxLen {
+			if !b.full.Swap(true) {
+				b.log.Warn("stream full, refusing appends until the aggregator catches up", "len", n, "max_len", b.maxLen)
+			}
+			return &survey.Error{
+				Code:      survey.ECodeUnavailable,
+				Message:   fmt.Sprintf("the Redis buffer is full (%d entries, limit %d)", n, b.maxLen),
+				MessageFA: "صف پاسخ‌ها پر است؛ کمی بعد دوباره تلاش کنید.",
+			}
+		}
+		if b.full.Swap(false) {
+			b.log.Info("stream below its limit again, accepting appends", "len", n, "max_len", b.maxLen)
 		}
 	}
-	if b.full.Swap(false) {
-		b.log.Info("stream below its limit again, accepting appends", "len", n, "max_len", b.maxLen)
-	}
-	_, err = b.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	var xlen *redis.IntCmd
+	_, err := b.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, pl := range payloads {
 			p.XAdd(ctx, &redis.XAddArgs{Stream: b.stream, ID: "*", Values: []any{field, pl}})
 		}
+		xlen = p.XLen(ctx, b.stream)
 		return nil
 	})
 	if err != nil {
 		return unavailable(ctx, err, "XADD")
 	}
+	b.lastLen.Store(xlen.Val())
 	return nil
 }
 

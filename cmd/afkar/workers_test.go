@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/afkar-gov/afkar/survey/sqlstore"
+)
+
+// worker is one running `afkar worker` process.
+type worker struct {
+	cmd     *exec.Cmd
+	metrics string
+	done    chan struct{}
+}
+
+var workerAddr = regexp.MustCompile(`"metrics":"([^"]+)"|metrics=(\S+)`)
+
+func startWorker(t *testing.T, env map[string]string) *worker {
+	t.Helper()
+	cmd := exec.Command(binPath, "worker")
+	cmd.Env = append(os.Environ(), "AFKAR_ADDR=127.0.0.1:0", "AFKAR_LOG_LEVEL=info")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w := &worker{cmd: cmd, done: make(chan struct{})}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := workerAddr.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- "http://" + strings.Trim(m[1]+m[2], `"`)
+			}
+		}
+	}()
+	go func() { cmd.Wait(); close(w.done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGKILL)
+		<-w.done
+	})
+	select {
+	case w.metrics = <-addr:
+	case <-w.done:
+		t.Fatal("worker exited at start")
+	case <-time.After(30 * time.Second):
+		t.Fatal("worker did not start")
+	}
+	return w
+}
+
+func (w *worker) counter(t *testing.T, name string) float64 {
+	res, err := http.Get(w.metrics + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	m := regexp.MustCompile(`(?m)^` + name + ` (\S+)`).FindSubmatch(b)
+	if m == nil {
+		return -1
+	}
+	v, _ := strconv.ParseFloat(string(m[1]), 64)
+	return v
+}
+
+// TestTwoWorkersOneKilledMidBatch runs two aggregator processes on one Redis stream, freezes
+// one while it holds delivered-but-unacknowledged entries, kills it with SIGKILL, and expects the
+// survivor to reclaim those entries so the totals come out exact.
+func TestTwoWorkersOneKilledMidBatch(t *testing.T) {
+	requireRedis(t)
+	env, db := productionEnv(t, testRedisURL())
+	f := newFixture(t, db)
+	noWorker := map[string]string{"AFKAR_WORKER": "0"}
+	for k, v := range env {
+		noWorker[k] = v
+	}
+	s := startServer(t, noWorker)
+	exp := newExpectation()
+	exp.load(f, func() string { return s.url }, 6000, 16, nil)
+	if len(exp.acked) != 6000 {
+		t.Fatalf("only %d of 6000 acknowledged", len(exp.acked))
+	}
+
+	wenv := map[string]string{"AFKAR_FOLD_BATCH": "50", "AFKAR_CLAIM_IDLE": "1s"}
+	for k, v := range env {
+		wenv[k] = v
+	}
+	victim := startWorker(t, wenv)
+	stream := env["AFKAR_REDIS_PREFIX"] + "responses"
+	// Freeze the victim at a moment it holds entries it has read but not acked.
+	held := 0
+	for try := 0; try < 200 && held == 0; try++ {
+		time.Sleep(time.Duration(5+try%7) * time.Millisecond)
+		victim.cmd.Process.Signal(syscall.SIGSTOP)
+		held = pendingEntries(t, stream)
+		if held == 0 {
+			victim.cmd.Process.Signal(syscall.SIGCONT)
+		}
+	}
+	if held == 0 {
+		t.Fatal("never caught the victim holding a batch")
+	}
+	victim.cmd.Process.Signal(syscall.SIGKILL)
+	<-victim.done
+
+	survivor := startWorker(t, wenv)
+	exp.verify(t, f)
+	if r := survivor.counter(t, "afkar_fold_reclaimed_total"); r < float64(held) {
+		t.Fatalf("survivor reclaimed %v entries; the victim held %d", r, held)
+	}
+	t.Logf("victim killed holding %d entries; survivor reclaimed them; totals exact", held)
+}
+
+// pendingEntries asks Redis how many entries of the stream are delivered and unacknowledged.
+func pendingEntries(t *testing.T, stream string) int {
+	addr := strings.TrimPrefix(testRedisURL(), "redis://")
+	if i := strings.Index(addr, "/"); i >= 0 {
+		addr = addr[:i]
+	}
+	host, port, _ := strings.Cut(addr, ":")
+	out, err := exec.Command("redis-cli", "-h", host, "-p", port, "XPENDING", stream, "aggregator").Output()
+	if err != nil {
+		t.Fatalf("XPENDING: %v", err)
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0]))
+	return n
+}
+
+// TestReaggregateCommandReproducesRollups folds through the running server, then runs
+// `afkar reaggregate` and compares a canonical dump of the rollups byte for byte.
+func TestReaggregateCommandReproducesRollups(t *testing.T) {
+	env, db := embeddedEnv(t)
+	env["AFKAR_DEMO"] = "1"
+	s := startServer(t, env)
+	f := newFixture(t, db) // a second agency beside the demo province
+	exp := newExpectation()
+	exp.load(f, func() string { return s.url }, 500, 8, nil)
+	exp.verify(t, f)
+	s.stop()
+
+	ctx := context.Background()
+	dump := func() []byte {
+		st, err := sqlstore.Open(ctx, db, sqlstore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		var b bytes.Buffer
+		if err := st.DumpRollups(ctx, &b); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	before := dump()
+	if len(before) < 1000 {
+		t.Fatalf("suspiciously small rollup dump (%d bytes)", len(before))
+	}
+	cmd := exec.Command(binPath, "reaggregate")
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("reaggregate: %v\n%s", err, out)
+	}
+	after := dump()
+	if !bytes.Equal(before, after) {
+		t.Fatalf("reaggregate changed the rollups (%d → %d bytes)\n%s", len(before), len(after), out)
+	}
+	t.Logf("%s", bytes.TrimSpace(out))
+}
+
+// TestServeRefusesSchemaBehind: with automatic migration off, a database whose schema is behind
+// the binary must stop the server at start with a message naming `afkar migrate`.
+func TestServeRefusesSchemaBehind(t *testing.T) {
+	env, db := embeddedEnv(t)
+	st, err := sqlstore.Open(context.Background(), db, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close() // an empty database: schema version 0
+	cmd := exec.Command(binPath, "serve")
+	cmd.Env = append(os.Environ(), "AFKAR_AUTO_MIGRATE=0", "AFKAR_ADDR=127.0.0.1:0")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	done := make(chan []byte, 1)
+	go func() {
+		out, _ := cmd.CombinedOutput()
+		done <- out
+	}()
+	select {
+	case out := <-done:
+		if cmd.ProcessState.ExitCode() == 0 || !strings.Contains(string(out), "migrate") {
+			t.Fatalf("exit %d, output:\n%s", cmd.ProcessState.ExitCode(), out)
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("serve started on a schema that is behind")
+	}
+	// `afkar migrate` then brings it up to date, and serve starts.
+	mig := exec.Command(binPath, "migrate")
+	mig.Env = cmd.Env
+	if out, err := mig.CombinedOutput(); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	env["AFKAR_AUTO_MIGRATE"] = "0"
+	startServer(t, env).stop()
+}
+
+// TestDemoCommandAddsResponses: `afkar demo --responses N` seeds an empty database and adds N.
+func TestDemoCommandAddsResponses(t *testing.T) {
+	env, db := embeddedEnv(t)
+	run := func(args ...string) string {
+		cmd := exec.Command(binPath, args...)
+		cmd.Env = os.Environ()
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	run("demo")
+	count := func() int64 {
+		st, err := sqlstore.Open(context.Background(), db, sqlstore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		n, err := st.ResponseCount(context.Background(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	seeded := count()
+	if seeded < 1000 {
+		t.Fatalf("demo seeded only %d responses", seeded)
+	}
+	run("demo", "--responses", "1234")
+	if got := count(); got != seeded+1234 {
+		t.Fatalf("after demo --responses 1234: %d, want %d", got, seeded+1234)
+	}
+}
