@@ -174,14 +174,35 @@ func (a *Aggregator) loop(ctx context.Context, name string, buf survey.Buffer) {
 	log := a.log.With("buffer", name)
 	var bo backoff
 	nextClaim := time.Time{} // reclaim at start
+	// While a full batch folds, the next one is read and decoded (prefetch), so the buffer's
+	// round trip and JSON decoding overlap the database transaction when there is a backlog.
+	type readResult struct {
+		ds  []survey.Delivery
+		err error
+	}
+	var prefetch chan readResult
+	defer func() {
+		// A prefetched batch is in hand too: fold it before stopping, like the current one.
+		if prefetch != nil {
+			if r := <-prefetch; r.err == nil && len(r.ds) > 0 {
+				a.process(ctx, log, name, buf, r.ds)
+			}
+		}
+	}()
 	for ctx.Err() == nil {
 		var (
-			ds  []survey.Delivery
-			err error
+			ds        []survey.Delivery
+			err       error
+			reclaimed bool
 		)
-		if !time.Now().Before(nextClaim) {
+		if prefetch != nil {
+			r := <-prefetch
+			prefetch = nil
+			ds, err = r.ds, r.err
+		} else if !time.Now().Before(nextClaim) {
 			ds, err = buf.Reclaim(ctx, a.opts.Consumer, a.opts.ClaimIdle, a.opts.BatchSize)
 			if err == nil {
+				reclaimed = len(ds) > 0
 				if len(ds) > 0 {
 					a.reclaimed.Add(int64(len(ds)))
 					log.Info("reclaimed entries from stalled consumers", "entries", len(ds))
@@ -209,6 +230,14 @@ func (a *Aggregator) loop(ctx context.Context, name string, buf survey.Buffer) {
 		bo.reset()
 		if len(ds) == 0 {
 			continue
+		}
+		if !reclaimed && len(ds) == a.opts.BatchSize && time.Now().Before(nextClaim) {
+			ch := make(chan readResult, 1)
+			go func() {
+				nds, nerr := buf.Read(ctx, a.opts.Consumer, a.opts.BatchSize, a.opts.Block)
+				ch <- readResult{nds, nerr}
+			}()
+			prefetch = ch
 		}
 		a.process(ctx, log, name, buf, ds)
 	}
