@@ -81,7 +81,7 @@ var listenLine = regexp.MustCompile(`listening on (http://\S+)`)
 func startServer(t *testing.T, env map[string]string) *server {
 	t.Helper()
 	cmd := exec.Command(binPath, "serve")
-	cmd.Env = append(os.Environ(), "AFKAR_ADDR=127.0.0.1:0", "AFKAR_LOG_LEVEL=warn", "AFKAR_RATE_LIMIT=0")
+	cmd.Env = append(os.Environ(), "AFKAR_ADDR=127.0.0.1:0", "AFKAR_LOG_LEVEL=info", "AFKAR_RATE_LIMIT=0")
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -135,10 +135,18 @@ func (s *server) kill() {
 	<-s.done
 }
 
+// stop sends SIGTERM and expects a clean exit: in-flight requests finished, intake flushed, the
+// aggregator's batch folded.
 func (s *server) stop() {
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.done:
+		if code := s.cmd.ProcessState.ExitCode(); code != 0 {
+			s.t.Errorf("afkar exited with %d after SIGTERM:\n%s", code, s.out)
+		}
+		if !strings.Contains(s.out.String(), "stopped") {
+			s.t.Errorf("afkar did not log a clean stop:\n%s", s.out)
+		}
 	case <-time.After(30 * time.Second):
 		s.t.Errorf("afkar did not stop on SIGTERM:\n%s", s.out)
 		s.kill()
