@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/afkar-gov/afkar/analytics"
 	"github.com/afkar-gov/afkar/survey"
 	"github.com/afkar-gov/afkar/survey/sqlstore"
 	"github.com/afkar-gov/afkar/survey/sqlstore/sqltest"
@@ -50,57 +51,12 @@ func wantCode(t testing.TB, err error, code survey.Code) *survey.Error {
 	return se
 }
 
-// testDelta folds responses the way analytics.Delta does (one response cell, one cell per
-// answer, one histogram cell per value). The store must work with any additive delta; this
-// independent copy keeps these tests off the analytics package, which is built concurrently.
+// testDelta is analytics.Delta with its cells reversed: the store must order cells itself before
+// upserting (concurrent folds lock rows in one order), so the tests hand it an unsorted delta.
 func testDelta(rs []survey.Response) survey.RollupDelta {
-	cells := map[survey.RollupKey]*survey.Rollup{}
-	type hk struct {
-		k survey.RollupKey
-		v string
-	}
-	hist := map[hk]int64{}
-	add := func(k survey.RollupKey, typ survey.QuestionType, v int64, counted bool) {
-		c := cells[k]
-		if c == nil {
-			c = &survey.Rollup{RollupKey: k, Type: typ}
-			cells[k] = c
-		}
-		c.N++
-		if counted {
-			c.Sum += v
-			c.SumSq += v * v
-		}
-	}
-	for _, r := range rs {
-		base := survey.RollupKey{AgencyID: r.AgencyID, OfficeID: r.OfficeID, SurveyID: r.SurveyID,
-			SurveyVersion: r.SurveyVersion, Channel: r.Channel, Day: r.Day().Format(survey.DayFormat)}
-		add(base, "", 0, false)
-		for _, a := range r.Answers {
-			k := base
-			k.QuestionID = a.QuestionID
-			switch {
-			case a.Number != nil:
-				add(k, a.Type, int64(*a.Number), true)
-				hist[hk{k, strconv.Itoa(*a.Number)}]++
-			case len(a.Choices) > 0:
-				add(k, a.Type, 0, false)
-				for _, c := range a.Choices {
-					hist[hk{k, c}]++
-				}
-			default:
-				add(k, a.Type, 0, false)
-			}
-		}
-	}
-	var d survey.RollupDelta
-	for _, c := range cells {
-		d.Rollups = append(d.Rollups, *c)
-	}
-	for k, n := range hist {
-		d.Histogram = append(d.Histogram, survey.HistogramCell{RollupKey: k.k, Value: k.v, N: n})
-	}
-	// Deliberately left unsorted: the store must order cells itself before upserting.
+	d := analytics.Delta(rs)
+	slices.Reverse(d.Rollups)
+	slices.Reverse(d.Histogram)
 	return d
 }
 
