@@ -58,20 +58,29 @@ func DecodeSubmission(data []byte) (Submission, error) {
 	return s, nil
 }
 
-// fieldErrors collects per-field problems of one submission.
-type fieldErrors map[string]FieldError
+// fieldErrors collects per-field problems of one submission. The map is made on the first
+// problem, so a valid submission — the common case on the hot path — allocates none.
+type fieldErrors struct{ m map[string]FieldError }
 
-func (f fieldErrors) add(field, code, fa, en string) {
-	if _, ok := f[field]; !ok {
-		f[field] = FieldError{Code: code, Message: en, MessageFA: fa}
+func (f *fieldErrors) add(field, code, fa, en string) {
+	if f.m == nil {
+		f.m = map[string]FieldError{}
+	}
+	if _, ok := f.m[field]; !ok {
+		f.m[field] = FieldError{Code: code, Message: en, MessageFA: fa}
 	}
 }
+
+func (f *fieldErrors) empty() bool { return len(f.m) == 0 }
+
+// answerPath names the i-th submitted answer in field errors; built only when there is an error.
+func answerPath(i int) string { return "answers[" + strconv.Itoa(i) + "]" }
 
 // Validate checks a submission against exactly this version and returns the response to store.
 // now is the server clock (received_at). The response id is kept as sent (lower-cased); an empty
 // id is left empty for the caller to assign. Offices are checked by the caller, who knows them.
 func (v *Version) Validate(s *Submission, now time.Time) (Response, error) {
-	fe := fieldErrors{}
+	fe := &fieldErrors{}
 	r := Response{
 		ID:            strings.ToLower(strings.TrimSpace(s.ID)),
 		AgencyID:      s.AgencyID,
@@ -113,21 +122,20 @@ func (v *Version) Validate(s *Submission, now time.Time) (Response, error) {
 
 	given := make(map[string]Answer, len(s.Answers))
 	for i, a := range s.Answers {
-		path := fmt.Sprintf("answers[%d]", i)
 		q, _, ok := v.Question(a.QuestionID)
 		if !ok {
-			fe.add(path+".question_id", "unknown_question", "این پرسش در این نسخه از پرسشنامه نیست.", fmt.Sprintf("question %q is not in this survey version", a.QuestionID))
+			fe.add(answerPath(i)+".question_id", "unknown_question", "این پرسش در این نسخه از پرسشنامه نیست.", fmt.Sprintf("question %q is not in this survey version", a.QuestionID))
 			continue
 		}
 		if _, dup := given[q.ID]; dup {
-			fe.add(path+".question_id", "duplicate_answer", "به این پرسش دو بار پاسخ داده شده است.", "question answered twice")
+			fe.add(answerPath(i)+".question_id", "duplicate_answer", "به این پرسش دو بار پاسخ داده شده است.", "question answered twice")
 			continue
 		}
 		if q.Type == TypeNPS && s.Channel == ChannelSMS {
-			fe.add(path+".question_id", "channel_not_allowed", "این پرسش از راه پیامک پرسیده نمی‌شود.", "nps questions are not asked by SMS")
+			fe.add(answerPath(i)+".question_id", "channel_not_allowed", "این پرسش از راه پیامک پرسیده نمی‌شود.", "nps questions are not asked by SMS")
 			continue
 		}
-		ans, skip, ok := q.parse(a, path, fe)
+		ans, skip, ok := q.parse(a, i, fe)
 		if !ok || skip {
 			continue
 		}
@@ -139,7 +147,7 @@ func (v *Version) Validate(s *Submission, now time.Time) (Response, error) {
 		ans, answered := given[q.ID]
 		if !v.visible(q, given) {
 			if answered {
-				fe.add(answerPath(s, q.ID), "hidden_answered", "به پرسشی پاسخ داده شده که نباید نمایش داده می‌شد.", "answered a question whose condition is not met")
+				fe.add(hiddenPath(s, q.ID), "hidden_answered", "به پرسشی پاسخ داده شده که نباید نمایش داده می‌شد.", "answered a question whose condition is not met")
 			}
 			continue
 		}
@@ -151,7 +159,7 @@ func (v *Version) Validate(s *Submission, now time.Time) (Response, error) {
 		}
 		r.Answers = append(r.Answers, ans)
 	}
-	if len(fe) > 0 {
+	if !fe.empty() {
 		return r, invalid(fe)
 	}
 	if len(r.Answers) == 0 {
@@ -161,15 +169,15 @@ func (v *Version) Validate(s *Submission, now time.Time) (Response, error) {
 	return r, nil
 }
 
-func invalid(fe fieldErrors) error {
+func invalid(fe *fieldErrors) error {
 	return &Error{Code: ECodeInvalid, Message: "the response is not valid for this survey version",
-		MessageFA: "پاسخ با این نسخه از پرسشنامه سازگار نیست.", Fields: fe}
+		MessageFA: "پاسخ با این نسخه از پرسشنامه سازگار نیست.", Fields: fe.m}
 }
 
-func answerPath(s *Submission, qid string) string {
+func hiddenPath(s *Submission, qid string) string {
 	for i, a := range s.Answers {
 		if a.QuestionID == qid {
-			return fmt.Sprintf("answers[%d]", i)
+			return answerPath(i)
 		}
 	}
 	return "answers"
@@ -245,12 +253,13 @@ func (q *Question) TextMax() int {
 }
 
 // parse turns a raw answer into an Answer; skip is true for an empty optional text.
-func (q *Question) parse(a SubmittedAnswer, path string, fe fieldErrors) (ans Answer, skip, ok bool) {
+func (q *Question) parse(a SubmittedAnswer, i int, fe *fieldErrors) (ans Answer, skip, ok bool) {
 	ans = Answer{QuestionID: q.ID, Type: q.Type}
+	path := func() string { return answerPath(i) }
 	raw := bytes.TrimSpace(a.Value)
 	hasValue := len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
 	wrong := func(en string) (Answer, bool, bool) {
-		fe.add(path+".value", "wrong_type", "نوع پاسخ با نوع پرسش سازگار نیست.", en)
+		fe.add(path()+".value", "wrong_type", "نوع پاسخ با نوع پرسش سازگار نیست.", en)
 		return ans, false, false
 	}
 	switch q.Type {
@@ -259,7 +268,7 @@ func (q *Question) parse(a SubmittedAnswer, path string, fe fieldErrors) (ans An
 			return wrong("this question takes a value, not a text")
 		}
 		if !hasValue {
-			fe.add(path+".value", "missing_value", "مقدار پاسخ خالی است.", "value is missing")
+			fe.add(path()+".value", "missing_value", "مقدار پاسخ خالی است.", "value is missing")
 			return ans, false, false
 		}
 		n, err := parseNumber(raw, q.Type == TypeYesNo)
@@ -268,13 +277,13 @@ func (q *Question) parse(a SubmittedAnswer, path string, fe fieldErrors) (ans An
 		}
 		lo, hi := q.Bounds()
 		if n < lo || n > hi {
-			fe.add(path+".value", "out_of_range", fmt.Sprintf("مقدار باید بین %d و %d باشد.", lo, hi), fmt.Sprintf("value must be between %d and %d", lo, hi))
+			fe.add(path()+".value", "out_of_range", fmt.Sprintf("مقدار باید بین %d و %d باشد.", lo, hi), fmt.Sprintf("value must be between %d and %d", lo, hi))
 			return ans, false, false
 		}
 		ans.Number = &n
 	case TypeChoice:
 		if !hasValue {
-			fe.add(path+".value", "missing_value", "گزینه‌ای انتخاب نشده است.", "no option chosen")
+			fe.add(path()+".value", "missing_value", "گزینه‌ای انتخاب نشده است.", "no option chosen")
 			return ans, false, false
 		}
 		var ids []string
@@ -290,17 +299,17 @@ func (q *Question) parse(a SubmittedAnswer, path string, fe fieldErrors) (ans An
 			ids = []string{one}
 		}
 		if len(ids) == 0 {
-			fe.add(path+".value", "missing_value", "گزینه‌ای انتخاب نشده است.", "no option chosen")
+			fe.add(path()+".value", "missing_value", "گزینه‌ای انتخاب نشده است.", "no option chosen")
 			return ans, false, false
 		}
 		if len(ids) > 1 && !q.Multiple {
-			fe.add(path+".value", "single_choice", "در این پرسش فقط یک گزینه انتخاب می‌شود.", "only one option may be chosen")
+			fe.add(path()+".value", "single_choice", "در این پرسش فقط یک گزینه انتخاب می‌شود.", "only one option may be chosen")
 			return ans, false, false
 		}
 		seen := map[string]bool{}
 		for _, id := range ids {
 			if !q.hasOption(id) {
-				fe.add(path+".value", "unknown_option", "گزینه انتخاب‌شده در این پرسش نیست.", fmt.Sprintf("option %q is not offered", id))
+				fe.add(path()+".value", "unknown_option", "گزینه انتخاب‌شده در این پرسش نیست.", fmt.Sprintf("option %q is not offered", id))
 				return ans, false, false
 			}
 			if !seen[id] {
@@ -326,12 +335,12 @@ func (q *Question) parse(a SubmittedAnswer, path string, fe fieldErrors) (ans An
 			return ans, true, true
 		}
 		if max := q.TextMax(); utf8.RuneCountInString(text) > max {
-			fe.add(path+".text", "too_long", fmt.Sprintf("متن حداکثر %d نویسه است.", max), fmt.Sprintf("text is longer than %d characters", max))
+			fe.add(path()+".text", "too_long", fmt.Sprintf("متن حداکثر %d نویسه است.", max), fmt.Sprintf("text is longer than %d characters", max))
 			return ans, false, false
 		}
 		ans.Text = text
 	default:
-		fe.add(path+".question_id", "unknown_type", "نوع پرسش ناشناخته است.", "unknown question type")
+		fe.add(path()+".question_id", "unknown_type", "نوع پرسش ناشناخته است.", "unknown question type")
 		return ans, false, false
 	}
 	return ans, false, true
@@ -412,7 +421,7 @@ func ValidUUID(s string) bool {
 // Check validates a version's own definition before it is published: ids unique, types known,
 // bounds sane, conditions pointing at earlier numeric or choice questions.
 func (v *Version) Check() error {
-	fe := fieldErrors{}
+	fe := &fieldErrors{}
 	if len(v.Questions) == 0 || len(v.Questions) > 20 {
 		fe.add("questions", "count", "پرسشنامه باید ۱ تا ۲۰ پرسش داشته باشد.", "a survey has 1 to 20 questions")
 	}
@@ -462,7 +471,7 @@ func (v *Version) Check() error {
 			}
 		}
 	}
-	if len(fe) > 0 {
+	if !fe.empty() {
 		return invalid(fe)
 	}
 	return nil
