@@ -457,6 +457,7 @@ func crashScenario(t *testing.T, env map[string]string, dbURL string) {
 	}
 	exp.verify(t, f)
 	t.Logf("acknowledged %d responses across two kill -9s; counted exactly once", len(exp.acked))
+	checkMetrics(t, s3.url)
 	s3.stop()
 }
 
@@ -562,4 +563,30 @@ func TestRedisOutage(t *testing.T) {
 	exp.verify(t, f)
 	t.Logf("acknowledged %d responses, %s through the fallback inbox", len(exp.acked), m[1])
 	s.stop()
+}
+
+// checkMetrics asserts /metrics exposes what operators watch: ingest, fold, errors, the buffer
+// backlog and lag, and HTTP traffic.
+func checkMetrics(t *testing.T, url string) {
+	t.Helper()
+	res, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, name := range []string{
+		"afkar_ingest_accepted_total", "afkar_ingest_rejected_total", "afkar_ingest_fallback_total",
+		"afkar_fold_responses_total", "afkar_fold_duplicates_total", "afkar_fold_errors_total",
+		"afkar_buffer_backlog{", "afkar_buffer_pending{", "afkar_buffer_lag_seconds{", "afkar_buffer_up{",
+		"afkar_http_requests_total{", "afkar_http_request_duration_seconds_bucket{",
+	} {
+		if !bytes.Contains(body, []byte("\n"+name)) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+	m := regexp.MustCompile(`(?m)^afkar_ingest_accepted_total (\d+)`).FindSubmatch(body)
+	if m == nil || string(m[1]) == "0" {
+		t.Errorf("afkar_ingest_accepted_total does not count the accepted responses: %q", m)
+	}
 }
