@@ -234,7 +234,10 @@ func (a *Aggregator) loop(ctx context.Context, name string, buf survey.Buffer) {
 		if !reclaimed && len(ds) == a.opts.BatchSize && time.Now().Before(nextClaim) {
 			ch := make(chan readResult, 1)
 			go func() {
-				nds, nerr := buf.Read(ctx, a.opts.Consumer, a.opts.BatchSize, a.opts.Block)
+				// Not cancelled by shutdown: a read the buffer answers must reach us so its
+				// entries are folded before we stop, not left pending until a reclaim. It
+				// waits at most Block.
+				nds, nerr := buf.Read(context.WithoutCancel(ctx), a.opts.Consumer, a.opts.BatchSize, a.opts.Block)
 				ch <- readResult{nds, nerr}
 			}()
 			prefetch = ch
