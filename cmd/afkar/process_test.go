@@ -21,8 +21,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/redisbuffer/redistest"
 	"github.com/afkar-gov/afkar/survey/sqlstore"
 	"github.com/afkar-gov/afkar/survey/sqlstore/sqltest"
 )
@@ -372,42 +374,25 @@ func productionEnv(t *testing.T, redisURL string) (map[string]string, string) {
 	}, db
 }
 
-func testRedisURL() string {
-	if u := os.Getenv("AFKAR_TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
+func testRedisURL() string { return redistest.URL() }
 
 // requireRedis skips (outside CI) or fails (CI) when the shared Redis is unreachable.
 func requireRedis(t *testing.T) {
 	t.Helper()
-	addr := strings.TrimPrefix(testRedisURL(), "redis://")
-	if i := strings.Index(addr, "/"); i >= 0 {
-		addr = addr[:i]
-	}
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Redis unreachable at %s: %v", addr, err)
-		}
-		t.Skipf("Redis unreachable at %s: %v", addr, err)
-	}
-	c.Close()
+	redistest.Client(t)
 }
 
+// cleanRedis deletes the keys a test's server made under its prefix.
 func cleanRedis(url, prefix string) {
-	addr := strings.TrimPrefix(url, "redis://")
-	if i := strings.Index(addr, "/"); i >= 0 {
-		addr = addr[:i]
-	}
-	out, err := exec.Command("redis-cli", "-h", strings.Split(addr, ":")[0], "-p", strings.Split(addr, ":")[1], "--scan", "--pattern", prefix+"*").Output()
+	opt, err := redis.ParseURL(url)
 	if err != nil {
 		return
 	}
-	for _, k := range strings.Fields(string(out)) {
-		exec.Command("redis-cli", "-h", strings.Split(addr, ":")[0], "-p", strings.Split(addr, ":")[1], "DEL", k).Run()
-	}
+	c := redis.NewClient(opt)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = redistest.DeletePrefix(ctx, c, prefix)
 }
 
 // crashScenario: phase 1 acknowledges responses with the aggregator off, so they sit only in
