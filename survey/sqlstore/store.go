@@ -233,7 +233,7 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		return err
 	}
 	defer unlock()
-	return s.dbError(s.db.WithContext(ctx).Transaction(fn))
+	return s.dbError(s.retryBusy(ctx, func() error { return s.db.WithContext(ctx).Transaction(fn) }))
 }
 
 // write runs one autocommitted statement (or a few independent ones) holding the write slot.
@@ -243,7 +243,35 @@ func (s *Store) write(ctx context.Context, fn func(db *gorm.DB) error) error {
 		return err
 	}
 	defer unlock()
-	return s.dbError(fn(s.db.WithContext(ctx)))
+	return s.dbError(s.retryBusy(ctx, func() error { return fn(s.db.WithContext(ctx)) }))
+}
+
+// busyRetryFor bounds how long a write keeps retrying a SQLite file that another process holds.
+const busyRetryFor = time.Minute
+
+// retryBusy reruns a write that SQLite refused as busy. Within one process the write slot already
+// serialises writers; another process on the same file (`afkar demo`, `afkar reaggregate` beside
+// `afkar serve`) can still hold the lock past the busy timeout, because SQLite's busy handler is
+// not fair between connections. Write transactions begin IMMEDIATE, so a busy one changed nothing
+// and is safe to run again. Retries stop when ctx ends or after busyRetryFor. PostgreSQL
+// errors are never retried here.
+func (s *Store) retryBusy(ctx context.Context, run func() error) error {
+	err := run()
+	if s.dialect != DialectSQLite {
+		return err
+	}
+	deadline := time.Now().Add(busyRetryFor)
+	for attempt := 1; err != nil && sqlClass(err) == classBusy && time.Now().Before(deadline); attempt++ {
+		wait := time.Duration(min(attempt, 10)) * 10 * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		s.log.Warn("sqlite busy; retrying the write", "attempt", attempt, "err", err)
+		err = run()
+	}
+	return err
 }
 
 // read returns a handle for queries that need no write slot.
