@@ -53,7 +53,25 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf builds an Error with both messages.
 func Errorf(code Code, fa, en string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(en, args...), MessageFA: fmt.Sprintf(fa, args...)}
+	faArgs := make([]any, len(args))
+	for i, a := range args {
+		switch a.(type) {
+		case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+			faArgs[i] = persianNumber{a}
+		default:
+			faArgs[i] = a
+		}
+	}
+	return &Error{Code: code, Message: fmt.Sprintf(en, args...), MessageFA: fmt.Sprintf(fa, faArgs...)}
+}
+
+// persianNumber prints a number argument of a Persian message in Persian digits, as a reader expects
+// («۳ از ۵»), while strings such as ids keep their ASCII digits so they can be copied.
+type persianNumber struct{ n any }
+
+// Format implements fmt.Formatter.
+func (p persianNumber) Format(f fmt.State, verb rune) {
+	fmt.Fprint(f, FormatPersianDigits(fmt.Sprintf(fmt.FormatString(f, verb), p.n)))
 }
 
 // Wrap builds an Error that keeps err as its cause.

@@ -238,7 +238,7 @@ func TestErrorHelpers(t *testing.T) {
 		t.Error("ErrorCode of nil or plain errors")
 	}
 	nf := survey.Errorf(survey.ECodeNotFound, "دستگاه %d پیدا نشد.", "agency %d not found", 9)
-	if !errors.Is(nf, survey.ErrNotFound) || nf.MessageFA != "دستگاه 9 پیدا نشد." || nf.Message != "agency 9 not found" {
+	if !errors.Is(nf, survey.ErrNotFound) || nf.MessageFA != "دستگاه ۹ پیدا نشد." || nf.Message != "agency 9 not found" {
 		t.Errorf("not-found error = %#v", nf)
 	}
 	if errors.Is(e, survey.ErrNotFound) {

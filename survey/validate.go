@@ -277,7 +277,7 @@ func (q *Question) parse(a SubmittedAnswer, i int, fe *fieldErrors) (ans Answer,
 		}
 		lo, hi := q.Bounds()
 		if n < lo || n > hi {
-			fe.add(path()+".value", "out_of_range", fmt.Sprintf("مقدار باید بین %d و %d باشد.", lo, hi), fmt.Sprintf("value must be between %d and %d", lo, hi))
+			fe.add(path()+".value", "out_of_range", FormatPersianDigits(fmt.Sprintf("مقدار باید بین %d و %d باشد.", lo, hi)), fmt.Sprintf("value must be between %d and %d", lo, hi))
 			return ans, false, false
 		}
 		ans.Number = &n
@@ -335,7 +335,7 @@ func (q *Question) parse(a SubmittedAnswer, i int, fe *fieldErrors) (ans Answer,
 			return ans, true, true
 		}
 		if max := q.TextMax(); utf8.RuneCountInString(text) > max {
-			fe.add(path()+".text", "too_long", fmt.Sprintf("متن حداکثر %d نویسه است.", max), fmt.Sprintf("text is longer than %d characters", max))
+			fe.add(path()+".text", "too_long", FormatPersianDigits(fmt.Sprintf("متن حداکثر %d نویسه است.", max)), fmt.Sprintf("text is longer than %d characters", max))
 			return ans, false, false
 		}
 		ans.Text = text

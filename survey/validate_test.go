@@ -526,3 +526,24 @@ func TestFieldMessagesBilingual(t *testing.T) {
 		t.Fatal("long text is not long")
 	}
 }
+
+// TestPersianMessagesUsePersianDigits: a citizen reads «بین ۱ و ۵», never Latin digits inside
+// Persian text; the English message keeps ASCII digits.
+func TestPersianMessagesUsePersianDigits(t *testing.T) {
+	v := testVersion()
+	s := submission(val("overall", "9"))
+	_, err := v.Validate(&s, testNow)
+	var e *survey.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("err = %v, want *Error", err)
+	}
+	f := e.Fields["answers[0].value"]
+	if f.MessageFA != "مقدار باید بین ۱ و ۵ باشد." || f.Message != "value must be between 1 and 5" {
+		t.Fatalf("messages = %q / %q", f.MessageFA, f.Message)
+	}
+
+	e = survey.Errorf(survey.ECodeConflict, "نسخه %d از %d؛ شناسه %s", "version %d of %d; id %s", 12, int64(30), "a1b2")
+	if e.MessageFA != "نسخه ۱۲ از ۳۰؛ شناسه a1b2" || e.Message != "version 12 of 30; id a1b2" {
+		t.Fatalf("Errorf = %q / %q", e.MessageFA, e.Message)
+	}
+}
