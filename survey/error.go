@@ -41,6 +41,7 @@ type FieldError struct {
 	MessageFA string `json:"message_fa"`
 }
 
+// Error implements error with the code and the English message, for logs; clients get the JSON form.
 func (e *Error) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
