@@ -142,11 +142,11 @@ func (a *Aggregator) Run(ctx context.Context) error {
 		return survey.Errorf(survey.ECodeInternal, "هیچ صفی برای تجمیع پیکربندی نشده است.", "aggregator has no buffers")
 	}
 	var wg sync.WaitGroup
-	for i, b := range a.buffers {
+	for _, b := range a.buffers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a.loop(ctx, bufferName(i, b), b)
+			a.loop(ctx, b.Name(), b)
 		}()
 	}
 	a.log.Info("aggregator started", "buffers", len(a.buffers), "batch", a.opts.BatchSize, "claim_idle", a.opts.ClaimIdle)
@@ -155,18 +155,6 @@ func (a *Aggregator) Run(ctx context.Context) error {
 	a.log.Info("aggregator stopped", "folded", s.Folded, "duplicates", s.Duplicates, "batches", s.Batches,
 		"quarantined", s.Quarantined, "reclaimed", s.Reclaimed, "errors", s.Errors)
 	return nil
-}
-
-// bufferName labels a buffer in logs and quarantine sources, e.g. "redisbuffer.Buffer".
-func bufferName(i int, b survey.Buffer) string {
-	if n, ok := b.(interface{ Name() string }); ok {
-		return n.Name()
-	}
-	name := strings.TrimPrefix(fmt.Sprintf("%T", b), "*")
-	if name == "" {
-		name = fmt.Sprintf("buffer%d", i)
-	}
-	return name
 }
 
 // loop drains one buffer until ctx is done.

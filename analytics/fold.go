@@ -81,20 +81,4 @@ type histKey struct {
 }
 
 // KeyLess orders rollup keys the way the tables' primary keys are declared.
-func KeyLess(a, b survey.RollupKey) bool {
-	switch {
-	case a.AgencyID != b.AgencyID:
-		return a.AgencyID < b.AgencyID
-	case a.OfficeID != b.OfficeID:
-		return a.OfficeID < b.OfficeID
-	case a.SurveyID != b.SurveyID:
-		return a.SurveyID < b.SurveyID
-	case a.SurveyVersion != b.SurveyVersion:
-		return a.SurveyVersion < b.SurveyVersion
-	case a.QuestionID != b.QuestionID:
-		return a.QuestionID < b.QuestionID
-	case a.Channel != b.Channel:
-		return a.Channel < b.Channel
-	}
-	return a.Day < b.Day
-}
+func KeyLess(a, b survey.RollupKey) bool { return survey.CompareRollupKeys(a, b) < 0 }

@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,19 +13,14 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/afkar-gov/afkar/api"
+	"github.com/afkar-gov/afkar/survey/testenv"
 )
 
 // browser starts Debian's headless Chromium (never a downloaded one) with a fresh profile and no
 // background networking. Outside CI a missing browser skips the test; in CI it fails.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is not installed (apt-get install chromium)")
-		}
-		t.Skip("chromium is not installed")
-	}
+	path := testenv.LookPath(t, "chromium", "apt-get install chromium")
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,

@@ -1,23 +1,26 @@
 package api
 
-import "github.com/labstack/echo/v4"
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// pageMethods are the methods an HTML page answers: HEAD like GET (link checkers, monitors and
+// some phones ask HEAD first).
+var pageMethods = []string{http.MethodGet, http.MethodHead}
 
 // registerRoutes is the whole HTTP surface in one place, grouped by who may call it. Global
 // middleware (metrics and logs, panic recovery, security headers, body limit) is installed in New;
 // what a route adds on top is listed beside it.
 func (s *Server) registerRoutes() {
 	e := s.e
-
-	// Internal: probes and metrics for the orchestrator and Prometheus. Anyone who can reach the
-	// port may call them; expose only the API paths through the public proxy.
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", s.metricsHandler())
+	s.registerOpsRoutes()
 
 	// Public: anyone, no credentials. Submissions from callers without a valid bearer token
 	// (citizens' browsers, QR forms) are rate-limited per client IP; kiosks and integrations
 	// that present a token are not.
-	e.GET("/", s.landing)
+	e.Match(pageMethods, "/", s.pages.Landing)
 	e.GET("/api/v1/agencies/:id/survey", s.getSurvey)
 	e.POST("/api/v1/responses", s.postResponse, s.identify, s.rateLimitAnonymous, requireJSON)
 
@@ -29,4 +32,13 @@ func (s *Server) registerRoutes() {
 	staff := []echo.MiddlewareFunc{s.identify, s.requireStaff}
 	e.GET("/api/v1/agencies", s.listAgencies, staff...)
 	e.GET("/api/v1/agencies/:id/score", s.getScore, staff...)
+}
+
+// registerOpsRoutes adds the internal routes: probes and metrics for the orchestrator and
+// Prometheus. Anyone who can reach the port may call them; expose only the API paths through the
+// public proxy. A standalone worker serves these and nothing else (NewOps).
+func (s *Server) registerOpsRoutes() {
+	s.e.GET("/healthz", s.healthz)
+	s.e.GET("/readyz", s.readyz)
+	s.e.GET("/metrics", s.metricsHandler())
 }

@@ -2,8 +2,10 @@
 // answers, lets staff read the agencies and scores they may see, and lets operators probe health
 // and scrape metrics. Every route is registered in routes.go, grouped by who may call it; every
 // error leaves through one handler (errors.go) that maps survey error codes to HTTP status in one
-// table. The package depends only on the survey domain and on small interfaces it declares here,
-// so cmd/afkar decides which storage, buffer and analytics implementations stand behind them.
+// table. Handlers call small interfaces declared here (Catalog, Intake, Scores, Authenticator), so
+// cmd/afkar decides which storage, buffer and analytics implementations stand behind them; the
+// package imports the survey domain, analytics' result types and api/web's HTML pages, never a
+// store or a buffer.
 package api
 
 import (
@@ -16,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/afkar-gov/afkar/analytics"
+	"github.com/afkar-gov/afkar/api/web"
 	"github.com/afkar-gov/afkar/survey"
 )
 
@@ -90,10 +93,26 @@ type Server struct {
 	log     *slog.Logger
 	limiter *limiter
 	metrics *httpMetrics
+	pages   *web.Pages
 }
 
 // New builds the server and registers every route.
 func New(d Deps) *Server {
+	s := newServer(d)
+	s.registerRoutes()
+	return s
+}
+
+// NewOps builds a server with only the operator routes (/healthz, /readyz, /metrics): what a
+// standalone aggregator (`afkar worker`) exposes, since it holds no intake or catalog to serve.
+func NewOps(d Deps) *Server {
+	s := newServer(d)
+	s.registerOpsRoutes()
+	return s
+}
+
+// newServer configures Echo and the middleware shared by every kind of server.
+func newServer(d Deps) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
@@ -116,7 +135,7 @@ func New(d Deps) *Server {
 	} else {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
-	s := &Server{d: d, e: e, log: d.Logger}
+	s := &Server{d: d, e: e, log: d.Logger, pages: web.New(d.Version)}
 	if d.RateLimit > 0 {
 		s.limiter = newLimiter(d.RateLimit, nil)
 	}
@@ -125,7 +144,6 @@ func New(d Deps) *Server {
 	}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.observe, s.recoverPanic, securityHeaders, s.limitBody)
-	s.registerRoutes()
 	return s
 }
 

@@ -12,10 +12,13 @@ import (
 // inbox for the embedded default and as the fallback while Redis is down — and both pass the
 // conformance suite in survey/buffertest.
 type Buffer interface {
+	// Name labels the buffer in metrics, logs and dead-letter sources ("redis", "inbox").
+	Name() string
 	// Append durably stores the responses, all or none.
 	Append(ctx context.Context, rs []Response) error
 	// Read hands up to max entries never delivered before to consumer, waiting up to block for
 	// the first one. It returns an empty slice, not an error, when nothing arrives in time.
+	// max <= 0 means DefaultReadMax, in Read and Reclaim alike.
 	Read(ctx context.Context, consumer string, max int, block time.Duration) ([]Delivery, error)
 	// Reclaim transfers to consumer up to max entries that another consumer has held unacked for
 	// longer than minIdle (it crashed or hangs), and returns them.
@@ -28,6 +31,10 @@ type Buffer interface {
 	// Ping checks the buffer is reachable.
 	Ping(ctx context.Context) error
 }
+
+// DefaultReadMax is how many entries Read and Reclaim hand out when asked for max <= 0: a
+// careless caller gets a sensible batch, the same from every buffer.
+const DefaultReadMax = 100
 
 // Delivery is one buffered entry handed to a consumer. Ref is the buffer's own handle used to ack
 // (a stream entry id, an inbox row number). Err is set, and Response empty, when the stored bytes

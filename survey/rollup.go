@@ -1,5 +1,7 @@
 package survey
 
+import "slices"
+
 // RollupKey is the grain of aggregation: agency × office × survey version × question × channel ×
 // Tehran day. QuestionID ResponseQuestion ("") counts responses themselves, so response totals
 // come from the same table as answer totals. Day is the Gregorian date of the Tehran day,
@@ -70,4 +72,130 @@ type HistogramTotal struct {
 	Channel    Channel `json:"channel"`
 	Value      string  `json:"value"`
 	N          int64   `json:"n"`
+}
+
+// CompareRollupKeys orders rollup keys the way the rollup tables' primary keys are declared
+// (agency, office, survey, version, question, channel, day; text compared byte by byte). It is
+// the one ordering of cells: folds write cells in this order so that concurrent transactions
+// lock rows in one global order and never deadlock.
+func CompareRollupKeys(a, b RollupKey) int {
+	switch {
+	case a.AgencyID != b.AgencyID:
+		return compareOrdered(a.AgencyID, b.AgencyID)
+	case a.OfficeID != b.OfficeID:
+		return compareOrdered(a.OfficeID, b.OfficeID)
+	case a.SurveyID != b.SurveyID:
+		return compareOrdered(a.SurveyID, b.SurveyID)
+	case a.SurveyVersion != b.SurveyVersion:
+		return compareOrdered(a.SurveyVersion, b.SurveyVersion)
+	case a.QuestionID != b.QuestionID:
+		return compareOrdered(a.QuestionID, b.QuestionID)
+	case a.Channel != b.Channel:
+		return compareOrdered(a.Channel, b.Channel)
+	}
+	return compareOrdered(a.Day, b.Day)
+}
+
+// CompareHistogramCells orders histogram cells by key, then value, like rollup_values' key.
+func CompareHistogramCells(a, b HistogramCell) int {
+	if c := CompareRollupKeys(a.RollupKey, b.RollupKey); c != 0 {
+		return c
+	}
+	return compareOrdered(a.Value, b.Value)
+}
+
+func compareOrdered[T ~int | ~int64 | ~string](a, b T) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// RollupSum adds rollup cells and histogram cells up by key. It is the one merge of cells:
+// the fold function builds a batch's delta with it, stores merge a careless delta with it
+// before upserting, and re-aggregation sums pages of raw responses with it. The zero value is
+// ready to use.
+type RollupSum struct {
+	rollups map[RollupKey]*Rollup
+	values  map[HistogramCell]int64 // keyed by the cell with N zeroed
+}
+
+// AddRollup adds one cell: N, Sum and SumSq grow; the first cell of a key sets its Type.
+func (s *RollupSum) AddRollup(r Rollup) {
+	if s.rollups == nil {
+		s.rollups = map[RollupKey]*Rollup{}
+	}
+	c := s.rollups[r.RollupKey]
+	if c == nil {
+		c = &Rollup{RollupKey: r.RollupKey, Type: r.Type}
+		s.rollups[r.RollupKey] = c
+	}
+	c.N += r.N
+	c.Sum += r.Sum
+	c.SumSq += r.SumSq
+}
+
+// AddCell adds one histogram cell.
+func (s *RollupSum) AddCell(h HistogramCell) {
+	if s.values == nil {
+		s.values = map[HistogramCell]int64{}
+	}
+	n := h.N
+	h.N = 0
+	s.values[h] += n
+}
+
+// Add adds every cell of d.
+func (s *RollupSum) Add(d RollupDelta) {
+	for _, r := range d.Rollups {
+		s.AddRollup(r)
+	}
+	for _, h := range d.Histogram {
+		s.AddCell(h)
+	}
+}
+
+// Len is the number of distinct cells held, rollups and histogram cells together.
+func (s *RollupSum) Len() int { return len(s.rollups) + len(s.values) }
+
+// Delta returns the sums as a delta sorted by CompareRollupKeys / CompareHistogramCells, each
+// key once.
+func (s *RollupSum) Delta() RollupDelta {
+	d := RollupDelta{
+		Rollups:   make([]Rollup, 0, len(s.rollups)),
+		Histogram: make([]HistogramCell, 0, len(s.values)),
+	}
+	for _, c := range s.rollups {
+		d.Rollups = append(d.Rollups, *c)
+	}
+	for k, n := range s.values {
+		k.N = n
+		d.Histogram = append(d.Histogram, k)
+	}
+	slices.SortFunc(d.Rollups, func(a, b Rollup) int { return CompareRollupKeys(a.RollupKey, b.RollupKey) })
+	slices.SortFunc(d.Histogram, CompareHistogramCells)
+	return d
+}
+
+// Normalized returns d itself when its cells are already in key order with no key twice (the
+// fold function's output always is), and otherwise its cells merged and sorted. Stores call it
+// before upserting, so a careless delta can neither deadlock concurrent folds nor make
+// PostgreSQL's ON CONFLICT DO UPDATE touch a row twice. d is never modified.
+func (d RollupDelta) Normalized() RollupDelta {
+	sorted := true
+	for i := 1; i < len(d.Rollups) && sorted; i++ {
+		sorted = CompareRollupKeys(d.Rollups[i-1].RollupKey, d.Rollups[i].RollupKey) < 0
+	}
+	for i := 1; i < len(d.Histogram) && sorted; i++ {
+		sorted = CompareHistogramCells(d.Histogram[i-1], d.Histogram[i]) < 0
+	}
+	if sorted {
+		return d
+	}
+	var s RollupSum
+	s.Add(d)
+	return s.Delta()
 }

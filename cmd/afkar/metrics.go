@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,8 +63,8 @@ func (c *bufferCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *bufferCollector) Collect(ch chan<- prometheus.Metric) {
-	for i, b := range c.bufs {
-		name := bufferName(i, b)
+	for _, b := range c.bufs {
+		name := b.Name()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		st, err := b.Stats(ctx)
 		cancel()
@@ -78,14 +77,4 @@ func (c *bufferCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.backlog, prometheus.GaugeValue, float64(st.Backlog), name)
 		ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, st.OldestAge.Seconds(), name)
 	}
-}
-
-func bufferName(i int, b survey.Buffer) string {
-	switch fmt.Sprintf("%T", b) {
-	case "*redisbuffer.Buffer":
-		return "redis"
-	case "*sqlstore.Inbox":
-		return "inbox"
-	}
-	return fmt.Sprintf("buffer%d", i)
 }

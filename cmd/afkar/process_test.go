@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -457,61 +456,11 @@ func TestCrashSafetyPostgresRedis(t *testing.T) {
 	crashScenario(t, env, db)
 }
 
-// ownRedis runs a private redis-server on a free port with an fsync-always append-only file,
-// the durability production needs, so it can be killed and restarted without touching the
-// shared instance.
-type ownRedis struct {
-	dir, port string
-	cmd       *exec.Cmd
-}
-
-func startOwnRedis(t *testing.T, dir, port string) *ownRedis {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server not installed")
-		}
-		t.Skip("redis-server not installed")
-	}
-	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "yes", "--appendfsync", "always", "--dir", dir)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	r := &ownRedis{dir: dir, port: port, cmd: cmd}
-	t.Cleanup(r.kill)
-	waitFor(t, 10*time.Second, "redis", func() bool {
-		c, err := net.Dial("tcp", "127.0.0.1:"+port)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return r
-}
-
-func (r *ownRedis) kill() {
-	if r.cmd.ProcessState == nil {
-		r.cmd.Process.Signal(syscall.SIGKILL)
-		r.cmd.Wait()
-	}
-}
-
-func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
-}
-
 // TestRedisOutage stops Redis mid-load: intake must fall back to the SQL inbox and keep
 // answering 202, and once Redis is back the totals must be exact.
 func TestRedisOutage(t *testing.T) {
-	dir, port := t.TempDir(), freePort(t)
-	r := startOwnRedis(t, dir, port)
-	url := "redis://127.0.0.1:" + port + "/0"
+	r := redistest.StartServer(t, "--appendonly", "yes", "--appendfsync", "always")
+	url := r.URL()
 	env, db := productionEnv(t, url)
 	f := newFixture(t, db)
 	s := startServer(t, env)
@@ -522,9 +471,9 @@ func TestRedisOutage(t *testing.T) {
 	wg.Add(1)
 	go func() { defer wg.Done(); exp.load(f, func() string { return s.url }, 1_000_000, 8, stop) }()
 	time.Sleep(800 * time.Millisecond)
-	r.kill()
+	r.Kill()
 	time.Sleep(1500 * time.Millisecond) // load continues against a dead Redis
-	startOwnRedis(t, dir, port)
+	r.Start()
 	time.Sleep(1500 * time.Millisecond) // and after it returns
 	close(stop)
 	wg.Wait()

@@ -322,7 +322,7 @@ func work(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	})
 	registerAggregatorMetrics(reg, agg)
 	registerBufferMetrics(reg, bufs)
-	srv := api.New(api.Deps{Ready: []api.Check{{Name: "database", Ping: store.Ping}}, Gatherer: reg, Logger: log, Version: version})
+	srv := api.NewOps(api.Deps{Ready: []api.Check{{Name: "database", Ping: store.Ping}}, Gatherer: reg, Logger: log, Version: version})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) survey.Buffer) {
 		{"ConcurrentAppendThenConsume", func(t *testing.T, b survey.Buffer) { testConcurrent(t, b, false) }},
 		{"ConcurrentAppendWhileConsume", func(t *testing.T, b survey.Buffer) { testConcurrent(t, b, true) }},
 		{"Stats", testStats},
+		{"DefaultMax", testDefaultMax},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,9 +162,15 @@ func readAll(t *testing.T, ctx context.Context, b survey.Buffer, consumer string
 
 func mustReclaim(t *testing.T, ctx context.Context, b survey.Buffer, consumer string, max int) []survey.Delivery {
 	t.Helper()
-	ds, err := b.Reclaim(ctx, consumer, minIdle, max)
+	return mustReclaimIdle(t, ctx, b, consumer, minIdle, max)
+}
+
+// mustReclaimIdle is mustReclaim with its own idle threshold.
+func mustReclaimIdle(t *testing.T, ctx context.Context, b survey.Buffer, consumer string, idle time.Duration, max int) []survey.Delivery {
+	t.Helper()
+	ds, err := b.Reclaim(ctx, consumer, idle, max)
 	if err != nil {
-		t.Fatalf("Reclaim(%s, %v, %d): %v", consumer, minIdle, max, err)
+		t.Fatalf("Reclaim(%s, %v, %d): %v", consumer, idle, max, err)
 	}
 	if len(ds) > max {
 		t.Fatalf("Reclaim(%s, max %d) returned %d entries", consumer, max, len(ds))
@@ -379,24 +386,22 @@ func testAck(t *testing.T, b survey.Buffer) {
 }
 
 // testReclaim: an entry left unacked moves to another consumer only after minIdle, is not handed
-// back to its first consumer by Read, and a reclaim resets the idle time (no ping-pong).
+// back to its first consumer by Read, and a reclaim resets the idle time (no ping-pong). The
+// "not yet" checks use thresholds far longer than any pause of a loaded machine, so the test
+// never depends on how fast it runs.
 func testReclaim(t *testing.T, b survey.Buffer) {
 	ctx := ctxT(t)
 	in := responses(0, 5)
 	mustAppend(t, ctx, b, in)
-	readAt := time.Now()
 	held := mustRead(t, ctx, b, "c1", 100) // one Read: readAll's final empty Read would eat minIdle
 	if len(held) != 5 {
 		t.Fatalf("c1 read %d entries in one Read, want 5", len(held))
 	}
-
-	if got := mustReclaim(t, ctx, b, "c2", 100); len(got) != 0 {
-		if time.Since(readAt) < minIdle {
-			t.Fatalf("Reclaim took %d entries idle for less than minIdle %v", len(got), minIdle)
-		}
-		t.Skipf("machine too slow: %v passed between Read and Reclaim", time.Since(readAt))
+	if got := mustReclaimIdle(t, ctx, b, "c2", time.Hour, 100); len(got) != 0 {
+		t.Fatalf("Reclaim took %d entries idle for less than an hour with a one-hour threshold", len(got))
 	}
-	time.Sleep(minIdle + 100*time.Millisecond)
+	const held2 = 2 * time.Second
+	time.Sleep(held2)
 
 	part := mustReclaim(t, ctx, b, "c2", 2)
 	if len(part) == 0 {
@@ -419,10 +424,12 @@ func testReclaim(t *testing.T, b survey.Buffer) {
 			t.Fatalf("reclaimed entry differs:\n got %s\nwant %s", have, want)
 		}
 	}
-	if again := mustReclaim(t, ctx, b, "c2", 100); len(again) != 0 {
+	// The entries have been idle for held2 since c1's Read but only a moment since c2's
+	// Reclaim: a threshold of half of held2 tells whether the reclaim reset the idle time.
+	if again := mustReclaimIdle(t, ctx, b, "c2", held2/2, 100); len(again) != 0 {
 		t.Fatalf("a second Reclaim right away returned %d entries, idle time was not reset", len(again))
 	}
-	if back := mustReclaim(t, ctx, b, "c1", 100); len(back) != 0 {
+	if back := mustReclaimIdle(t, ctx, b, "c1", held2/2, 100); len(back) != 0 {
 		t.Fatalf("c1 reclaimed %d entries right after c2 took them", len(back))
 	}
 	if back := mustRead(t, ctx, b, "c1", 100); len(back) != 0 {
@@ -682,4 +689,39 @@ func testStats(t *testing.T, b survey.Buffer) {
 	if st.OldestAge != 0 {
 		t.Fatalf("OldestAge = %v on a drained buffer, want 0", st.OldestAge)
 	}
+}
+
+// testDefaultMax: the buffer has a name, and max <= 0 means survey.DefaultReadMax in Read and in
+// Reclaim alike, whatever the buffer.
+func testDefaultMax(t *testing.T, b survey.Buffer) {
+	ctx := ctxT(t)
+	if b.Name() == "" {
+		t.Fatal("Name() is empty")
+	}
+	extra := 20
+	mustAppend(t, ctx, b, responses(0, survey.DefaultReadMax+extra))
+	first, err := b.Read(ctx, "c1", 0, block)
+	if err != nil {
+		t.Fatalf("Read(max 0): %v", err)
+	}
+	if len(first) != survey.DefaultReadMax {
+		t.Fatalf("Read(max 0) returned %d entries, want DefaultReadMax = %d", len(first), survey.DefaultReadMax)
+	}
+	rest, err := b.Read(ctx, "c1", -1, block)
+	if err != nil {
+		t.Fatalf("Read(max -1): %v", err)
+	}
+	if len(rest) != extra {
+		t.Fatalf("Read(max -1) returned %d entries, want the remaining %d", len(rest), extra)
+	}
+	time.Sleep(minIdle + 100*time.Millisecond)
+	taken, err := b.Reclaim(ctx, "c2", minIdle, 0)
+	if err != nil {
+		t.Fatalf("Reclaim(max 0): %v", err)
+	}
+	if len(taken) != survey.DefaultReadMax {
+		t.Fatalf("Reclaim(max 0) returned %d entries, want DefaultReadMax = %d", len(taken), survey.DefaultReadMax)
+	}
+	mustAck(t, ctx, b, append(first, rest...))
+	wantStats(t, ctx, b, 0, 0)
 }

@@ -40,8 +40,9 @@ type Options struct {
 	AppendTimeout time.Duration
 	// PrimaryRetry is how long the primary is skipped after it failed (default 2s).
 	PrimaryRetry time.Duration
-	// Flushers is how many appends may be in flight at once (default 2): one collects while
-	// another waits on the buffer.
+	// Flushers is how many appends may be in flight at once (default 1). One flusher that
+	// drains the queue into each append already batches whatever arrived during the previous
+	// append; a second measured no faster and split the batches.
 	Flushers int
 	Clock    survey.Clock
 	Logger   *slog.Logger

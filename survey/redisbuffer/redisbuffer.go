@@ -150,6 +150,9 @@ func (b *Buffer) Close() error {
 	return nil
 }
 
+// Name implements survey.Buffer.
+func (b *Buffer) Name() string { return "redis" }
+
 // Stream returns the stream key, for logs and tests.
 func (b *Buffer) Stream() string { return b.stream }
 
@@ -210,7 +213,7 @@ func (b *Buffer) Append(ctx context.Context, rs []survey.Response) error {
 // cancelled ctx ends it within a quarter second with an error.
 func (b *Buffer) Read(ctx context.Context, consumer string, max int, block time.Duration) ([]survey.Delivery, error) {
 	if max <= 0 {
-		return []survey.Delivery{}, nil
+		max = survey.DefaultReadMax
 	}
 	until := time.Now().Add(block)
 	if d, ok := ctx.Deadline(); ok && d.Add(-deadlineMargin).Before(until) {
@@ -258,6 +261,9 @@ func (b *Buffer) Read(ctx context.Context, consumer string, max int, block time.
 // (XAUTOCLAIM, following its cursor through the pending list). Entries deleted from the stream
 // in the meantime are dropped from the pending list by Redis and not returned.
 func (b *Buffer) Reclaim(ctx context.Context, consumer string, minIdle time.Duration, max int) ([]survey.Delivery, error) {
+	if max <= 0 {
+		max = survey.DefaultReadMax
+	}
 	out := []survey.Delivery{}
 	start := "0-0"
 	for len(out) < max {

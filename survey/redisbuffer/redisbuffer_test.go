@@ -4,11 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -252,20 +247,10 @@ func TestReadHonoursDeadline(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // TestDeadRedis: with nothing listening, every call fails fast with ECodeUnavailable, and Read
 // reports the failure rather than an empty result.
 func TestDeadRedis(t *testing.T) {
-	url := fmt.Sprintf("redis://127.0.0.1:%d/0", freePort(t))
+	url := fmt.Sprintf("redis://127.0.0.1:%d/0", redistest.FreePort(t))
 	b, err := redisbuffer.Open(url, redisbuffer.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -297,54 +282,11 @@ func TestOpenBadURL(t *testing.T) {
 	wantCode(t, err, survey.ECodeInvalid)
 }
 
-// redisServer is a private redis-server on a free port, for tests that kill it.
-type redisServer struct {
-	port int
-	cmd  *exec.Cmd
-}
-
-func startRedis(t *testing.T, port int) *redisServer {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server not installed")
-		}
-		t.Skip("redis-server not installed")
-	}
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--dir", t.TempDir(), "--loglevel", "warning")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &redisServer{port: port, cmd: cmd}
-	t.Cleanup(s.kill)
-	c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), DialerRetries: 1})
-	defer c.Close()
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if c.Ping(context.Background()).Err() == nil {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on port %d did not start", port)
-		}
-	}
-}
-
-func (s *redisServer) kill() {
-	if s.cmd.ProcessState != nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGKILL)
-	_ = s.cmd.Wait()
-}
-
 // TestRedisRestart: the same *Buffer fails fast while its Redis is dead and works again, without
 // being reopened, once Redis is back on the same port.
 func TestRedisRestart(t *testing.T) {
-	port := freePort(t)
-	srv := startRedis(t, port)
-	b, err := redisbuffer.Open(fmt.Sprintf("redis://127.0.0.1:%d/0", port), redisbuffer.Options{})
+	srv := redistest.StartServer(t)
+	b, err := redisbuffer.Open(srv.URL(), redisbuffer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +299,7 @@ func TestRedisRestart(t *testing.T) {
 		t.Fatalf("Read = %d, %v", len(ds), err)
 	}
 
-	srv.kill()
+	srv.Kill()
 	for i := 0; i < 3; i++ {
 		start := time.Now()
 		err := b.Append(ctx, responses(1))
@@ -369,7 +311,7 @@ func TestRedisRestart(t *testing.T) {
 	_, err = b.Read(ctx, "w1", 10, 50*time.Millisecond)
 	wantCode(t, err, survey.ECodeUnavailable)
 
-	startRedis(t, port)
+	srv.Start()
 	in := responses(2)
 	var last error
 	back := time.Now()

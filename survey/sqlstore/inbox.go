@@ -34,9 +34,6 @@ var _ survey.Buffer = (*Inbox)(nil)
 // appended in this process wake it at once.
 const inboxPoll = 25 * time.Millisecond
 
-// defaultReadMax is the batch a Read or Reclaim with max <= 0 asks for.
-const defaultReadMax = 100
-
 func newInbox(s *Store) *Inbox { return &Inbox{s: s, wake: make(chan struct{})} }
 
 func (in *Inbox) waiter() <-chan struct{} {
@@ -98,7 +95,7 @@ func (in *Inbox) Append(ctx context.Context, rs []survey.Response) error {
 // the context's error when ctx ends first.
 func (in *Inbox) Read(ctx context.Context, consumer string, max int, block time.Duration) ([]survey.Delivery, error) {
 	if max <= 0 {
-		max = defaultReadMax
+		max = survey.DefaultReadMax
 	}
 	deadline := time.Now().Add(block)
 	for {
@@ -151,7 +148,7 @@ func (in *Inbox) claimNew(ctx context.Context, consumer string, max int) ([]surv
 // at least minIdle without acking — it crashed or hangs — and returns them, oldest first.
 func (in *Inbox) Reclaim(ctx context.Context, consumer string, minIdle time.Duration, max int) ([]survey.Delivery, error) {
 	if max <= 0 {
-		max = defaultReadMax
+		max = survey.DefaultReadMax
 	}
 	now := time.Now()
 	cutoff := now.Add(-minIdle).UnixMicro()
@@ -253,6 +250,9 @@ func (in *Inbox) Stats(ctx context.Context) (survey.BufferStats, error) {
 	}
 	return st, nil
 }
+
+// Name implements survey.Buffer.
+func (in *Inbox) Name() string { return "inbox" }
 
 // Ping checks the database holding the inbox answers.
 func (in *Inbox) Ping(ctx context.Context) error { return in.s.Ping(ctx) }

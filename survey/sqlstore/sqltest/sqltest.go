@@ -24,6 +24,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/afkar-gov/afkar/survey/sqlstore"
+	"github.com/afkar-gov/afkar/survey/testenv"
 )
 
 // DefaultPostgresURL is the server tests use when AFKAR_TEST_DATABASE_URL is unset.
@@ -80,22 +81,13 @@ func adminDB() (*url.URL, *sql.DB, error) {
 	return admin.base, admin.db, admin.err
 }
 
-// unreachable skips the test, or fails it under CI=true, where every service must be there.
-func unreachable(t testing.TB, what string, err error) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s unreachable (CI=true): %v", what, err)
-	}
-	t.Skipf("%s unreachable, skipping: %v", what, err)
-}
-
 // PostgresURL creates a uniquely named database on the test server and returns its URL; the
 // database is dropped (WITH (FORCE), closing leftover connections) when the test ends.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
 	base, db, err := adminDB()
 	if err != nil {
-		unreachable(t, "PostgreSQL", err)
+		testenv.Missing(t, "PostgreSQL is unreachable", err)
 	}
 	name := dbName(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

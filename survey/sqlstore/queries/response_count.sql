@@ -1,0 +1,5 @@
+-- response_count: raw responses stored for one agency, or for all when :agency is 0.
+-- Read by: Store.ResponseCount (`afkar reaggregate`, the benchmark's acknowledged = stored check).
+SELECT COUNT(*)
+FROM responses
+WHERE (CAST(@agency AS BIGINT) = 0 OR agency_id = @agency)
