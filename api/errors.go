@@ -119,7 +119,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 			level = slog.LevelInfo // the client went away; nothing is broken
 		}
 		s.log.Log(c.Request().Context(), level, "request failed",
-			"method", c.Request().Method, "route", routeLabel(c), "status", status,
+			"method", methodLabel(c.Request().Method), "route", routeLabel(c), "status", status,
 			"code", string(pub.Code), "err", err)
 	}
 	if c.Response().Committed {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -28,6 +29,8 @@ type Config struct {
 	RateLimit   int    // AFKAR_RATE_LIMIT: anonymous submissions per minute per IP; 0 = off
 	TrustProxy  bool   // AFKAR_TRUST_PROXY: take the client IP from X-Forwarded-For
 	PprofAddr   string // AFKAR_PPROF_ADDR: serve net/http/pprof here (e.g. 127.0.0.1:6060); empty = off
+	// MaxConnections caps open client connections (AFKAR_MAX_CONNECTIONS); 0 = no cap.
+	MaxConnections int
 
 	AutoMigrate     bool          // AFKAR_AUTO_MIGRATE: serve applies migrations at start
 	Worker          bool          // AFKAR_WORKER: serve also runs the aggregator in-process
@@ -104,6 +107,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		RateLimit:        integer("AFKAR_RATE_LIMIT", 60),
 		TrustProxy:       boolean("AFKAR_TRUST_PROXY", false),
 		PprofAddr:        str("AFKAR_PPROF_ADDR", ""),
+		MaxConnections:   integer("AFKAR_MAX_CONNECTIONS", 4096),
 		AutoMigrate:      boolean("AFKAR_AUTO_MIGRATE", true),
 		Worker:           boolean("AFKAR_WORKER", true),
 		FoldBatch:        integer("AFKAR_FOLD_BATCH", 2000),
@@ -141,6 +145,9 @@ func (c *Config) validate() error {
 	var errs []error
 	if c.RateLimit < 0 {
 		errs = append(errs, errors.New("AFKAR_RATE_LIMIT must be 0 (off) or more"))
+	}
+	if c.MaxConnections < 0 {
+		errs = append(errs, errors.New("AFKAR_MAX_CONNECTIONS must be 0 (no cap) or more"))
 	}
 	if c.FoldBatch < 1 || c.FoldBatch > 10000 {
 		errs = append(errs, errors.New("AFKAR_FOLD_BATCH must be 1–10000"))
@@ -244,6 +251,7 @@ func (c *Config) Print(w io.Writer) {
 		{"AFKAR_RATE_LIMIT", strconv.Itoa(c.RateLimit)},
 		{"AFKAR_TRUST_PROXY", strconv.FormatBool(c.TrustProxy)},
 		{"AFKAR_PPROF_ADDR", c.PprofAddr},
+		{"AFKAR_MAX_CONNECTIONS", strconv.Itoa(c.MaxConnections)},
 		{"AFKAR_AUTO_MIGRATE", strconv.FormatBool(c.AutoMigrate)},
 		{"AFKAR_WORKER", strconv.FormatBool(c.Worker)},
 		{"AFKAR_FOLD_BATCH", strconv.Itoa(c.FoldBatch)},
@@ -260,16 +268,32 @@ func (c *Config) Print(w io.Writer) {
 	}
 }
 
-// redactURL hides a password in a connection URL.
+// secretParams are query parameters of connection URLs that carry credentials (libpq and pgx
+// accept password and sslpassword in the query; some operators put a token there too).
+var secretParams = map[string]bool{"password": true, "sslpassword": true, "pass": true, "passwd": true, "pwd": true, "token": true, "secret": true}
+
+// redactURL hides the credentials in a connection URL: the password of its user info and any
+// credential-carrying query parameter. A URL that does not parse is hidden whole, since it may
+// still hold a password somewhere.
 func redactURL(s string) string {
-	at := strings.LastIndex(s, "@")
-	scheme := strings.Index(s, "://")
-	if at < 0 || scheme < 0 || at < scheme {
+	if s == "" {
 		return s
 	}
-	creds := s[scheme+3 : at]
-	if i := strings.Index(creds, ":"); i >= 0 {
-		return s[:scheme+3] + creds[:i] + ":xxxxx" + s[at:]
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(set, unparseable; redacted)"
 	}
-	return s
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			if secretParams[strings.ToLower(k)] {
+				q.Set(k, "xxxxx")
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }

@@ -72,6 +72,29 @@ func TestConfigPrintRedactsSecrets(t *testing.T) {
 	}
 }
 
+// A password in the query string (libpq and pgx accept ?password=) is redacted too.
+func TestConfigPrintRedactsQueryPasswords(t *testing.T) {
+	c, err := LoadConfig(envMap(map[string]string{
+		"AFKAR_DATABASE_URL": "postgres://afkar@db:5432/afkar?sslmode=require&password=hunter2hunter2&sslpassword=keypass99",
+		"AFKAR_REDIS_URL":    "redis://cache:6379/0?password=redispw42",
+		"AFKAR_SECRET_KEY":   strings.Repeat("s", 40),
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	c.Print(&b)
+	out := b.String()
+	for _, secret := range []string{"hunter2hunter2", "keypass99", "redispw42"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("config output leaks %q:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "sslmode=require") || !strings.Contains(out, "db:5432/afkar") {
+		t.Errorf("redaction hid more than the secrets:\n%s", out)
+	}
+}
+
 func TestEmbeddedSecretsPersist(t *testing.T) {
 	dir := t.TempDir()
 	c, _ := LoadConfig(envMap(map[string]string{"AFKAR_DATA_DIR": dir}))

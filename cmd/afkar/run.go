@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math/rand"
 	"net"
-	"net/http"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -70,6 +69,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if cmd == "serve" || cmd == "worker" {
 		tuneGC(getenv, log)
+		if soft := raiseFileLimit(log); soft > 0 && uint64(cfg.MaxConnections)+256 > soft {
+			log.Warn("AFKAR_MAX_CONNECTIONS leaves too few file descriptors for the database, Redis and files; lower it or raise the hard open-file limit",
+				"max_connections", cfg.MaxConnections, "open_file_limit", soft)
+		}
 	}
 	switch cmd {
 	case "config":
@@ -227,17 +230,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Version:    version,
 	})
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := listen(cfg.Addr, cfg.MaxConnections)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
-	httpSrv := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	httpSrv := newHTTPServer(srv.Handler())
 	url := "http://" + displayAddr(ln.Addr().String())
 	mode := "embedded (SQLite + SQL inbox)"
 	if !cfg.Embedded() {
@@ -247,7 +244,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		}
 	}
 	fmt.Fprintf(stdout, "Afkar %s listening on %s — %s\n", version, url, mode)
-	if cfg.adminTokenGenerated || cfg.Embedded() {
+	if cfg.adminTokenGenerated { // an operator's own token is never echoed to the console or logs
 		fmt.Fprintf(stdout, "Admin token (province admin): %s\n", cfg.AdminToken)
 		fmt.Fprintf(stdout, "Try: curl -H 'Authorization: Bearer %s' %s/api/v1/agencies\n", cfg.AdminToken, url)
 	}
@@ -323,11 +320,11 @@ func work(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	registerAggregatorMetrics(reg, agg)
 	registerBufferMetrics(reg, bufs)
 	srv := api.NewOps(api.Deps{Ready: []api.Check{{Name: "database", Ping: store.Ping}}, Gatherer: reg, Logger: log, Version: version})
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := listen(cfg.Addr, cfg.MaxConnections)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := newHTTPServer(srv.Handler())
 	go httpSrv.Serve(ln)
 	defer httpSrv.Close()
 	log.Info("worker started", "metrics", ln.Addr().String())
