@@ -161,14 +161,16 @@ func TestKeyLess(t *testing.T) {
 func TestDeltaHeadlineCells(t *testing.T) {
 	at := time.Date(2025, 11, 15, 10, 0, 0, 0, survey.Tehran)
 	h := func(a survey.Answer) survey.Answer { a.Headline = true; return a }
-	nps := func(n int) survey.Answer { return survey.Answer{QuestionID: "rec", Type: survey.TypeNPS, Number: num(n), Headline: true} }
+	nps := func(n int) survey.Answer {
+		return survey.Answer{QuestionID: "rec", Type: survey.TypeNPS, Number: num(n), Headline: true}
+	}
 	mk := func(id string, answers ...survey.Answer) survey.Response {
 		return survey.Response{ID: id, AgencyID: 1, OfficeID: 10, SurveyID: 5, SurveyVersion: 1, Channel: survey.ChannelKiosk, SubmittedAt: at, Answers: answers}
 	}
 	rs := []survey.Response{
 		mk("a", h(rating("overall", 4)), h(rating("respect", 5)), h(rating("speed", 4)), nps(9)), // 13/3
 		mk("b", h(rating("overall", 2)), h(rating("respect", 3)), rating("wait", 1)),             // 5/2; the follow-up is not counted
-		mk("c", h(rating("overall", 5))),                                                          // 5
+		mk("c", h(rating("overall", 5))), // 5
 		mk("d", rating("wait", 1), survey.Answer{QuestionID: "why", Type: survey.TypeText, Text: "صف"}), // nothing in the headline
 		mk("e", nps(6), nps(7)), // nps only: mean 6.5
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -405,4 +406,99 @@ func TestScorePeriods(t *testing.T) {
 			t.Errorf("%q–%q: responses = %d, want %d (filter %+v)", c.from, c.to, sc.Responses, c.responses, ru.filters[len(ru.filters)-1])
 		}
 	}
+}
+
+// followUpVersion asks three headline ratings, then — only when overall is 2 or less — how bad
+// the wait was (a rating) and why.
+func followUpVersion(withFollowUp bool, followUpHeadline *bool) survey.Version {
+	unhappy := &survey.Condition{QuestionID: "overall", Op: "lte", Value: 2}
+	qs := []survey.Question{
+		{ID: "overall", Type: survey.TypeRating5, Required: true},
+		{ID: "respect", Type: survey.TypeRating5},
+		{ID: "speed", Type: survey.TypeRating5},
+	}
+	if withFollowUp {
+		qs = append(qs,
+			survey.Question{ID: "wait", Type: survey.TypeRating5, ShowIf: unhappy, Headline: followUpHeadline},
+			survey.Question{ID: "why", Type: survey.TypeChoice, ShowIf: unhappy, Options: []survey.Option{{ID: "queue", Label: "صف"}, {ID: "staff", Label: "کارکنان"}}})
+	}
+	return survey.Version{SurveyID: 5, AgencyID: 1, Version: 1, Questions: qs}
+}
+
+// scoreOf validates raw answers (question id → JSON value) against v, exactly as intake does,
+// folds them with Delta and scores them.
+func scoreOf(t *testing.T, v survey.Version, citizens []map[string]string) Score {
+	t.Helper()
+	now := time.Date(2025, 11, 15, 12, 0, 0, 0, survey.Tehran)
+	var rs []survey.Response
+	for i, answers := range citizens {
+		sub := survey.Submission{ID: fmt.Sprintf("0193a1d2-7c4e-7b3a-9f00-%012d", i), AgencyID: 1, OfficeID: 10,
+			SurveyID: 5, SurveyVersion: 1, Channel: survey.ChannelKiosk}
+		for _, q := range v.Questions {
+			if raw, ok := answers[q.ID]; ok {
+				sub.Answers = append(sub.Answers, survey.SubmittedAnswer{QuestionID: q.ID, Value: json.RawMessage(raw)})
+			}
+		}
+		r, err := v.Validate(&sub, now)
+		if err != nil {
+			t.Fatalf("citizen %d: %v", i, err)
+		}
+		rs = append(rs, r)
+	}
+	cat := &fakeCatalog{agencies: map[survey.ID]survey.Agency{1: {ID: 1, Name: "اداره"}}, versions: map[survey.ID]survey.Version{1: v}}
+	s := NewScores(cat, &fakeRollups{rs: rs})
+	s.Clock = fixedClock(now)
+	sc, err := s.Score(context.Background(), province, 1, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// The issue's case: a rating shown only to unhappy citizens must not drag the headline. With the
+// follow-up pooled, the mean would be 39/14 ≈ 2.79 over 14 "answers"; per citizen, from the
+// three headline questions, it is (4/3 + 7/3 + 4 + 14/3)/4 = 37/12 over 4 citizens — the same
+// as if the follow-up had never been asked.
+func TestConditionalFollowUpDoesNotDragHeadline(t *testing.T) {
+	citizens := []map[string]string{
+		{"overall": "1", "respect": "2", "speed": "1", "wait": "1", "why": `"queue"`},
+		{"overall": "2", "respect": "3", "speed": "2", "wait": "1"},
+		{"overall": "4", "respect": "5", "speed": "3"},
+		{"overall": "5", "respect": "5", "speed": "4"},
+	}
+	with := scoreOf(t, followUpVersion(true, nil), citizens)
+	near(t, "mean", with.Mean, 37.0/12, 1e-12)
+	if with.Citizens != 4 || with.Index.N != 4 || with.Ratings != 14 || with.Responses != 4 {
+		t.Errorf("citizens %d, index n %d, ratings %d, responses %d; want 4, 4, 14, 4", with.Citizens, with.Index.N, with.Ratings, with.Responses)
+	}
+	near(t, "csat", with.CSAT, 0.5, 1e-12) // citizens whose mean is ≥ 4: the last two
+
+	var plain []map[string]string
+	for _, c := range citizens {
+		plain = append(plain, map[string]string{"overall": c["overall"], "respect": c["respect"], "speed": c["speed"]})
+	}
+	without := scoreOf(t, followUpVersion(false, nil), plain)
+	for name, pair := range map[string][2]*float64{
+		"mean": {with.Mean, without.Mean}, "ci_low": {with.CILow, without.CILow}, "ci_high": {with.CIHigh, without.CIHigh},
+		"csat": {with.CSAT, without.CSAT}, "index": {with.Index.Value, without.Index.Value},
+	} {
+		if *pair[0] != *pair[1] {
+			t.Errorf("%s with the follow-up %v, without %v", name, *pair[0], *pair[1])
+		}
+	}
+	// The follow-up is still reported on its own, marked as outside the headline.
+	var wait *QuestionScore
+	for i := range with.ByQuestion {
+		if with.ByQuestion[i].QuestionID == "wait" {
+			wait = &with.ByQuestion[i]
+		}
+	}
+	if wait == nil || wait.N != 2 || *wait.Mean != 1 || wait.Headline == nil || *wait.Headline {
+		t.Errorf("wait = %+v", wait)
+	}
+
+	// A survey may put a conditional rating in the headline explicitly; then it counts.
+	yes := true
+	counted := scoreOf(t, followUpVersion(true, &yes), citizens)
+	near(t, "mean with the follow-up counted", counted.Mean, (5.0/4+8.0/4+4+14.0/3)/4, 1e-12)
 }
