@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -52,6 +53,8 @@ func TestParseDayInvalid(t *testing.T) {
 		"1404-13-01", "1404-00-10", "1404-07-31", "1404-08-32", "25-11-15", "2025-011-15",
 		"2025-11-15T00:00:00Z", "2025--11-15", "2025/11-15x", "-2025-11-15", "2025-1a-15",
 		"٢٠٢٥-١١-٣١",
+		"9999-12-31", "3799-12-31", "۹۹۹۹-۰۱-۰۱", // no Jalali date: out of the calendar's range
+		"2321-03-21", "3000-01-01", // Jalali year 1700 and later: the Jalali form would read as Gregorian
 	} {
 		_, err := ParseDay(in)
 		if err == nil {
@@ -70,7 +73,7 @@ func TestJalaliRoundTripDayByDay(t *testing.T) {
 	// (time.Date moves them to 01:00); the day, not the instant, is what must round-trip.
 	d := time.Date(1990, 1, 1, 12, 0, 0, 0, survey.Tehran)
 	end := time.Date(2061, 1, 1, 0, 0, 0, 0, survey.Tehran)
-	prevY, prevM, prevD := JalaliDate(d.AddDate(0, 0, -1))
+	prevY, prevM, prevD, _ := JalaliDate(d.AddDate(0, 0, -1))
 	days := 0
 	for ; d.Before(end); d = d.AddDate(0, 0, 1) {
 		j := FormatJalali(d)
@@ -82,7 +85,10 @@ func TestJalaliRoundTripDayByDay(t *testing.T) {
 			t.Fatalf("%s → %s → %s", d.Format(survey.DayFormat), j, back.Format(survey.DayFormat))
 		}
 		// Consecutive Gregorian days are consecutive Jalali days.
-		y, m, dd := JalaliDate(d)
+		y, m, dd, ok := JalaliDate(d)
+		if !ok {
+			t.Fatalf("%s has no Jalali date", d.Format(survey.DayFormat))
+		}
 		switch {
 		case y == prevY && m == prevM && dd == prevD+1:
 		case y == prevY && m == prevM+1 && dd == 1:
@@ -140,6 +146,49 @@ func TestJalaliWeekStart(t *testing.T) {
 		ws := JalaliWeekStart(d)
 		if ws.Weekday() != time.Saturday || d.Sub(ws) < 0 || d.Sub(ws) >= 7*24*time.Hour {
 			t.Fatalf("JalaliWeekStart(%v) = %v", d, ws)
+		}
+	}
+}
+
+// Extreme days never panic: ParseDay refuses the ones without a Jalali date, and FormatJalali
+// and JalaliDate report them instead of panicking. Every day ParseDay accepts formats.
+func TestExtremeDates(t *testing.T) {
+	var accepted, refused int
+	check := func(in string) {
+		t.Helper()
+		d, err := ParseDay(in)
+		if err != nil {
+			if e, ok := err.(*survey.Error); !ok || e.Code != survey.ECodeInvalid || e.MessageFA == "" {
+				t.Errorf("ParseDay(%q) error = %#v", in, err)
+			}
+			refused++
+			return
+		}
+		accepted++
+		j := FormatJalali(d)
+		back, err := ParseDay(j)
+		if j == "" || err != nil || !back.Equal(d) {
+			t.Errorf("%q → %v → %q → %v, %v", in, d, j, back, err)
+		}
+	}
+	for y := 0; y <= 9999; y += 7 {
+		for _, md := range []string{"01-01", "03-20", "03-21", "06-31", "12-29", "12-30", "12-31"} {
+			check(fmt.Sprintf("%04d-%s", y, md))
+		}
+	}
+	for _, in := range []string{"0000-01-01", "1699-12-29", "1700-01-01", "2321-03-20", "2321-03-21", "3798-03-19", "3799-01-01", "9999-12-31"} {
+		check(in)
+	}
+	if accepted < 1500 || refused < 5000 {
+		t.Errorf("accepted %d, refused %d: the sweep did not reach both sides", accepted, refused)
+	}
+	for _, tm := range []time.Time{{}, time.Date(-5000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 0, 0, 0, time.UTC),
+		time.Date(1_000_000, 6, 1, 0, 0, 0, 0, time.UTC), time.Unix(1<<40, 0)} {
+		if got := FormatJalali(tm); got != "" {
+			t.Errorf("FormatJalali(%v) = %q, want \"\" (no Jalali date)", tm, got)
+		}
+		if _, _, _, ok := JalaliDate(tm); ok {
+			t.Errorf("JalaliDate(%v) ok", tm)
 		}
 	}
 }

@@ -11,9 +11,11 @@ import (
 )
 
 // Delta computes what responses add to the rollups: one response-count cell per response, one
-// cell per answer, one histogram cell per answer value. It is the only fold function: the
-// aggregator and `afkar reaggregate` both use it, which is why a rebuild reproduces the live
-// rollups exactly. The result is sorted by key so concurrent upserts never deadlock.
+// cell per answer, one histogram cell per answer value, and — for a response with headline
+// answers — one per-citizen cell and histogram cell in survey.HeadlineQuestion and
+// survey.HeadlineNPSQuestion (see citizenValues). It is the only fold function: the aggregator
+// and `afkar reaggregate` both use it, which is why a rebuild reproduces the live rollups
+// exactly. The result is sorted by key so concurrent upserts never deadlock.
 func Delta(rs []survey.Response) survey.RollupDelta {
 	cells := map[survey.RollupKey]*survey.Rollup{}
 	hist := map[histKey]int64{}
@@ -53,6 +55,19 @@ func Delta(rs []survey.Response) survey.RollupDelta {
 				add(k, a.Type, 0, false)
 			}
 		}
+		head, nps := citizenValues(r)
+		for _, c := range [...]struct {
+			id string
+			v  citizenValue
+		}{{survey.HeadlineQuestion, head}, {survey.HeadlineNPSQuestion, nps}} {
+			if !c.v.ok {
+				continue
+			}
+			k := base
+			k.QuestionID = c.id
+			add(k, survey.TypeCitizenMean, c.v.scaled, true)
+			hist[histKey{k, strconv.FormatInt(c.v.scaled, 10)}]++
+		}
 	}
 	d := survey.RollupDelta{
 		Rollups:   make([]survey.Rollup, 0, len(cells)),
@@ -73,6 +88,39 @@ func Delta(rs []survey.Response) survey.RollupDelta {
 		return a.Value < b.Value
 	})
 	return d
+}
+
+// citizenValue is one citizen's value in a per-citizen rollup: the mean of its answers ×
+// survey.CitizenScale, when it gave any.
+type citizenValue struct {
+	scaled int64
+	ok     bool
+}
+
+// citizenValues returns a response's headline values: the mean of its rating5 answers marked
+// Headline, and the mean of its nps answers marked Headline (see survey.CitizenValue). Answers
+// not marked — conditional follow-ups, or questions a survey excludes — never reach the
+// headline.
+func citizenValues(r *survey.Response) (head, nps citizenValue) {
+	var hs, hk, ns, nk int
+	for _, a := range r.Answers {
+		if !a.Headline || a.Number == nil {
+			continue
+		}
+		switch a.Type {
+		case survey.TypeRating5:
+			hs, hk = hs+*a.Number, hk+1
+		case survey.TypeNPS:
+			ns, nk = ns+*a.Number, nk+1
+		}
+	}
+	if hk > 0 {
+		head = citizenValue{survey.CitizenValue(hs, hk), true}
+	}
+	if nk > 0 {
+		nps = citizenValue{survey.CitizenValue(ns, nk), true}
+	}
+	return head, nps
 }
 
 type histKey struct {

@@ -153,3 +153,71 @@ func TestKeyLess(t *testing.T) {
 		t.Error("KeyLess(k, k) must be false")
 	}
 }
+
+// Each response with headline answers adds one per-citizen cell: the mean of its headline
+// rating5 answers (and, separately, of its headline nps answers) × CitizenScale, with a
+// histogram cell of that value. Answers not marked Headline — a conditional follow-up — are
+// left out; a response without headline answers adds nothing.
+func TestDeltaHeadlineCells(t *testing.T) {
+	at := time.Date(2025, 11, 15, 10, 0, 0, 0, survey.Tehran)
+	h := func(a survey.Answer) survey.Answer { a.Headline = true; return a }
+	nps := func(n int) survey.Answer {
+		return survey.Answer{QuestionID: "rec", Type: survey.TypeNPS, Number: num(n), Headline: true}
+	}
+	mk := func(id string, answers ...survey.Answer) survey.Response {
+		return survey.Response{ID: id, AgencyID: 1, OfficeID: 10, SurveyID: 5, SurveyVersion: 1, Channel: survey.ChannelKiosk, SubmittedAt: at, Answers: answers}
+	}
+	rs := []survey.Response{
+		mk("a", h(rating("overall", 4)), h(rating("respect", 5)), h(rating("speed", 4)), nps(9)), // 13/3
+		mk("b", h(rating("overall", 2)), h(rating("respect", 3)), rating("wait", 1)),             // 5/2; the follow-up is not counted
+		mk("c", h(rating("overall", 5))), // 5
+		mk("d", rating("wait", 1), survey.Answer{QuestionID: "why", Type: survey.TypeText, Text: "صف"}), // nothing in the headline
+		mk("e", nps(6), nps(7)), // nps only: mean 6.5
+	}
+	d := Delta(rs)
+	key := survey.RollupKey{AgencyID: 1, OfficeID: 10, SurveyID: 5, SurveyVersion: 1, Channel: survey.ChannelKiosk, Day: "2025-11-15"}
+	key.QuestionID = survey.HeadlineQuestion
+	s := int64(survey.CitizenScale)
+	v13 := (13*s + 1) / 3 // 13/3 × 2520 = 10920 exactly
+	if v13 != 10920 {
+		t.Fatalf("premise: %d", v13)
+	}
+	vals := []int64{10920, 5 * s / 2, 5 * s}
+	var sum, sumSq int64
+	for _, v := range vals {
+		sum, sumSq = sum+v, sumSq+v*v
+	}
+	npsKey := key
+	npsKey.QuestionID = survey.HeadlineNPSQuestion
+	var gotHead, gotNPS *survey.Rollup
+	for i := range d.Rollups {
+		switch d.Rollups[i].RollupKey {
+		case key:
+			gotHead = &d.Rollups[i]
+		case npsKey:
+			gotNPS = &d.Rollups[i]
+		}
+	}
+	if gotHead == nil || *gotHead != (survey.Rollup{RollupKey: key, Type: survey.TypeCitizenMean, N: 3, Sum: sum, SumSq: sumSq}) {
+		t.Errorf("@headline = %+v, want n 3 Σ %d Σ² %d", gotHead, sum, sumSq)
+	}
+	if gotNPS == nil || *gotNPS != (survey.Rollup{RollupKey: npsKey, Type: survey.TypeCitizenMean, N: 2, Sum: 9*s + 13*s/2, SumSq: 81*s*s + (13*s/2)*(13*s/2)}) {
+		t.Errorf("@nps = %+v", gotNPS)
+	}
+	hist := map[string]int64{}
+	for _, c := range d.Histogram {
+		if c.RollupKey == key || c.RollupKey == npsKey {
+			hist[c.QuestionID+"="+c.Value] += c.N
+		}
+	}
+	want := map[string]int64{"@headline=10920": 1, "@headline=6300": 1, "@headline=12600": 1, "@nps=22680": 1, "@nps=16380": 1}
+	if !reflect.DeepEqual(hist, want) {
+		t.Errorf("histogram = %v, want %v", hist, want)
+	}
+	// The per-answer cells are unchanged: the follow-up still has its own question row.
+	for _, r := range d.Rollups {
+		if r.QuestionID == "wait" && r.N != 2 {
+			t.Errorf("wait = %+v", r)
+		}
+	}
+}

@@ -49,13 +49,13 @@ func genResponses(n int, seed uint64) []survey.Response {
 			SubmittedAt: at.Add(time.Duration(rng.IntN(4*24*3600)) * time.Second),
 			ReceivedAt:  at.Add(5 * 24 * time.Hour),
 			Answers: []survey.Answer{
-				{QuestionID: "q1", Type: survey.TypeRating5, Number: &rating},
+				{QuestionID: "q1", Type: survey.TypeRating5, Number: &rating, Headline: true},
 				{QuestionID: "q3", Type: survey.TypeYesNo, Number: &yes},
 			},
 		}
 		if ch != survey.ChannelSMS {
 			nps := rng.IntN(11)
-			r.Answers = append(r.Answers, survey.Answer{QuestionID: "q2", Type: survey.TypeNPS, Number: &nps})
+			r.Answers = append(r.Answers, survey.Answer{QuestionID: "q2", Type: survey.TypeNPS, Number: &nps, Headline: true})
 		}
 		if rng.IntN(3) == 0 {
 			r.Answers = append(r.Answers, survey.Answer{QuestionID: "q4", Type: survey.TypeChoice, Choices: []string{"a", "c"}[:1+rng.IntN(2)]})

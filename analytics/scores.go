@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/afkar-gov/afkar/survey"
@@ -39,17 +40,25 @@ func NewScores(agencies AgencyReader, rollups RollupReader) *Scores {
 
 // Score is an agency's citizen-satisfaction score over a period of Tehran days.
 //
-// Choices, documented once here:
-//   - Mean, CILow and CIHigh pool every rating5 answer of the period (all rating5 questions, all
-//     channels), because the national practice is a handful of 5-point questions read together;
-//     the interval is a t-interval and is clipped to the 1–5 scale.
-//   - CSAT is the share of those rating5 answers that are 4 or 5, with a Wilson interval.
+// Choices, documented once here (docs/statistics.md has the definitions, the interval methods and
+// the simulation that checks them):
+//   - The unit of the headline figures is the citizen (one response), not the answer: one
+//     citizen's ratings of the same visit are strongly correlated, so pooling answers counts one
+//     opinion several times and makes intervals too narrow. Each response with headline answers
+//     contributes one value, the mean of its headline rating5 answers (Question.CountsInHeadline:
+//     by default the unconditional rating5 questions; a follow-up shown only to unhappy citizens
+//     does not count). Citizens is their number, the n of Mean, CSAT and Index.
+//   - Mean, CILow and CIHigh: the mean of those per-citizen means, with BoundedMeanCI on 1–5.
+//   - CSAT: the share of citizens whose headline mean is 4 or more, with Proportion.
 //   - Index is the mean mapped onto 0–100 for the national evaluation, with its interval and n.
-//   - NPS pools the answers to every nps question; it is null when none was answered.
-//   - Responses counts responses (not answers) from the response-count rollups.
+//   - NPS: per citizen, the mean of its headline nps answers (normally one) classed as promoter
+//     (≥ 9), detractor (< 7) or passive; NPSCI. It is null when no citizen answered one.
+//   - Responses counts responses; Ratings counts every rating5 answer of the period (headline or
+//     not, for context: it is the n of nothing).
+//   - ByQuestion is per answer, as before — one answer per citizen per question, so answers are
+//     independent there — with the same never-zero-width interval methods.
 //
-// Values that are undefined — no data, or too little for an interval — are nil and encode as
-// JSON null, never NaN.
+// Values that are undefined — no data — are nil and encode as JSON null, never NaN.
 type Score struct {
 	AgencyID   survey.ID `json:"agency_id"`
 	AgencyName string    `json:"agency_name"`
@@ -60,7 +69,10 @@ type Score struct {
 	FromJalali *string `json:"from_jalali"`
 	ToJalali   string  `json:"to_jalali"`
 	Responses  int64   `json:"responses"`
-	// Ratings counts the rating5 answers behind Mean and CSAT.
+	// Citizens counts the responses with at least one headline rating: the n of Mean, CSAT and
+	// Index.
+	Citizens int64 `json:"citizens"`
+	// Ratings counts every rating5 answer of the period.
 	Ratings    int64           `json:"ratings"`
 	Mean       *float64        `json:"mean"`
 	CILow      *float64        `json:"ci_low"`
@@ -77,13 +89,15 @@ type Score struct {
 // QuestionScore is one question over the period, all channels together. Every field is always
 // present; those that do not apply to the question's type are null:
 // Mean and its interval for rating5 and nps; CSAT for rating5; YesShare for yesno; NPS for nps.
-// Histogram counts answers per value — "1"…"5", "0"…"10", "0"/"1" — or per option id for
-// choice questions (an answer with several options counts once per option), and is null for
-// text.
+// Headline says whether the question counts toward the headline figures in the active survey
+// version (null for a question that is not in it). Histogram counts answers per value —
+// "1"…"5", "0"…"10", "0"/"1" — or per option id for choice questions (an answer with several
+// options counts once per option), and is null for text.
 type QuestionScore struct {
 	QuestionID string              `json:"question_id"`
 	Title      string              `json:"title"`
 	Type       survey.QuestionType `json:"type"`
+	Headline   *bool               `json:"headline"`
 	N          int64               `json:"n"`
 	Mean       *float64            `json:"mean"`
 	CILow      *float64            `json:"ci_low"`
@@ -98,10 +112,12 @@ type QuestionScore struct {
 	Histogram  map[string]int64    `json:"histogram"`
 }
 
-// ChannelScore is the pooled rating5 score of the responses that came through one channel.
+// ChannelScore is the headline score of the responses that came through one channel, with the
+// same per-citizen definitions as Score.
 type ChannelScore struct {
 	Channel   survey.Channel `json:"channel"`
 	Responses int64          `json:"responses"`
+	Citizens  int64          `json:"citizens"`
 	Ratings   int64          `json:"ratings"`
 	Mean      *float64       `json:"mean"`
 	CILow     *float64       `json:"ci_low"`
@@ -195,6 +211,54 @@ type moments struct{ n, sum, sumSq int64 }
 
 func (m *moments) add(t survey.RollupTotal) { m.n += t.N; m.sum += t.Sum; m.sumSq += t.SumSq }
 
+// meanCI is BoundedMeanCI of the answers summarised by m, on [lo, hi].
+func (m moments) meanCI(lo, hi float64) Estimate {
+	return BoundedMeanCI(m.n, float64(m.sum), float64(m.sumSq), lo, hi)
+}
+
+// citizenMeanCI is BoundedMeanCI of per-citizen values summarised by m, which are stored
+// × survey.CitizenScale.
+func (m moments) citizenMeanCI(lo, hi float64) Estimate {
+	const s = survey.CitizenScale
+	return BoundedMeanCI(m.n, float64(m.sum)/s, float64(m.sumSq)/(s*s), lo, hi)
+}
+
+// Thresholds on per-citizen values (× survey.CitizenScale): a citizen is satisfied when the mean
+// of its headline ratings is 4 or more; an NPS promoter when the mean of its headline nps
+// answers is 9 or more, a detractor when it is below 7 — for one answer, the usual 9–10 and 0–6.
+const (
+	satisfiedFrom = 4 * survey.CitizenScale
+	promoterFrom  = 9 * survey.CitizenScale
+	passiveFrom   = 7 * survey.CitizenScale
+)
+
+// npsClasses counts promoters, passives and detractors.
+type npsClasses struct{ promoters, passives, detractors int64 }
+
+func (c *npsClasses) add(v, atLeast9, atLeast7, n int64) {
+	switch {
+	case v >= atLeast9:
+		c.promoters += n
+	case v >= atLeast7:
+		c.passives += n
+	default:
+		c.detractors += n
+	}
+}
+
+// headline is the per-citizen figures of one set of responses (all, or one channel).
+type headline struct {
+	citizens  moments // survey.HeadlineQuestion: N citizens, Σ and Σ² of their scaled means
+	satisfied int64
+	ratings   int64 // every rating5 answer, for context
+	responses int64
+}
+
+// estimates returns the mean (1–5) and CSAT of h.
+func (h *headline) estimates() (mean, csat Estimate) {
+	return h.citizens.citizenMeanCI(1, 5), Proportion(h.satisfied, h.citizens.n)
+}
+
 // computeScore fills out from the period's rollup and histogram totals; it is pure so that the
 // statistics can be tested without a store.
 func computeScore(out *Score, version *survey.Version, totals []survey.RollupTotal, hist []survey.HistogramTotal) {
@@ -219,27 +283,31 @@ func computeScore(out *Score, version *survey.Version, totals []survey.RollupTot
 		q.typ, q.order = vq.Type, i
 	}
 
-	type channel struct {
-		responses int64
-		rating    moments
-		satisfied int64
-	}
-	channels := map[survey.Channel]*channel{}
-	getCh := func(c survey.Channel) *channel {
+	var all headline
+	channels := map[survey.Channel]*headline{}
+	getCh := func(c survey.Channel) *headline {
 		ch := channels[c]
 		if ch == nil {
-			ch = &channel{}
+			ch = &headline{}
 			channels[c] = ch
 		}
 		return ch
 	}
 
-	var overall moments
+	var npsCitizens npsClasses
+	npsAnswered := false
 	for _, t := range totals {
-		if t.QuestionID == survey.ResponseQuestion {
-			out.Responses += t.N
+		switch {
+		case t.QuestionID == survey.ResponseQuestion:
+			all.responses += t.N
 			getCh(t.Channel).responses += t.N
 			continue
+		case t.QuestionID == survey.HeadlineQuestion:
+			all.citizens.add(t)
+			getCh(t.Channel).citizens.add(t)
+			continue
+		case strings.HasPrefix(t.QuestionID, survey.ReservedPrefix):
+			continue // @nps comes from the histogram; unknown pseudo-questions are not questions
 		}
 		q := get(t.QuestionID)
 		if q.typ == "" {
@@ -247,50 +315,40 @@ func computeScore(out *Score, version *survey.Version, totals []survey.RollupTot
 		}
 		q.m.add(t)
 		if t.Type == survey.TypeRating5 {
-			overall.add(t)
-			getCh(t.Channel).rating.add(t)
+			all.ratings += t.N
+			getCh(t.Channel).ratings += t.N
 		}
 	}
 
-	var satisfied, promoters, passives, detractors int64
-	npsAnswered := false
 	for _, h := range hist {
-		if h.QuestionID == survey.ResponseQuestion {
+		switch {
+		case h.QuestionID == survey.ResponseQuestion:
 			continue
-		}
-		q := get(h.QuestionID)
-		q.hist[h.Value] += h.N
-		v, numErr := strconv.Atoi(h.Value)
-		switch q.typ {
-		case survey.TypeRating5:
-			if numErr == nil && v >= 4 {
-				satisfied += h.N
+		case h.QuestionID == survey.HeadlineQuestion:
+			if v, err := strconv.ParseInt(h.Value, 10, 64); err == nil && v >= satisfiedFrom {
+				all.satisfied += h.N
 				getCh(h.Channel).satisfied += h.N
 			}
-		case survey.TypeNPS:
-			if numErr != nil {
-				continue
+			continue
+		case h.QuestionID == survey.HeadlineNPSQuestion:
+			if v, err := strconv.ParseInt(h.Value, 10, 64); err == nil {
+				npsCitizens.add(v, promoterFrom, passiveFrom, h.N)
+				npsAnswered = true
 			}
-			npsAnswered = true
-			switch {
-			case v >= 9:
-				promoters += h.N
-			case v >= 7:
-				passives += h.N
-			default:
-				detractors += h.N
-			}
+			continue
+		case strings.HasPrefix(h.QuestionID, survey.ReservedPrefix):
+			continue
 		}
+		get(h.QuestionID).hist[h.Value] += h.N
 	}
 
-	mean := MeanCI(overall.n, overall.sum, overall.sumSq).clamp(1, 5)
-	out.Ratings = overall.n
+	mean, csat := all.estimates()
+	out.Responses, out.Citizens, out.Ratings = all.responses, all.citizens.n, all.ratings
 	out.Mean, out.CILow, out.CIHigh = mean.Value, mean.Low, mean.High
-	csat := Wilson(satisfied, overall.n)
 	out.CSAT, out.CSATLow, out.CSATHigh = csat.Value, csat.Low, csat.High
 	out.Index = NationalIndex(mean)
 	if npsAnswered {
-		n := NPSCI(promoters, passives, detractors)
+		n := NPSCI(npsCitizens.promoters, npsCitizens.passives, npsCitizens.detractors)
 		out.NPS = &n
 	}
 
@@ -312,36 +370,30 @@ func computeScore(out *Score, version *survey.Version, totals []survey.RollupTot
 		qs := QuestionScore{QuestionID: q.id, Type: q.typ, N: q.m.n}
 		if vq, _, ok := version.Question(q.id); ok {
 			qs.Title = vq.Title
+			h := vq.CountsInHeadline()
+			qs.Headline = &h
 		}
 		switch q.typ {
 		case survey.TypeRating5:
-			e := MeanCI(q.m.n, q.m.sum, q.m.sumSq).clamp(1, 5)
+			e := q.m.meanCI(1, 5)
 			qs.Mean, qs.CILow, qs.CIHigh = e.Value, e.Low, e.High
-			c := Wilson(q.hist["4"]+q.hist["5"], q.m.n)
+			c := Proportion(q.hist["4"]+q.hist["5"], q.m.n)
 			qs.CSAT, qs.CSATLow, qs.CSATHigh = c.Value, c.Low, c.High
 			qs.Histogram = valueHistogram(q.hist, 1, 5)
 		case survey.TypeNPS:
-			e := MeanCI(q.m.n, q.m.sum, q.m.sumSq).clamp(0, 10)
+			e := q.m.meanCI(0, 10)
 			qs.Mean, qs.CILow, qs.CIHigh = e.Value, e.Low, e.High
-			var pr, pa, de int64
+			var c npsClasses
 			for v := 0; v <= 10; v++ {
-				n := q.hist[strconv.Itoa(v)]
-				switch {
-				case v >= 9:
-					pr += n
-				case v >= 7:
-					pa += n
-				default:
-					de += n
-				}
+				c.add(int64(v), 9, 7, q.hist[strconv.Itoa(v)])
 			}
-			if pr+pa+de > 0 {
-				n := NPSCI(pr, pa, de)
+			if c.promoters+c.passives+c.detractors > 0 {
+				n := NPSCI(c.promoters, c.passives, c.detractors)
 				qs.NPS = &n
 			}
 			qs.Histogram = valueHistogram(q.hist, 0, 10)
 		case survey.TypeYesNo:
-			y := Wilson(q.m.sum, q.m.n)
+			y := Proportion(q.m.sum, q.m.n)
 			qs.YesShare, qs.YesLow, qs.YesHigh = y.Value, y.Low, y.High
 			qs.Histogram = valueHistogram(q.hist, 0, 1)
 		case survey.TypeChoice:
@@ -361,10 +413,9 @@ func computeScore(out *Score, version *survey.Version, totals []survey.RollupTot
 
 	for _, c := range channelOrder(channels) {
 		ch := channels[c]
-		e := MeanCI(ch.rating.n, ch.rating.sum, ch.rating.sumSq).clamp(1, 5)
-		w := Wilson(ch.satisfied, ch.rating.n)
+		e, w := ch.estimates()
 		out.ByChannel = append(out.ByChannel, ChannelScore{
-			Channel: c, Responses: ch.responses, Ratings: ch.rating.n,
+			Channel: c, Responses: ch.responses, Citizens: ch.citizens.n, Ratings: ch.ratings,
 			Mean: e.Value, CILow: e.Low, CIHigh: e.High,
 			CSAT: w.Value, CSATLow: w.Low, CSATHigh: w.High,
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -127,7 +128,7 @@ func scoreResponses() []survey.Response {
 		return survey.Answer{QuestionID: "q4", Type: survey.TypeChoice, Choices: c}
 	}
 	k, w, s := survey.ChannelKiosk, survey.ChannelWeb, survey.ChannelSMS
-	return []survey.Response{
+	return headlineFlags([]survey.Response{
 		mk("r1", k, 15, 2, rating("q1", 5), nps(10), yes(1), choice("a", "b"), survey.Answer{QuestionID: "q5", Type: survey.TypeText, Text: "خوب بود"}),
 		mk("r2", k, 15, 2, rating("q1", 4), nps(9), yes(1), choice("a")),
 		mk("r3", k, 14, 2, rating("q1", 4), nps(7), yes(0)),
@@ -137,7 +138,22 @@ func scoreResponses() []survey.Response {
 		mk("r7", s, 15, 1, rating("legacy", 1)), // a question of the previous version
 		mk("r8", k, 11, 2, rating("q1", 1)),     // before the period
 		mk("r9", k, 16, 2, rating("q1", 1)),     // after it
+	}, "q1", "q2", "legacy")
+}
+
+// headlineFlags marks the answers to the given questions as headline answers, as Validate does
+// for the questions that count in the headline.
+func headlineFlags(rs []survey.Response, ids ...string) []survey.Response {
+	for i := range rs {
+		for j := range rs[i].Answers {
+			for _, id := range ids {
+				if rs[i].Answers[j].QuestionID == id {
+					rs[i].Answers[j].Headline = true
+				}
+			}
+		}
 	}
+	return rs
 }
 
 func newTestScores(rs []survey.Response) (*Scores, *fakeCatalog, *fakeRollups) {
@@ -167,15 +183,15 @@ func TestScoreComputation(t *testing.T) {
 		*sc.FromJalali != "1404-08-21" || sc.ToJalali != "1404-08-24" {
 		t.Errorf("header = %+v", sc)
 	}
-	if sc.Responses != 7 || sc.Ratings != 7 {
-		t.Errorf("responses, ratings = %d, %d; want 7, 7", sc.Responses, sc.Ratings)
+	if sc.Responses != 7 || sc.Ratings != 7 || sc.Citizens != 7 {
+		t.Errorf("responses, ratings, citizens = %d, %d, %d; want 7, 7, 7", sc.Responses, sc.Ratings, sc.Citizens)
 	}
-	// Every rating5 answer pooled: 5,4,4,2,3,5 (q1) and 1 (legacy) → n 7, Σ 24, Σ² 96.
-	want := MeanCI(7, 24, 96)
+	// One headline rating per citizen: 5,4,4,2,3,5 (q1) and 1 (legacy) → n 7, Σ 24, Σ² 96.
+	want := BoundedMeanCI(7, 24, 96, 1, 5)
 	near(t, "mean", sc.Mean, 24.0/7, 1e-12)
 	near(t, "ci_low", sc.CILow, *want.Low, 1e-12)
 	near(t, "ci_high", sc.CIHigh, *want.High, 1e-12)
-	wc := Wilson(4, 7)
+	wc := Proportion(4, 7)
 	near(t, "csat", sc.CSAT, 4.0/7, 1e-12)
 	near(t, "csat_ci_low", sc.CSATLow, *wc.Low, 1e-12)
 	near(t, "csat_ci_high", sc.CSATHigh, *wc.High, 1e-12)
@@ -206,7 +222,10 @@ func TestScoreComputation(t *testing.T) {
 	}
 	near(t, "q1 mean", q1.Mean, 23.0/6, 1e-12)
 	near(t, "q1 csat", q1.CSAT, 4.0/6, 1e-12)
-	near(t, "q1 csat low", q1.CSATLow, *Wilson(4, 6).Low, 1e-12)
+	near(t, "q1 csat low", q1.CSATLow, *Proportion(4, 6).Low, 1e-12)
+	if q1.Headline == nil || !*q1.Headline || q3.Headline == nil || *q3.Headline || legacy.Headline != nil {
+		t.Errorf("headline flags: q1 %v, q3 %v, legacy %v", q1.Headline, q3.Headline, legacy.Headline)
+	}
 	eqHist(t, "q1", q1.Histogram, map[string]int64{"1": 0, "2": 1, "3": 1, "4": 2, "5": 2})
 	if q1.YesShare != nil || q1.NPS != nil {
 		t.Errorf("q1 has fields of other types: %+v", q1)
@@ -222,7 +241,7 @@ func TestScoreComputation(t *testing.T) {
 		t.Errorf("q3 n = %d", q3.N)
 	}
 	near(t, "q3 yes share", q3.YesShare, 0.5, 1e-12)
-	near(t, "q3 yes low", q3.YesLow, *Wilson(2, 4).Low, 1e-12)
+	near(t, "q3 yes low", q3.YesLow, *Proportion(2, 4).Low, 1e-12)
 	if q3.Mean != nil {
 		t.Errorf("q3 mean = %v, want null", *q3.Mean)
 	}
@@ -236,7 +255,8 @@ func TestScoreComputation(t *testing.T) {
 	if q5.N != 1 || q5.Histogram != nil || q5.Type != survey.TypeText {
 		t.Errorf("q5 = %+v", q5)
 	}
-	if legacy.Title != "" || legacy.Type != survey.TypeRating5 || legacy.N != 1 || *legacy.Mean != 1 || legacy.CILow != nil {
+	// One answer: an interval nonetheless, the whole scale (t(1) = 12.7).
+	if legacy.Title != "" || legacy.Type != survey.TypeRating5 || legacy.N != 1 || *legacy.Mean != 1 || *legacy.CILow != 1 || *legacy.CIHigh != 5 {
 		t.Errorf("legacy = %+v", legacy)
 	}
 
@@ -248,18 +268,20 @@ func TestScoreComputation(t *testing.T) {
 		t.Fatalf("by_channel = %v", chans)
 	}
 	kiosk, web, sms := sc.ByChannel[0], sc.ByChannel[1], sc.ByChannel[2]
-	if kiosk.Responses != 4 || kiosk.Ratings != 4 || web.Responses != 2 || sms.Responses != 1 || sms.Ratings != 1 {
+	if kiosk.Responses != 4 || kiosk.Ratings != 4 || kiosk.Citizens != 4 || web.Responses != 2 || web.Citizens != 2 ||
+		sms.Responses != 1 || sms.Ratings != 1 || sms.Citizens != 1 {
 		t.Errorf("channel counts: %+v %+v %+v", kiosk, web, sms)
 	}
-	kw := MeanCI(4, 15, 61).clamp(1, 5)
+	kw := BoundedMeanCI(4, 15, 61, 1, 5)
 	near(t, "kiosk mean", kiosk.Mean, 3.75, 1e-12)
 	near(t, "kiosk ci_low", kiosk.CILow, *kw.Low, 1e-12)
 	near(t, "kiosk csat", kiosk.CSAT, 0.75, 1e-12)
 	near(t, "web mean", web.Mean, 4, 1e-12)
 	near(t, "web ci_high", web.CIHigh, 5, 0) // t(1) interval clipped to the scale
 	near(t, "sms csat", sms.CSAT, 0, 0)
-	if sms.CILow != nil {
-		t.Error("sms: one rating has no interval")
+	near(t, "sms csat_ci_low", sms.CSATLow, 0, 0)
+	if sms.CILow == nil || sms.CIHigh == nil || *sms.CIHigh <= *sms.CILow {
+		t.Error("sms: one citizen still has an interval")
 	}
 
 	if _, err := json.Marshal(sc); err != nil {
@@ -362,6 +384,8 @@ func TestScorePeriods(t *testing.T) {
 		{"2025-11-16", "2025-11-15", 0, "from"},
 		{"1404-13-01", "", 0, "from"},
 		{"", "yesterday", 0, "to"},
+		{"", "9999-12-31", 0, "to"}, // no Jalali date: once a panic in FormatJalali
+		{"0001-01-01", "3000-01-01", 0, "to"},
 	}
 	for _, c := range cases {
 		sc, err := s.Score(ctx, province, 1, c.from, c.to)
@@ -369,6 +393,8 @@ func TestScorePeriods(t *testing.T) {
 			var e *survey.Error
 			if !errors.As(err, &e) || e.Code != survey.ECodeInvalid || e.Fields[c.field].Code == "" || e.MessageFA == "" {
 				t.Errorf("%q–%q: err = %#v, want invalid on %s", c.from, c.to, err, c.field)
+			} else if code := e.Fields[c.field].Code; code != "invalid_date" && code != "after_to" {
+				t.Errorf("%q–%q: field code %q", c.from, c.to, code)
 			}
 			continue
 		}
@@ -380,4 +406,99 @@ func TestScorePeriods(t *testing.T) {
 			t.Errorf("%q–%q: responses = %d, want %d (filter %+v)", c.from, c.to, sc.Responses, c.responses, ru.filters[len(ru.filters)-1])
 		}
 	}
+}
+
+// followUpVersion asks three headline ratings, then — only when overall is 2 or less — how bad
+// the wait was (a rating) and why.
+func followUpVersion(withFollowUp bool, followUpHeadline *bool) survey.Version {
+	unhappy := &survey.Condition{QuestionID: "overall", Op: "lte", Value: 2}
+	qs := []survey.Question{
+		{ID: "overall", Type: survey.TypeRating5, Required: true},
+		{ID: "respect", Type: survey.TypeRating5},
+		{ID: "speed", Type: survey.TypeRating5},
+	}
+	if withFollowUp {
+		qs = append(qs,
+			survey.Question{ID: "wait", Type: survey.TypeRating5, ShowIf: unhappy, Headline: followUpHeadline},
+			survey.Question{ID: "why", Type: survey.TypeChoice, ShowIf: unhappy, Options: []survey.Option{{ID: "queue", Label: "صف"}, {ID: "staff", Label: "کارکنان"}}})
+	}
+	return survey.Version{SurveyID: 5, AgencyID: 1, Version: 1, Questions: qs}
+}
+
+// scoreOf validates raw answers (question id → JSON value) against v, exactly as intake does,
+// folds them with Delta and scores them.
+func scoreOf(t *testing.T, v survey.Version, citizens []map[string]string) Score {
+	t.Helper()
+	now := time.Date(2025, 11, 15, 12, 0, 0, 0, survey.Tehran)
+	var rs []survey.Response
+	for i, answers := range citizens {
+		sub := survey.Submission{ID: fmt.Sprintf("0193a1d2-7c4e-7b3a-9f00-%012d", i), AgencyID: 1, OfficeID: 10,
+			SurveyID: 5, SurveyVersion: 1, Channel: survey.ChannelKiosk}
+		for _, q := range v.Questions {
+			if raw, ok := answers[q.ID]; ok {
+				sub.Answers = append(sub.Answers, survey.SubmittedAnswer{QuestionID: q.ID, Value: json.RawMessage(raw)})
+			}
+		}
+		r, err := v.Validate(&sub, now)
+		if err != nil {
+			t.Fatalf("citizen %d: %v", i, err)
+		}
+		rs = append(rs, r)
+	}
+	cat := &fakeCatalog{agencies: map[survey.ID]survey.Agency{1: {ID: 1, Name: "اداره"}}, versions: map[survey.ID]survey.Version{1: v}}
+	s := NewScores(cat, &fakeRollups{rs: rs})
+	s.Clock = fixedClock(now)
+	sc, err := s.Score(context.Background(), province, 1, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// The issue's case: a rating shown only to unhappy citizens must not drag the headline. With the
+// follow-up pooled, the mean would be 39/14 ≈ 2.79 over 14 "answers"; per citizen, from the
+// three headline questions, it is (4/3 + 7/3 + 4 + 14/3)/4 = 37/12 over 4 citizens — the same
+// as if the follow-up had never been asked.
+func TestConditionalFollowUpDoesNotDragHeadline(t *testing.T) {
+	citizens := []map[string]string{
+		{"overall": "1", "respect": "2", "speed": "1", "wait": "1", "why": `"queue"`},
+		{"overall": "2", "respect": "3", "speed": "2", "wait": "1"},
+		{"overall": "4", "respect": "5", "speed": "3"},
+		{"overall": "5", "respect": "5", "speed": "4"},
+	}
+	with := scoreOf(t, followUpVersion(true, nil), citizens)
+	near(t, "mean", with.Mean, 37.0/12, 1e-12)
+	if with.Citizens != 4 || with.Index.N != 4 || with.Ratings != 14 || with.Responses != 4 {
+		t.Errorf("citizens %d, index n %d, ratings %d, responses %d; want 4, 4, 14, 4", with.Citizens, with.Index.N, with.Ratings, with.Responses)
+	}
+	near(t, "csat", with.CSAT, 0.5, 1e-12) // citizens whose mean is ≥ 4: the last two
+
+	var plain []map[string]string
+	for _, c := range citizens {
+		plain = append(plain, map[string]string{"overall": c["overall"], "respect": c["respect"], "speed": c["speed"]})
+	}
+	without := scoreOf(t, followUpVersion(false, nil), plain)
+	for name, pair := range map[string][2]*float64{
+		"mean": {with.Mean, without.Mean}, "ci_low": {with.CILow, without.CILow}, "ci_high": {with.CIHigh, without.CIHigh},
+		"csat": {with.CSAT, without.CSAT}, "index": {with.Index.Value, without.Index.Value},
+	} {
+		if *pair[0] != *pair[1] {
+			t.Errorf("%s with the follow-up %v, without %v", name, *pair[0], *pair[1])
+		}
+	}
+	// The follow-up is still reported on its own, marked as outside the headline.
+	var wait *QuestionScore
+	for i := range with.ByQuestion {
+		if with.ByQuestion[i].QuestionID == "wait" {
+			wait = &with.ByQuestion[i]
+		}
+	}
+	if wait == nil || wait.N != 2 || *wait.Mean != 1 || wait.Headline == nil || *wait.Headline {
+		t.Errorf("wait = %+v", wait)
+	}
+
+	// A survey may put a conditional rating in the headline explicitly; then it counts.
+	yes := true
+	counted := scoreOf(t, followUpVersion(true, &yes), citizens)
+	near(t, "mean with the follow-up counted", counted.Mean, (5.0/4+8.0/4+4+14.0/3)/4, 1e-12)
 }

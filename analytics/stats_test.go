@@ -24,30 +24,30 @@ func isNil(t *testing.T, name string, got *float64) {
 	}
 }
 
-func TestWilsonKnownValues(t *testing.T) {
-	cases := []struct {
-		k, n         int64
-		p, low, high float64
-	}{
-		{8, 10, 0.8, 0.4902, 0.9433},
-		{0, 10, 0, 0, 0.2775},
-		{10, 10, 1, 0.7225, 1},
-		{1, 1, 1, 0.2065, 1},
-		{50, 100, 0.5, 0.4038, 0.5962},
+func TestProportion(t *testing.T) {
+	// Agresti–Coull with 1.5 + 1.5 pseudo-observations and the t quantile: 30/100 →
+	// p̃ = 31.5/103, half = t(99)·√(p̃(1−p̃)/103).
+	e := Proportion(30, 100)
+	pt := 31.5 / 103
+	half := TQuantile95(99) * math.Sqrt(pt*(1-pt)/103)
+	near(t, "p", e.Value, 0.3, 1e-12)
+	near(t, "low", e.Low, pt-half, 1e-12)
+	near(t, "high", e.High, pt+half, 1e-12)
+	if e.N != 100 {
+		t.Errorf("n = %d", e.N)
 	}
-	for _, c := range cases {
-		e := Wilson(c.k, c.n)
-		near(t, "p", e.Value, c.p, 1e-9)
-		near(t, "low", e.Low, c.low, 5e-4)
-		near(t, "high", e.High, c.high, 5e-4)
-		if e.N != c.n {
-			t.Errorf("n = %d, want %d", e.N, c.n)
+	// The bounds are exactly 0 and 1 at 0/n and n/n, and the other bound is not.
+	for _, n := range []int64{1, 2, 3, 5, 10, 30, 100, 1000, 100000} {
+		all, none := Proportion(n, n), Proportion(0, n)
+		if *all.High != 1 || *none.Low != 0 || !(*all.Low < 1) || !(*none.High > 0) {
+			t.Errorf("n=%d: %d/%d → [%v, %v], 0/%d → [%v, %v]", n, n, n, *all.Low, *all.High, n, *none.Low, *none.High)
 		}
 	}
-	e := Wilson(0, 0)
-	isNil(t, "p(0/0)", e.Value)
-	isNil(t, "low(0/0)", e.Low)
-	if Wilson(3, 2).Defined() || Wilson(-1, 2).Defined() {
+	// Large n: close to the normal approximation.
+	big := Proportion(500000, 1000000)
+	near(t, "high(n=1e6)", big.High, 0.5+Z95*math.Sqrt(0.25/1e6), 1e-5)
+	isNil(t, "p(0/0)", Proportion(0, 0).Value)
+	if Proportion(3, 2).Defined() || Proportion(-1, 2).Defined() {
 		t.Error("impossible proportions must be undefined")
 	}
 }
@@ -100,70 +100,103 @@ func TestTQuantile95(t *testing.T) {
 	}
 }
 
-func TestMeanCI(t *testing.T) {
-	// 1,2,3,4,5: mean 3, s² = 2.5, t(4) = 2.7764 → 3 ± 1.9632.
-	e := MeanCI(5, 15, 55)
+func TestBoundedMeanCI(t *testing.T) {
+	// 1,2,3,4,5 on 1–5 plus 1.5 pseudo-observations at 1 and at 5: ñ = 8, Σ̃ = 24, Σ̃² = 94;
+	// m̃ = 3, ṽ = 94/8 − 9 = 2.75; half = t(4)·√(2.75/8).
+	e := BoundedMeanCI(5, 15, 55, 1, 5)
 	near(t, "mean", e.Value, 3, 1e-12)
-	near(t, "low", e.Low, 1.0368, 1e-4)
-	near(t, "high", e.High, 4.9632, 1e-4)
-
-	m, v, ok := MeanVariance(5, 15, 55)
-	if !ok || m != 3 || math.Abs(v-2.5) > 1e-12 {
-		t.Errorf("MeanVariance = %v, %v, %v; want 3, 2.5, true", m, v, ok)
+	half := TQuantile95(4) * math.Sqrt(2.75/8)
+	near(t, "low", e.Low, 3-half, 1e-12)
+	near(t, "high", e.High, 3+half, 1e-12)
+	if e.N != 5 {
+		t.Errorf("n = %d", e.N)
 	}
 
-	// n = 1: a value, no interval. n = 0: nothing.
-	e = MeanCI(1, 4, 16)
-	near(t, "mean(n=1)", e.Value, 4, 0)
-	isNil(t, "low(n=1)", e.Low)
-	isNil(t, "high(n=1)", e.High)
-	e = MeanCI(0, 0, 0)
-	isNil(t, "mean(n=0)", e.Value)
+	// n = 0: nothing. n = 1: a value and an interval (here the whole scale: t(1) = 12.7).
+	isNil(t, "mean(n=0)", BoundedMeanCI(0, 0, 0, 1, 5).Value)
+	isNil(t, "low(n=0)", BoundedMeanCI(0, 0, 0, 1, 5).Low)
+	one := BoundedMeanCI(1, 4, 16, 1, 5)
+	near(t, "mean(n=1)", one.Value, 4, 0)
+	near(t, "low(n=1)", one.Low, 1, 0)
+	near(t, "high(n=1)", one.High, 5, 0)
+	isNil(t, "empty scale", BoundedMeanCI(3, 3, 3, 1, 1).Value)
 
-	// Constant sample: zero-width interval, never NaN from a slightly negative variance.
-	e = MeanCI(3, 15, 75)
-	near(t, "low(const)", e.Low, 5, 1e-12)
-	near(t, "high(const)", e.High, 5, 1e-12)
-
-	// Large n uses (nearly) the normal quantile: 1000 answers, half 4 and half 5.
-	e = MeanCI(1000, 4500, 500*16+500*25)
-	sd := math.Sqrt(250.0 / 999)
-	near(t, "high(n=1000)", e.High, 4.5+TQuantile95(999)*sd/math.Sqrt(1000), 1e-12)
-	if math.Abs(TQuantile95(999)-1.9623) > 1e-4 {
-		t.Errorf("t(999) = %v, want 1.9623", TQuantile95(999))
+	// The interval always holds the sample mean and stays on the scale, even far out.
+	for _, c := range []struct{ n, sum, sumSq float64 }{{2, 10, 50}, {2, 2, 2}, {40, 200, 1000}, {40, 41, 44}, {7, 21, 63}} {
+		e := BoundedMeanCI(int64(c.n), c.sum, c.sumSq, 1, 5)
+		if *e.Low > *e.Value || *e.High < *e.Value || *e.Low < 1 || *e.High > 5 {
+			t.Errorf("%+v: %v not in [%v, %v] ⊂ [1, 5]", c, *e.Value, *e.Low, *e.High)
+		}
 	}
+
+	// Large n: the t-interval of the data (the pseudo-observations are negligible).
+	n := 1000000.0
+	big := BoundedMeanCI(int64(n), 4.5*n, 20.5*n, 1, 5) // half 4s, half 5s: variance 0.25
+	near(t, "high(n=1e6)", big.High, 4.5+Z95*0.5/1000, 2e-5)
 }
 
-func TestClampKeepsScale(t *testing.T) {
-	// 4 and 5: mean 4.5, t(1) = 12.706 → the raw interval runs far past the 1–5 scale.
-	e := MeanCI(2, 9, 41)
-	if *e.High < 5 || *e.Low > 1 {
-		t.Fatalf("test premise: raw interval %v–%v", *e.Low, *e.High)
+// Intervals never collapse to a point when every answer is equal — the failure the textbook
+// t- and Wald intervals have — and they reach the bound exactly when the sample sits on it.
+func TestIntervalsNeverZeroWidth(t *testing.T) {
+	for n := int64(1); n <= 2000; n = n*3 + 1 {
+		for _, x := range []float64{1, 2, 3, 4, 5} {
+			e := BoundedMeanCI(n, x*float64(n), x*x*float64(n), 1, 5)
+			if !(*e.High-*e.Low > 1e-6) || *e.Value != x {
+				t.Errorf("n=%d all %v: [%v, %v]", n, x, *e.Low, *e.High)
+			}
+			idx := NationalIndex(e)
+			if !(*idx.High-*idx.Low > 1e-4) {
+				t.Errorf("index n=%d all %v: [%v, %v]", n, x, *idx.Low, *idx.High)
+			}
+		}
+		if e := BoundedMeanCI(n, 5*float64(n), 25*float64(n), 1, 5); *e.High != 5 || !(*e.Low < 5) {
+			t.Errorf("n=%d all fives: [%v, %v], want [<5, 5]", n, *e.Low, *e.High)
+		}
+		for _, c := range [][3]int64{{0, n, 0}, {n, 0, 0}, {0, 0, n}} {
+			s := NPSCI(c[0], c[1], c[2])
+			if !(*s.High-*s.Low > 1e-4) || *s.Low > *s.Score || *s.High < *s.Score {
+				t.Errorf("NPS %v: %v in [%v, %v]", c, *s.Score, *s.Low, *s.High)
+			}
+		}
+		if s := NPSCI(n, 0, 0); *s.High != 100 || *s.Score != 100 {
+			t.Errorf("all promoters n=%d: %v [%v, %v]", n, *s.Score, *s.Low, *s.High)
+		}
 	}
-	c := e.clamp(1, 5)
-	near(t, "low", c.Low, 1, 0)
-	near(t, "high", c.High, 5, 0)
-	near(t, "mean", c.Value, 4.5, 0)
+	// The issue's cases: five citizens all rating 5; all passives.
+	five := BoundedMeanCI(5, 25, 125, 1, 5)
+	if *five.Low >= 5 || *NationalIndex(five).Low >= 100 {
+		t.Errorf("five fives: [%v, %v]", *five.Low, *five.High)
+	}
+	if p := NPSCI(0, 5, 0); *p.Low >= 0 || *p.High <= 0 {
+		t.Errorf("five passives: [%v, %v]", *p.Low, *p.High)
+	}
 }
 
 func TestNPSCI(t *testing.T) {
-	// 5 promoters, 3 passives, 2 detractors: 50% − 20% = 30;
-	// Var = (0.5 + 0.2 − 0.3²)/10 = 0.061 → ± 100·1.96·0.24698 = 48.41.
+	// 5 promoters, 3 passives, 2 detractors: 50% − 20% = 30. On the −1…1 scale with 1.5
+	// pseudo-observations at each end: ñ = 13, Σ̃ = 3, Σ̃² = 10; m̃ = 3/13,
+	// ṽ = 10/13 − (3/13)²; half = t(9)·√(ṽ/13).
 	n := NPSCI(5, 3, 2)
 	near(t, "score", n.Score, 30, 1e-9)
-	near(t, "low", n.Low, 30-48.407, 1e-2)
-	near(t, "high", n.High, 30+48.407, 1e-2)
+	mt := 3.0 / 13
+	half := TQuantile95(9) * math.Sqrt((10.0/13-mt*mt)/13)
+	near(t, "low", n.Low, 100*(mt-half), 1e-9)
+	near(t, "high", n.High, 100*(mt+half), 1e-9)
 	if n.N != 10 || n.Promoters != 5 || n.Passives != 3 || n.Detractors != 2 {
 		t.Errorf("counts = %+v", n)
 	}
 	all := NPSCI(4, 0, 0)
 	near(t, "all promoters", all.Score, 100, 0)
-	near(t, "high ≤ 100", all.High, 100, 0)
+	near(t, "high = 100", all.High, 100, 0)
 	one := NPSCI(0, 0, 1)
 	near(t, "one detractor", one.Score, -100, 0)
-	isNil(t, "low(n=1)", one.Low)
+	near(t, "low(n=1)", one.Low, -100, 0)
+	if one.High == nil || *one.High <= -100 {
+		t.Errorf("one detractor: high = %v", one.High)
+	}
 	none := NPSCI(0, 0, 0)
 	isNil(t, "score(n=0)", none.Score)
+	isNil(t, "low(n=0)", none.Low)
 	// Wide-ranging sample stays within the scale.
 	w := NPSCI(1, 0, 1)
 	if *w.Low < -100 || *w.High > 100 {
@@ -172,27 +205,28 @@ func TestNPSCI(t *testing.T) {
 }
 
 func TestNationalIndex(t *testing.T) {
-	idx := NationalIndex(MeanCI(5, 15, 55))
+	m := BoundedMeanCI(5, 15, 55, 1, 5)
+	idx := NationalIndex(m)
 	near(t, "index", idx.Value, 50, 1e-9)
-	near(t, "low", idx.Low, (1.0368-1)/4*100, 3e-3)
-	near(t, "high", idx.High, (4.9632-1)/4*100, 3e-3)
+	near(t, "low", idx.Low, (*m.Low-1)/4*100, 1e-9)
+	near(t, "high", idx.High, (*m.High-1)/4*100, 1e-9)
 	if idx.N != 5 {
 		t.Errorf("n = %d", idx.N)
 	}
-	near(t, "all fives", NationalIndex(MeanCI(1, 5, 25)).Value, 100, 0)
-	near(t, "all ones", NationalIndex(MeanCI(1, 1, 1)).Value, 0, 0)
-	isNil(t, "no data", NationalIndex(MeanCI(0, 0, 0)).Value)
+	near(t, "all fives", NationalIndex(BoundedMeanCI(1, 5, 25, 1, 5)).Value, 100, 0)
+	near(t, "all ones", NationalIndex(BoundedMeanCI(1, 1, 1, 1, 5)).Value, 0, 0)
+	isNil(t, "no data", NationalIndex(BoundedMeanCI(0, 0, 0, 1, 5)).Value)
 }
 
 func TestUndefinedEncodesAsNull(t *testing.T) {
 	b, err := json.Marshal(struct {
 		E Estimate
 		N NPS
-	}{MeanCI(1, 3, 9), NPSCI(0, 0, 0)})
+	}{BoundedMeanCI(0, 0, 0, 1, 5), NPSCI(0, 0, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"E":{"value":3,"ci_low":null,"ci_high":null,"n":1},"N":{"score":null,"ci_low":null,"ci_high":null,"n":0,"promoters":0,"passives":0,"detractors":0}}`
+	want := `{"E":{"value":null,"ci_low":null,"ci_high":null,"n":0},"N":{"score":null,"ci_low":null,"ci_high":null,"n":0,"promoters":0,"passives":0,"detractors":0}}`
 	if string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)
 	}

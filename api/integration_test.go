@@ -185,4 +185,9 @@ func testRealStore(t *testing.T, store *sqlstore.Store) {
 		t.Fatalf("score %+v (mean %v), want 2 responses with mean 4.5", sc, sc.Mean)
 	}
 	h.get(t, taxPath("score?from=not-a-date"), f.province).envelope(t, http.StatusUnprocessableEntity, "invalid")
+	// A day without a Jalali date was once a panic (500) in FormatJalali.
+	e = h.get(t, taxPath("score?to=9999-12-31"), f.province).envelope(t, http.StatusUnprocessableEntity, "invalid")
+	if e.Error.Fields["to"].Code != "invalid_date" {
+		t.Fatalf("to=9999-12-31: fields %+v, want to: invalid_date", e.Error.Fields)
+	}
 }

@@ -19,6 +19,49 @@ type RollupKey struct {
 // ResponseQuestion is the QuestionID of the rollup row that counts responses.
 const ResponseQuestion = ""
 
+// Per-citizen rollups. The headline figures treat a citizen (one response), not an answer, as
+// the unit: one citizen's three ratings are strongly correlated, so pooling answers would count
+// the same opinion three times and make intervals too narrow. Each response therefore also folds
+// one value into each of these pseudo-questions, keyed like every other rollup (so they break
+// down by office, channel and day and stay additive):
+//   - HeadlineQuestion: the mean of the response's headline rating5 answers (1–5);
+//   - HeadlineNPSQuestion: the mean of its headline nps answers (0–10; normally exactly one).
+//
+// A response without such answers adds nothing to them. The value is stored as an integer,
+// CitizenValue(sum, count) = the mean × CitizenScale, in Sum and SumSq (N counts citizens), and
+// as a histogram cell whose Value is that integer in decimal, so shares such as "citizens whose
+// mean is 4 or more" come from counts. Their Type is TypeCitizenMean, never a question type, so
+// code that pools rollups by question type cannot mix them with answers.
+const (
+	HeadlineQuestion    = "@headline"
+	HeadlineNPSQuestion = "@nps"
+	// ReservedPrefix starts every pseudo-question id; Check refuses question ids that start
+	// with it, so a real question can never clash with one.
+	ReservedPrefix = "@"
+	// CitizenScale is lcm(1…10): a mean of up to 10 integer answers × CitizenScale is an exact
+	// integer. Means of 11–20 answers (a survey holds at most 20 questions) are rounded to the
+	// nearest 1/CitizenScale, which moves no citizen across a class boundary (a mean of k ≤ 20
+	// integers below 4 is at most 4 − 1/20). Bound on the int64 columns: a value is at most
+	// 10 × 2520 = 25,200, its square 635,040,000, so SumSq cannot overflow below 1.4 × 10¹⁰
+	// citizens in one total.
+	CitizenScale = 2520
+	// TypeCitizenMean is the Type of per-citizen rollups.
+	TypeCitizenMean QuestionType = "citizen_mean"
+)
+
+// CitizenValue returns the mean of count integer answers summing to sum, × CitizenScale,
+// rounded half up to an integer (exact for count ≤ 10). count must be positive. It is pure
+// integer arithmetic so that every fold and every rebuild gives the same value.
+func CitizenValue(sum, count int) int64 {
+	s, k := int64(sum), int64(count)
+	num := 2*s*CitizenScale + k
+	den := 2 * k
+	if num >= 0 {
+		return num / den
+	}
+	return -((-num + den - 1) / den) // floor for negative sums (never for valid answers)
+}
+
 // DayFormat is the layout of RollupKey.Day.
 const DayFormat = "2006-01-02"
 

@@ -115,7 +115,8 @@ const DefaultTextMax = 500
 
 // Question is one item of a version. Min and Max bound numeric answers (filled from the type when
 // zero); Options list the choices of a choice question; ShowIf hides the question unless an
-// earlier answer meets a condition (e.g. "why?" only when the rating is 2 or less).
+// earlier answer meets a condition (e.g. "why?" only when the rating is 2 or less); Headline says
+// whether the question counts toward the agency's headline figures (see CountsInHeadline).
 type Question struct {
 	ID        string       `json:"id"`
 	Type      QuestionType `json:"type"`
@@ -128,6 +129,23 @@ type Question struct {
 	Multiple  bool         `json:"multiple,omitempty"`
 	MaxLength int          `json:"max_length,omitempty"`
 	ShowIf    *Condition   `json:"show_if,omitempty"`
+	Headline  *bool        `json:"headline,omitempty"`
+}
+
+// CountsInHeadline reports whether answers to q count toward the headline figures — the
+// per-citizen mean, CSAT and 0–100 index (rating5 questions) and the headline NPS (nps
+// questions). An explicit Headline wins. By default an unconditional rating5 or nps question
+// counts and a conditional one does not: a rating shown only to unhappy citizens ("how bad was
+// the wait?") is asked of a biased subset and would drag the headline down. Other types never
+// count (Check refuses headline: true on them).
+func (q *Question) CountsInHeadline() bool {
+	if q.Type != TypeRating5 && q.Type != TypeNPS {
+		return false
+	}
+	if q.Headline != nil {
+		return *q.Headline
+	}
+	return q.ShowIf == nil
 }
 
 // Option is one choice of a choice question; ID is what answers carry, Label what people read.
@@ -181,14 +199,16 @@ type Response struct {
 }
 
 // Answer is a validated answer. Number holds rating5, nps and yesno (1 yes, 0 no); Choices holds
-// choice option ids; Text holds free text. Type is copied from the question so that aggregation
-// needs no survey lookup.
+// choice option ids; Text holds free text. Type and Headline are copied from the question
+// (Headline is Question.CountsInHeadline) so that aggregation — live or `afkar reaggregate` from
+// the stored answers — needs no survey lookup.
 type Answer struct {
 	QuestionID string       `json:"q"`
 	Type       QuestionType `json:"t"`
 	Number     *int         `json:"n,omitempty"`
 	Choices    []string     `json:"c,omitempty"`
 	Text       string       `json:"x,omitempty"`
+	Headline   bool         `json:"h,omitempty"`
 }
 
 // Day returns the Asia/Tehran calendar day a response belongs to: the citizen's visit time as the

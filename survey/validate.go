@@ -157,6 +157,7 @@ func (v *Version) Validate(s *Submission, now time.Time) (Response, error) {
 			}
 			continue
 		}
+		ans.Headline = q.CountsInHeadline()
 		r.Answers = append(r.Answers, ans)
 	}
 	if !fe.empty() {
@@ -418,8 +419,15 @@ func ValidUUID(s string) bool {
 	return true
 }
 
-// Check validates a version's own definition before it is published: ids unique, types known,
-// bounds sane, conditions pointing at earlier numeric or choice questions.
+// typeBounds is the only numeric range each numeric type may declare (besides 0/0, "the
+// default"): rating5 is the 1–5 faces scale, nps is 0–10 by definition (promoters 9–10), yesno
+// is 0/1. Other ranges would make answers of one type incomparable across questions and
+// agencies, and the headline figures assume these scales.
+var typeBounds = map[QuestionType][2]int{TypeRating5: {1, 5}, TypeNPS: {0, 10}, TypeYesNo: {0, 1}}
+
+// Check validates a version's own definition before it is published: ids unique and not
+// reserved, types known, bounds those of the type, conditions pointing at earlier numeric or
+// choice questions, headline only on rating5 and nps questions.
 func (v *Version) Check() error {
 	fe := &fieldErrors{}
 	if len(v.Questions) == 0 || len(v.Questions) > 20 {
@@ -431,15 +439,20 @@ func (v *Version) Check() error {
 		if q.ID == "" || len(q.ID) > 64 {
 			fe.add(p+".id", "invalid_id", "شناسه پرسش نامعتبر است.", "question id must be 1–64 characters")
 		}
+		if strings.HasPrefix(q.ID, ReservedPrefix) {
+			fe.add(p+".id", "reserved_id", "شناسه پرسش نباید با @ آغاز شود.", "question ids starting with "+ReservedPrefix+" are reserved")
+		}
 		if _, dup := seen[q.ID]; dup {
 			fe.add(p+".id", "duplicate_id", "شناسه پرسش تکراری است.", "duplicate question id")
 		}
 		seen[q.ID] = i
 		switch q.Type {
 		case TypeRating5, TypeNPS, TypeYesNo:
-			lo, hi := q.Bounds()
-			if lo >= hi {
-				fe.add(p, "bounds", "بازه پرسش نامعتبر است.", "min must be below max")
+			want := typeBounds[q.Type]
+			if lo, hi := q.Bounds(); lo != want[0] || hi != want[1] {
+				fe.add(p, "bounds",
+					FormatPersianDigits(fmt.Sprintf("بازه این پرسش باید %d تا %d باشد.", want[0], want[1])),
+					fmt.Sprintf("a %s question ranges %d–%d (leave min and max 0 for the default)", q.Type, want[0], want[1]))
 			}
 		case TypeChoice:
 			if len(q.Options) < 2 {
@@ -458,6 +471,9 @@ func (v *Version) Check() error {
 			}
 		default:
 			fe.add(p+".type", "unknown_type", "نوع پرسش ناشناخته است.", fmt.Sprintf("unknown question type %q", q.Type))
+		}
+		if q.Headline != nil && *q.Headline && q.Type != TypeRating5 && q.Type != TypeNPS {
+			fe.add(p+".headline", "headline_type", "فقط پرسش‌های rating5 و nps در شاخص اصلی شمرده می‌شوند.", "only rating5 and nps questions can count in the headline")
 		}
 		if c := q.ShowIf; c != nil {
 			j, ok := seen[c.QuestionID]

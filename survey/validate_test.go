@@ -125,7 +125,7 @@ func TestValidate(t *testing.T) {
 	at := func(d time.Duration) *time.Time { x := testNow.Add(d); return &x }
 	num := func(q string, n int) survey.Answer {
 		typ := map[string]survey.QuestionType{"overall": survey.TypeRating5, "recommend": survey.TypeNPS, "returning": survey.TypeYesNo}[q]
-		return survey.Answer{QuestionID: q, Type: typ, Number: intp(n)}
+		return survey.Answer{QuestionID: q, Type: typ, Number: intp(n), Headline: typ != survey.TypeYesNo}
 	}
 	choice := func(q string, ids ...string) survey.Answer {
 		return survey.Answer{QuestionID: q, Type: survey.TypeChoice, Choices: ids}
@@ -281,8 +281,8 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("answers = %s, want %s", got, want)
 			}
 			for i, a := range r.Answers {
-				if a.Type != tc.want[i].Type {
-					t.Errorf("answer %d type = %q, want %q", i, a.Type, tc.want[i].Type)
+				if a.Type != tc.want[i].Type || a.Headline != tc.want[i].Headline {
+					t.Errorf("answer %d type, headline = %q, %v; want %q, %v", i, a.Type, a.Headline, tc.want[i].Type, tc.want[i].Headline)
 				}
 			}
 		})
@@ -376,7 +376,20 @@ func TestVersionCheck(t *testing.T) {
 		{name: "duplicate id", qs: []survey.Question{rating("a"), rating("a")}, fields: map[string]string{"questions[1].id": "duplicate_id"}},
 		{name: "unknown type", qs: []survey.Question{{ID: "a", Type: "slider"}}, fields: map[string]string{"questions[0].type": "unknown_type"}},
 		{name: "inverted bounds", qs: []survey.Question{{ID: "a", Type: survey.TypeRating5, Min: 5, Max: 1}}, fields: map[string]string{"questions[0]": "bounds"}},
-		{name: "custom bounds", qs: []survey.Question{{ID: "a", Type: survey.TypeNPS, Min: 1, Max: 7}}},
+		{name: "explicit default bounds", qs: []survey.Question{{ID: "a", Type: survey.TypeRating5, Min: 1, Max: 5},
+			{ID: "b", Type: survey.TypeNPS, Min: 0, Max: 10}, {ID: "c", Type: survey.TypeYesNo, Min: 0, Max: 1}}},
+		{name: "rating5 on 1–7", qs: []survey.Question{{ID: "a", Type: survey.TypeRating5, Min: 1, Max: 7}}, fields: map[string]string{"questions[0]": "bounds"}},
+		{name: "rating5 on 0–4", qs: []survey.Question{{ID: "a", Type: survey.TypeRating5, Min: 0, Max: 4}}, fields: map[string]string{"questions[0]": "bounds"}},
+		{name: "nps on 1–7", qs: []survey.Question{{ID: "a", Type: survey.TypeNPS, Min: 1, Max: 7}}, fields: map[string]string{"questions[0]": "bounds"}},
+		{name: "yesno on 1–2", qs: []survey.Question{{ID: "a", Type: survey.TypeYesNo, Min: 1, Max: 2}}, fields: map[string]string{"questions[0]": "bounds"}},
+		{name: "reserved id", qs: []survey.Question{rating("@headline")}, fields: map[string]string{"questions[0].id": "reserved_id"}},
+		{name: "headline on text", qs: []survey.Question{rating("a"), {ID: "b", Type: survey.TypeText, Headline: func() *bool { b := true; return &b }()}},
+			fields: map[string]string{"questions[1].headline": "headline_type"}},
+		{name: "headline off on rating and on conditional rating", qs: []survey.Question{
+			{ID: "a", Type: survey.TypeRating5, Headline: func() *bool { b := false; return &b }()},
+			{ID: "b", Type: survey.TypeRating5, ShowIf: &survey.Condition{QuestionID: "a", Op: "lte", Value: 2}, Headline: func() *bool { b := true; return &b }()},
+			{ID: "c", Type: survey.TypeYesNo, Headline: func() *bool { b := false; return &b }()},
+		}},
 		{name: "one option", qs: []survey.Question{{ID: "a", Type: survey.TypeChoice, Options: opts[:1]}}, fields: map[string]string{"questions[0].options": "options"}},
 		{name: "duplicate option", qs: []survey.Question{{ID: "a", Type: survey.TypeChoice, Options: []survey.Option{opts[0], opts[0]}}}, fields: map[string]string{"questions[0].options": "option_id"}},
 		{name: "empty option id", qs: []survey.Question{{ID: "a", Type: survey.TypeChoice, Options: []survey.Option{opts[0], {Label: "x"}}}}, fields: map[string]string{"questions[0].options": "option_id"}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -172,6 +173,11 @@ func (s *Store) CreateSurvey(ctx context.Context, sv *survey.Survey) error {
 // PublishVersion checks v, numbers it after the survey's last version, stores it and makes it
 // the survey's active version, all in one transaction. It fills v.Version, v.AgencyID (from the
 // survey), v.PublishedAt and, when empty, v.Title (the survey's title).
+//
+// A question id keeps its type across the versions of a survey: scores sum a question's rollups
+// over versions (and read a question no longer asked by the type its rollups carry), so a "q2"
+// that was nps and becomes rating5 would mix 0–10 answers into a 1–5 mean. Such a version is
+// refused as invalid, field questions[i].type, code type_changed; use a new id instead.
 func (s *Store) PublishVersion(ctx context.Context, v *survey.Version) error {
 	if err := v.Check(); err != nil {
 		return err
@@ -196,6 +202,9 @@ func (s *Store) PublishVersion(ctx context.Context, v *survey.Version) error {
 		if err := tx.Raw("SELECT COALESCE(MAX(version), 0) FROM survey_versions WHERE survey_id = ?", sv.ID).Scan(&last).Error; err != nil {
 			return err
 		}
+		if err := checkTypesKept(tx, sv.ID, v.Questions); err != nil {
+			return err
+		}
 		out.AgencyID = survey.ID(sv.AgencyID)
 		out.Version = last + 1
 		out.PublishedAt = utc(time.Now())
@@ -217,6 +226,39 @@ func (s *Store) PublishVersion(ctx context.Context, v *survey.Version) error {
 		return err
 	}
 	*v = out
+	return nil
+}
+
+// checkTypesKept refuses questions whose id had another type in an earlier version of the
+// survey (see PublishVersion).
+func checkTypesKept(tx *gorm.DB, surveyID int64, qs []survey.Question) error {
+	var defs []string
+	if err := tx.Raw("SELECT definition FROM survey_versions WHERE survey_id = ? ORDER BY version", surveyID).Scan(&defs).Error; err != nil {
+		return err
+	}
+	earlier := map[string]survey.QuestionType{}
+	for _, raw := range defs {
+		var d definition
+		if err := json.Unmarshal([]byte(raw), &d); err != nil {
+			return internal(err)
+		}
+		for _, q := range d.Questions {
+			earlier[q.ID] = q.Type
+		}
+	}
+	fields := map[string]survey.FieldError{}
+	for i, q := range qs {
+		if was, ok := earlier[q.ID]; ok && was != q.Type {
+			fields[fmt.Sprintf("questions[%d].type", i)] = survey.FieldError{Code: "type_changed",
+				Message:   fmt.Sprintf("question %q was %s in an earlier version; a question keeps its type (use a new id)", q.ID, was),
+				MessageFA: "نوع این پرسش در نسخه‌ای پیشین چیز دیگری بوده است؛ برای نوع تازه شناسه تازه بگذارید."}
+		}
+	}
+	if len(fields) > 0 {
+		return &survey.Error{Code: survey.ECodeInvalid, Fields: fields,
+			Message:   "a question changed its type from an earlier version of the survey",
+			MessageFA: "نوع پرسشی نسبت به نسخه‌ای پیشین از پرسشنامه تغییر کرده است."}
+	}
 	return nil
 }
 

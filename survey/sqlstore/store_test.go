@@ -323,6 +323,51 @@ func TestCatalog(t *testing.T) {
 	})
 }
 
+// A question id keeps its type across the versions of a survey; other surveys are free to use
+// the id for another type, and a version may drop or add questions.
+func TestPublishVersionKeepsQuestionTypes(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		ctx := testCtx(t)
+		s := sqltest.Open(t, d)
+		f := newCatalog(t, s) // v1: q1 rating5, why choice
+		changed := survey.Version{SurveyID: f.sv.ID, Questions: []survey.Question{
+			{ID: "q1", Type: survey.TypeNPS, Title: "توصیه"},
+			{ID: "why", Type: survey.TypeChoice, Title: "چرا؟", Options: questions[1].Options},
+		}}
+		se := wantCode(t, s.PublishVersion(ctx, &changed), survey.ECodeInvalid)
+		if fe, ok := se.Fields["questions[0].type"]; !ok || fe.Code != "type_changed" || fe.MessageFA == "" || len(se.Fields) != 1 {
+			t.Fatalf("fields = %+v, want questions[0].type: type_changed", se.Fields)
+		}
+		// Nothing was published: v1 is still the active version.
+		if act, err := s.ActiveVersion(ctx, f.a.ID); err != nil || act.Version != 1 {
+			t.Fatalf("ActiveVersion = %d, %v", act.Version, err)
+		}
+		// Dropping a question, then bringing it back with another type, is still a change.
+		v2 := survey.Version{SurveyID: f.sv.ID, Questions: questions[:1]}
+		if err := s.PublishVersion(ctx, &v2); err != nil || v2.Version != 2 {
+			t.Fatalf("v2: %d, %v", v2.Version, err)
+		}
+		back := survey.Version{SurveyID: f.sv.ID, Questions: []survey.Question{questions[0], {ID: "why", Type: survey.TypeText, Title: "چرا؟"}}}
+		se = wantCode(t, s.PublishVersion(ctx, &back), survey.ECodeInvalid)
+		if se.Fields["questions[1].type"].Code != "type_changed" {
+			t.Fatalf("fields = %+v", se.Fields)
+		}
+		// Same types, new questions: fine. Another survey may use q1 for nps.
+		v3 := survey.Version{SurveyID: f.sv.ID, Questions: append(append([]survey.Question{}, questions...), survey.Question{ID: "rec", Type: survey.TypeNPS, Title: "توصیه"})}
+		if err := s.PublishVersion(ctx, &v3); err != nil || v3.Version != 3 {
+			t.Fatalf("v3: %d, %v", v3.Version, err)
+		}
+		other := survey.Survey{AgencyID: f.a.ID, Title: "دیگر"}
+		if err := s.CreateSurvey(ctx, &other); err != nil {
+			t.Fatal(err)
+		}
+		w := survey.Version{SurveyID: other.ID, Questions: []survey.Question{{ID: "q1", Type: survey.TypeNPS, Title: "توصیه"}}}
+		if err := s.PublishVersion(ctx, &w); err != nil {
+			t.Fatalf("other survey: %v", err)
+		}
+	})
+}
+
 func TestFoldExactlyOnce(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
 		ctx := testCtx(t)
