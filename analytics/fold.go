@@ -4,7 +4,6 @@
 package analytics
 
 import (
-	"sort"
 	"strconv"
 
 	"github.com/afkar-gov/afkar/survey"
@@ -17,19 +16,16 @@ import (
 // and `afkar reaggregate` both use it, which is why a rebuild reproduces the live rollups
 // exactly. The result is sorted by key so concurrent upserts never deadlock.
 func Delta(rs []survey.Response) survey.RollupDelta {
-	cells := map[survey.RollupKey]*survey.Rollup{}
-	hist := map[histKey]int64{}
+	var sum survey.RollupSum
 	add := func(k survey.RollupKey, t survey.QuestionType, v int64, counted bool) {
-		c := cells[k]
-		if c == nil {
-			c = &survey.Rollup{RollupKey: k, Type: t}
-			cells[k] = c
-		}
-		c.N++
+		c := survey.Rollup{RollupKey: k, Type: t, N: 1}
 		if counted {
-			c.Sum += v
-			c.SumSq += v * v
+			c.Sum, c.SumSq = v, v*v
 		}
+		sum.AddRollup(c)
+	}
+	count := func(k survey.RollupKey, value string) {
+		sum.AddCell(survey.HistogramCell{RollupKey: k, Value: value, N: 1})
 	}
 	for i := range rs {
 		r := &rs[i]
@@ -45,11 +41,11 @@ func Delta(rs []survey.Response) survey.RollupDelta {
 			switch {
 			case a.Number != nil:
 				add(k, a.Type, int64(*a.Number), true)
-				hist[histKey{k, strconv.Itoa(*a.Number)}]++
+				count(k, strconv.Itoa(*a.Number))
 			case len(a.Choices) > 0:
 				add(k, a.Type, 0, false)
 				for _, c := range a.Choices {
-					hist[histKey{k, c}]++
+					count(k, c)
 				}
 			default:
 				add(k, a.Type, 0, false)
@@ -66,28 +62,10 @@ func Delta(rs []survey.Response) survey.RollupDelta {
 			k := base
 			k.QuestionID = c.id
 			add(k, survey.TypeCitizenMean, c.v.scaled, true)
-			hist[histKey{k, strconv.FormatInt(c.v.scaled, 10)}]++
+			count(k, strconv.FormatInt(c.v.scaled, 10))
 		}
 	}
-	d := survey.RollupDelta{
-		Rollups:   make([]survey.Rollup, 0, len(cells)),
-		Histogram: make([]survey.HistogramCell, 0, len(hist)),
-	}
-	for _, c := range cells {
-		d.Rollups = append(d.Rollups, *c)
-	}
-	for k, n := range hist {
-		d.Histogram = append(d.Histogram, survey.HistogramCell{RollupKey: k.RollupKey, Value: k.value, N: n})
-	}
-	sort.Slice(d.Rollups, func(i, j int) bool { return KeyLess(d.Rollups[i].RollupKey, d.Rollups[j].RollupKey) })
-	sort.Slice(d.Histogram, func(i, j int) bool {
-		a, b := d.Histogram[i], d.Histogram[j]
-		if a.RollupKey != b.RollupKey {
-			return KeyLess(a.RollupKey, b.RollupKey)
-		}
-		return a.Value < b.Value
-	})
-	return d
+	return sum.Delta()
 }
 
 // citizenValue is one citizen's value in a per-citizen rollup: the mean of its answers ×
@@ -122,11 +100,3 @@ func citizenValues(r *survey.Response) (head, nps citizenValue) {
 	}
 	return head, nps
 }
-
-type histKey struct {
-	survey.RollupKey
-	value string
-}
-
-// KeyLess orders rollup keys the way the tables' primary keys are declared.
-func KeyLess(a, b survey.RollupKey) bool { return survey.CompareRollupKeys(a, b) < 0 }

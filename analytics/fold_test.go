@@ -116,41 +116,20 @@ func TestDeltaOrderIndependentAndAdditive(t *testing.T) {
 	for _, r := range sum {
 		merged = append(merged, r)
 	}
-	sort.Slice(merged, func(i, j int) bool { return KeyLess(merged[i].RollupKey, merged[j].RollupKey) })
+	sort.Slice(merged, func(i, j int) bool { return survey.CompareRollupKeys(merged[i].RollupKey, merged[j].RollupKey) < 0 })
 	if !reflect.DeepEqual(merged, whole.Rollups) {
 		t.Errorf("batched rollups differ:\n got  %+v\n want %+v", merged, whole.Rollups)
 	}
 	for _, d := range []survey.RollupDelta{whole, a, b} {
-		if !sort.SliceIsSorted(d.Rollups, func(i, j int) bool { return KeyLess(d.Rollups[i].RollupKey, d.Rollups[j].RollupKey) }) {
+		if !sort.SliceIsSorted(d.Rollups, func(i, j int) bool {
+			return survey.CompareRollupKeys(d.Rollups[i].RollupKey, d.Rollups[j].RollupKey) < 0
+		}) {
 			t.Error("rollups not sorted")
 		}
 	}
 	empty := Delta(nil)
 	if len(empty.Rollups) != 0 || len(empty.Histogram) != 0 {
 		t.Errorf("Delta(nil) = %+v", empty)
-	}
-}
-
-func TestKeyLess(t *testing.T) {
-	base := survey.RollupKey{AgencyID: 2, OfficeID: 2, SurveyID: 2, SurveyVersion: 2, QuestionID: "m", Channel: "m", Day: "2025-06-06"}
-	smaller := []func(k *survey.RollupKey){
-		func(k *survey.RollupKey) { k.AgencyID = 1; k.OfficeID = 9 },
-		func(k *survey.RollupKey) { k.OfficeID = 1; k.SurveyID = 9 },
-		func(k *survey.RollupKey) { k.SurveyID = 1; k.SurveyVersion = 9 },
-		func(k *survey.RollupKey) { k.SurveyVersion = 1; k.QuestionID = "z" },
-		func(k *survey.RollupKey) { k.QuestionID = ""; k.Channel = "z" },
-		func(k *survey.RollupKey) { k.Channel = "a"; k.Day = "2099-01-01" },
-		func(k *survey.RollupKey) { k.Day = "2025-06-05" },
-	}
-	for i, f := range smaller {
-		k := base
-		f(&k)
-		if !KeyLess(k, base) || KeyLess(base, k) {
-			t.Errorf("case %d: %+v should sort before %+v", i, k, base)
-		}
-	}
-	if KeyLess(base, base) {
-		t.Error("KeyLess(k, k) must be false")
 	}
 }
 

@@ -1,6 +1,7 @@
 package survey_test
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/afkar-gov/afkar/survey"
@@ -53,5 +54,64 @@ func TestCountsInHeadline(t *testing.T) {
 		if got := c.q.CountsInHeadline(); got != c.want {
 			t.Errorf("%+v: CountsInHeadline = %v, want %v", c.q, got, c.want)
 		}
+	}
+}
+
+// The one order of rollup cells: field by field, as the tables' primary keys are declared.
+func TestCompareRollupKeys(t *testing.T) {
+	base := survey.RollupKey{AgencyID: 2, OfficeID: 2, SurveyID: 2, SurveyVersion: 2, QuestionID: "m", Channel: "m", Day: "2025-06-06"}
+	smaller := []func(k *survey.RollupKey){
+		func(k *survey.RollupKey) { k.AgencyID = 1; k.OfficeID = 9 },
+		func(k *survey.RollupKey) { k.OfficeID = 1; k.SurveyID = 9 },
+		func(k *survey.RollupKey) { k.SurveyID = 1; k.SurveyVersion = 9 },
+		func(k *survey.RollupKey) { k.SurveyVersion = 1; k.QuestionID = "z" },
+		func(k *survey.RollupKey) { k.QuestionID = ""; k.Channel = "z" },
+		func(k *survey.RollupKey) { k.Channel = "a"; k.Day = "2099-01-01" },
+		func(k *survey.RollupKey) { k.Day = "2025-06-05" },
+	}
+	for i, f := range smaller {
+		k := base
+		f(&k)
+		if survey.CompareRollupKeys(k, base) >= 0 || survey.CompareRollupKeys(base, k) <= 0 {
+			t.Errorf("case %d: %+v should sort before %+v", i, k, base)
+		}
+	}
+	if survey.CompareRollupKeys(base, base) != 0 {
+		t.Error("CompareRollupKeys(k, k) must be 0")
+	}
+}
+
+// RollupSum merges cells by key whatever order they come in, and Normalized leaves a sorted,
+// unique delta as it is but merges and sorts any other.
+func TestRollupSumAndNormalized(t *testing.T) {
+	k1 := survey.RollupKey{AgencyID: 1, QuestionID: "q", Channel: "web", Day: "2025-01-01"}
+	k2 := k1
+	k2.AgencyID = 2
+	messy := survey.RollupDelta{
+		Rollups: []survey.Rollup{
+			{RollupKey: k2, Type: survey.TypeRating5, N: 1, Sum: 4, SumSq: 16},
+			{RollupKey: k1, Type: survey.TypeRating5, N: 2, Sum: 3, SumSq: 5},
+			{RollupKey: k2, Type: survey.TypeRating5, N: 1, Sum: 5, SumSq: 25},
+		},
+		Histogram: []survey.HistogramCell{
+			{RollupKey: k2, Value: "5", N: 1}, {RollupKey: k1, Value: "1", N: 1}, {RollupKey: k2, Value: "5", N: 2},
+		},
+	}
+	got := messy.Normalized()
+	want := survey.RollupDelta{
+		Rollups: []survey.Rollup{
+			{RollupKey: k1, Type: survey.TypeRating5, N: 2, Sum: 3, SumSq: 5},
+			{RollupKey: k2, Type: survey.TypeRating5, N: 2, Sum: 9, SumSq: 41},
+		},
+		Histogram: []survey.HistogramCell{{RollupKey: k1, Value: "1", N: 1}, {RollupKey: k2, Value: "5", N: 3}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Normalized:\n got %+v\nwant %+v", got, want)
+	}
+	if again := want.Normalized(); &again.Rollups[0] != &want.Rollups[0] {
+		t.Error("Normalized copied a delta that was already sorted and unique")
+	}
+	if len(messy.Rollups) != 3 || messy.Rollups[0].RollupKey != k2 {
+		t.Error("Normalized modified its input")
 	}
 }

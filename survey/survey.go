@@ -221,6 +221,22 @@ func (r *Response) Day() time.Time {
 	return TehranDay(t)
 }
 
+// MarkHeadline sets each answer's Headline flag from the question it answers in v, the version
+// the response names. Validate sets the flags as it builds a response; `afkar reaggregate` calls
+// this for raw responses stored before the flag existed (none of their answers carries it), so a
+// rebuild gives them the same headline cells a live fold gives new ones. It reports whether any
+// answer counts toward the headline.
+func (v *Version) MarkHeadline(r *Response) bool {
+	any := false
+	for i := range r.Answers {
+		a := &r.Answers[i]
+		q, _, ok := v.Question(a.QuestionID)
+		a.Headline = ok && q.CountsInHeadline()
+		any = any || a.Headline
+	}
+	return any
+}
+
 // MarshalResponse is the one encoding of a response on the wire between intake, buffers and the
 // aggregator, so every buffer stores the same bytes.
 func MarshalResponse(r *Response) ([]byte, error) { return json.Marshal(r) }

@@ -485,6 +485,16 @@ func (v *Version) Check() error {
 			default:
 				fe.add(p+".show_if.op", "condition", "عملگر شرط نامعتبر است.", "show_if.op must be lte, gte, eq, ne or in")
 			}
+			// Met reads a number (lte…ne, or in with numeric values) or chosen options (in): a
+			// condition on a text question could never be met and would hide q for good.
+			if ok && j < i {
+				target := v.Questions[j]
+				numeric := target.Type == TypeRating5 || target.Type == TypeNPS || target.Type == TypeYesNo
+				if !numeric && !(target.Type == TypeChoice && c.Op == "in") {
+					fe.add(p+".show_if", "condition_target", "شرط نمایش فقط به پرسش عددی یا چندگزینه‌ای (با in) اشاره می‌کند.",
+						"show_if must refer to a numeric question, or to a choice question with op in")
+				}
+			}
 		}
 	}
 	if !fe.empty() {

@@ -410,6 +410,15 @@ func TestVersionCheck(t *testing.T) {
 		{name: "condition in", qs: []survey.Question{{ID: "a", Type: survey.TypeChoice, Options: opts},
 			{ID: "b", Type: survey.TypeText, ShowIf: &survey.Condition{QuestionID: "a", Op: "in", Values: []string{"b"}}},
 		}},
+		{name: "condition on a text question", qs: []survey.Question{{ID: "a", Type: survey.TypeText},
+			{ID: "b", Type: survey.TypeRating5, ShowIf: &survey.Condition{QuestionID: "a", Op: "eq", Value: 1}},
+		}, fields: map[string]string{"questions[1].show_if": "condition_target"}},
+		{name: "numeric condition on a choice question", qs: []survey.Question{{ID: "a", Type: survey.TypeChoice, Options: opts},
+			{ID: "b", Type: survey.TypeText, ShowIf: &survey.Condition{QuestionID: "a", Op: "lte", Value: 2}},
+		}, fields: map[string]string{"questions[1].show_if": "condition_target"}},
+		{name: "in on a yes/no question", qs: []survey.Question{{ID: "a", Type: survey.TypeYesNo},
+			{ID: "b", Type: survey.TypeText, ShowIf: &survey.Condition{QuestionID: "a", Op: "in", Values: []string{"0"}}},
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -392,12 +392,66 @@ func reaggregate(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.W
 	}
 	defer store.Close()
 	start := time.Now()
-	if err := store.Reaggregate(ctx, analytics.Delta); err != nil {
+	delta, marked, err := headlineBackfill(ctx, store)
+	if err != nil {
+		return err
+	}
+	if err := store.Reaggregate(ctx, delta); err != nil {
 		return err
 	}
 	n, _ := store.ResponseCount(ctx, 0)
 	fmt.Fprintf(stdout, "rebuilt rollups from %d responses in %s\n", n, time.Since(start).Round(time.Millisecond))
+	if *marked > 0 {
+		fmt.Fprintf(stdout, "gave %d responses stored before headline flags the flags of their survey version\n", *marked)
+	}
 	return nil
+}
+
+// headlineBackfill returns the fold function for re-aggregation: analytics.Delta, after giving
+// raw responses stored before answers carried a headline flag (none of their answers has it)
+// the flags their survey version implies. Versions never change, so the flags are the ones
+// intake would have set; responses stored with flags keep them as stored. Every published
+// version is loaded first, because the fold function runs inside the rebuild's transaction.
+func headlineBackfill(ctx context.Context, store *sqlstore.Store) (delta func([]survey.Response) survey.RollupDelta, marked *int, err error) {
+	type key struct {
+		survey  survey.ID
+		version int
+	}
+	versions := map[key]survey.Version{}
+	agencies, err := store.Agencies(ctx, survey.Principal{Role: survey.RoleProvinceAdmin})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, a := range agencies {
+		surveys, err := store.Surveys(ctx, a.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, sv := range surveys {
+			for n := 1; n <= sv.ActiveVersion; n++ {
+				v, err := store.Version(ctx, sv.ID, n)
+				if err != nil {
+					return nil, nil, err
+				}
+				versions[key{sv.ID, n}] = v
+			}
+		}
+	}
+	marked = new(int)
+	delta = func(rs []survey.Response) survey.RollupDelta {
+		for i := range rs {
+			r := &rs[i]
+			flagged := false
+			for _, a := range r.Answers {
+				flagged = flagged || a.Headline
+			}
+			if v, ok := versions[key{r.SurveyID, r.SurveyVersion}]; ok && !flagged && v.MarkHeadline(r) {
+				*marked++
+			}
+		}
+		return analytics.Delta(rs)
+	}
+	return delta, marked, nil
 }
 
 func tokenCmd(ctx context.Context, cfg *Config, log *slog.Logger, args []string, stdout io.Writer) error {

@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/afkar-gov/afkar/analytics"
+	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/intake"
 	"github.com/afkar-gov/afkar/survey/sqlstore"
 )
 
@@ -259,5 +262,70 @@ func TestDemoCommandAddsResponses(t *testing.T) {
 	run("demo", "--responses", "1234")
 	if got := count(); got != seeded+1234 {
 		t.Fatalf("after demo --responses 1234: %d, want %d", got, seeded+1234)
+	}
+}
+
+// Raw responses stored before answers carried headline flags get, on `afkar reaggregate`, the
+// flags their survey version implies — the same headline cells a live fold gives new ones.
+func TestReaggregateBackfillsHeadlineFlags(t *testing.T) {
+	env, db := embeddedEnv(t)
+	f := newFixture(t, db)
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, db, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := func(v int) *int { return &v }
+	var rs []survey.Response
+	for i := 0; i < 20; i++ {
+		rs = append(rs, survey.Response{
+			ID: intake.NewID(), AgencyID: f.agency, OfficeID: f.office, SurveyID: f.version.SurveyID,
+			SurveyVersion: f.version.Version, Channel: survey.ChannelWeb,
+			SubmittedAt: time.Now().UTC(), ReceivedAt: time.Now().UTC(),
+			Answers: []survey.Answer{ // as stored before the flag existed: no Headline
+				{QuestionID: "overall", Type: survey.TypeRating5, Number: n(1 + i%5)},
+				{QuestionID: "speed", Type: survey.TypeRating5, Number: n(5 - i%5)},
+			},
+		})
+	}
+	if _, err := st.Fold(ctx, rs, analytics.Delta); err != nil {
+		t.Fatal(err)
+	}
+	citizens := func() int64 {
+		tot, err := st.RollupTotals(ctx, survey.RollupFilter{AgencyID: f.agency})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c int64
+		for _, r := range tot {
+			if r.QuestionID == survey.HeadlineQuestion {
+				c += r.N
+			}
+		}
+		return c
+	}
+	if c := citizens(); c != 0 {
+		t.Fatalf("unflagged responses already have %d headline cells", c)
+	}
+	st.Close()
+	cmd := exec.Command(binPath, "reaggregate")
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("reaggregate: %v\n%s", err, out)
+	}
+	st, err = sqlstore.Open(ctx, db, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if c := citizens(); c != int64(len(rs)) {
+		t.Fatalf("after reaggregate %d citizens have a headline value, want %d\n%s", c, len(rs), out)
+	}
+	if !strings.Contains(string(out), "gave 20 responses") {
+		t.Errorf("reaggregate did not report the backfill:\n%s", out)
 	}
 }
