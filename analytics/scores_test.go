@@ -5,95 +5,55 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/inmem"
 )
 
 // The fakes below only feed Score's pure computation; the same flow runs against the real
 // store in integration_test.go.
 
-type fakeCatalog struct {
-	agencies map[survey.ID]survey.Agency
-	versions map[survey.ID]survey.Version
-	calls    int
-}
-
-func (c *fakeCatalog) Agency(_ context.Context, id survey.ID) (survey.Agency, error) {
-	c.calls++
-	a, ok := c.agencies[id]
-	if !ok {
-		return a, survey.ErrNotFound
-	}
-	return a, nil
-}
-
-func (c *fakeCatalog) ActiveVersion(_ context.Context, id survey.ID) (survey.Version, error) {
-	c.calls++
-	v, ok := c.versions[id]
-	if !ok {
-		return v, survey.ErrNotFound
-	}
-	return v, nil
-}
-
-// fakeRollups sums Delta of its responses the way the SQL store sums rollup rows.
-type fakeRollups struct {
-	rs      []survey.Response
+// spyStore is the shared in-memory store with a record of what Scores asked it: how many catalog
+// reads (to prove tenancy is checked before any) and which rollup filters.
+type spyStore struct {
+	*inmem.Store
+	reads   int
 	filters []survey.RollupFilter
 }
 
-func (f *fakeRollups) in(k survey.RollupKey, flt survey.RollupFilter) bool {
-	return k.AgencyID == flt.AgencyID && (flt.OfficeID == 0 || k.OfficeID == flt.OfficeID) &&
-		(flt.FromDay == "" || k.Day >= flt.FromDay) && (flt.ToDay == "" || k.Day <= flt.ToDay)
+func (s *spyStore) Agency(ctx context.Context, id survey.ID) (survey.Agency, error) {
+	s.reads++
+	return s.Store.Agency(ctx, id)
 }
 
-func (f *fakeRollups) RollupTotals(_ context.Context, flt survey.RollupFilter) ([]survey.RollupTotal, error) {
-	f.filters = append(f.filters, flt)
-	type key struct {
-		q  string
-		t  survey.QuestionType
-		ch survey.Channel
-	}
-	sum := map[key]*survey.RollupTotal{}
-	var out []survey.RollupTotal
-	for _, r := range Delta(f.rs).Rollups {
-		if !f.in(r.RollupKey, flt) {
-			continue
-		}
-		k := key{r.QuestionID, r.Type, r.Channel}
-		if sum[k] == nil {
-			sum[k] = &survey.RollupTotal{QuestionID: r.QuestionID, Type: r.Type, Channel: r.Channel}
-		}
-		sum[k].N += r.N
-		sum[k].Sum += r.Sum
-		sum[k].SumSq += r.SumSq
-	}
-	for _, t := range sum {
-		out = append(out, *t)
-	}
-	return out, nil
+func (s *spyStore) ActiveVersion(ctx context.Context, id survey.ID) (survey.Version, error) {
+	s.reads++
+	return s.Store.ActiveVersion(ctx, id)
 }
 
-func (f *fakeRollups) HistogramTotals(_ context.Context, flt survey.RollupFilter) ([]survey.HistogramTotal, error) {
-	type key struct {
-		q  string
-		ch survey.Channel
-		v  string
+func (s *spyStore) RollupTotals(ctx context.Context, f survey.RollupFilter) ([]survey.RollupTotal, error) {
+	s.filters = append(s.filters, f)
+	return s.Store.RollupTotals(ctx, f)
+}
+
+// newSpyStore holds the agencies and versions given and the responses folded with Delta.
+func newSpyStore(t testing.TB, agencies []survey.Agency, versions []survey.Version, rs []survey.Response) *spyStore {
+	t.Helper()
+	st := &spyStore{Store: inmem.New()}
+	for _, a := range agencies {
+		st.PutAgency(a)
 	}
-	sum := map[key]int64{}
-	for _, h := range Delta(f.rs).Histogram {
-		if f.in(h.RollupKey, flt) {
-			sum[key{h.QuestionID, h.Channel, h.Value}] += h.N
-		}
+	for _, v := range versions {
+		st.PutVersion(v)
 	}
-	var out []survey.HistogramTotal
-	for k, n := range sum {
-		out = append(out, survey.HistogramTotal{QuestionID: k.q, Channel: k.ch, Value: k.v, N: n})
+	if _, err := st.Fold(context.Background(), rs, Delta); err != nil {
+		t.Fatal(err)
 	}
-	return out, nil
+	return st
 }
 
 type fixedClock time.Time
@@ -115,7 +75,7 @@ func scoreVersion() survey.Version {
 // scoreResponses: 7 responses in 2025-11-12…15 plus one on each side of that period.
 func scoreResponses() []survey.Response {
 	mk := func(id string, ch survey.Channel, day, version int, answers ...survey.Answer) survey.Response {
-		return survey.Response{ID: id, AgencyID: 1, OfficeID: 10, SurveyID: 5, SurveyVersion: version, Channel: ch,
+		return survey.Response{ID: testID(id), AgencyID: 1, OfficeID: 10, SurveyID: 5, SurveyVersion: version, Channel: ch,
 			SubmittedAt: time.Date(2025, 11, day, 11, 0, 0, 0, survey.Tehran), Answers: answers}
 	}
 	nps := func(n int) survey.Answer {
@@ -141,6 +101,11 @@ func scoreResponses() []survey.Response {
 	}, "q1", "q2", "legacy")
 }
 
+// testID turns a short fixture label ("r7") into the UUID every stored response needs.
+func testID(label string) string {
+	return fmt.Sprintf("00000000-0000-7000-8000-%012x", crc32.ChecksumIEEE([]byte(label)))
+}
+
 // headlineFlags marks the answers to the given questions as headline answers, as Validate does
 // for the questions that count in the headline.
 func headlineFlags(rs []survey.Response, ids ...string) []survey.Response {
@@ -156,21 +121,19 @@ func headlineFlags(rs []survey.Response, ids ...string) []survey.Response {
 	return rs
 }
 
-func newTestScores(rs []survey.Response) (*Scores, *fakeCatalog, *fakeRollups) {
-	cat := &fakeCatalog{
-		agencies: map[survey.ID]survey.Agency{1: {ID: 1, ProvinceID: 1, Name: "اداره مالیات"}, 2: {ID: 2, ProvinceID: 1, Name: "ثبت احوال"}},
-		versions: map[survey.ID]survey.Version{1: scoreVersion()},
-	}
-	ru := &fakeRollups{rs: rs}
-	s := NewScores(cat, ru)
+func newTestScores(t testing.TB, rs []survey.Response) (*Scores, *spyStore, *spyStore) {
+	t.Helper()
+	st := newSpyStore(t, []survey.Agency{{ID: 1, ProvinceID: 1, Name: "اداره مالیات"}, {ID: 2, ProvinceID: 1, Name: "ثبت احوال"}},
+		[]survey.Version{scoreVersion()}, rs)
+	s := NewScores(st, st)
 	s.Clock = fixedClock(time.Date(2025, 11, 20, 1, 0, 0, 0, survey.Tehran))
-	return s, cat, ru
+	return s, st, st
 }
 
 var province = survey.Principal{Role: survey.RoleProvinceStaff}
 
 func TestScoreComputation(t *testing.T) {
-	s, _, ru := newTestScores(scoreResponses())
+	s, _, ru := newTestScores(t, scoreResponses())
 	// Jalali from (1404-08-21 = 2025-11-12) in Persian digits, Gregorian to.
 	sc, err := s.Score(context.Background(), province, 1, "۱۴۰۴/۰۸/۲۱", "2025-11-15")
 	if err != nil {
@@ -304,7 +267,7 @@ func eqHist(t *testing.T, name string, got, want map[string]int64) {
 }
 
 func TestScoreNoData(t *testing.T) {
-	s, _, _ := newTestScores(nil)
+	s, _, _ := newTestScores(t, nil)
 	sc, err := s.Score(context.Background(), province, 1, "", "")
 	if err != nil {
 		t.Fatal(err)
@@ -338,7 +301,7 @@ func TestScoreNoData(t *testing.T) {
 }
 
 func TestScoreTenancy(t *testing.T) {
-	s, cat, _ := newTestScores(scoreResponses())
+	s, cat, _ := newTestScores(t, scoreResponses())
 	ctx := context.Background()
 	// An agency's staff reads its own agency only; integrations read no scores.
 	for _, p := range []survey.Principal{
@@ -347,12 +310,12 @@ func TestScoreTenancy(t *testing.T) {
 		{Role: survey.RoleIntegration, AgencyID: 1},
 		{},
 	} {
-		before := cat.calls
+		before := cat.reads
 		_, err := s.Score(ctx, p, 1, "", "")
 		if survey.ErrorCode(err) != survey.ECodeNotFound {
 			t.Errorf("%+v: err = %v, want not_found", p, err)
 		}
-		if cat.calls != before {
+		if cat.reads != before {
 			t.Errorf("%+v: the catalog was read before the tenancy check", p)
 		}
 		// Same answer as for an agency that does not exist: existence does not leak.
@@ -370,7 +333,7 @@ func TestScoreTenancy(t *testing.T) {
 }
 
 func TestScorePeriods(t *testing.T) {
-	s, _, ru := newTestScores(scoreResponses())
+	s, _, ru := newTestScores(t, scoreResponses())
 	ctx := context.Background()
 	cases := []struct {
 		from, to  string
@@ -445,8 +408,8 @@ func scoreOf(t *testing.T, v survey.Version, citizens []map[string]string) Score
 		}
 		rs = append(rs, r)
 	}
-	cat := &fakeCatalog{agencies: map[survey.ID]survey.Agency{1: {ID: 1, Name: "اداره"}}, versions: map[survey.ID]survey.Version{1: v}}
-	s := NewScores(cat, &fakeRollups{rs: rs})
+	st := newSpyStore(t, []survey.Agency{{ID: 1, Name: "اداره"}}, []survey.Version{v}, rs)
+	s := NewScores(st, st)
 	s.Clock = fixedClock(now)
 	sc, err := s.Score(context.Background(), province, 1, "", "")
 	if err != nil {

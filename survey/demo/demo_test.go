@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -19,160 +18,18 @@ import (
 
 	"github.com/afkar-gov/afkar/survey"
 	"github.com/afkar-gov/afkar/survey/demo"
+	"github.com/afkar-gov/afkar/survey/inmem"
 )
 
-// memCatalog is a small in-memory survey.Catalog: enough to test the seeder's logic. The SQL
-// store runs the same seeder against PostgreSQL and SQLite in its own tests.
-type memCatalog struct {
-	mu        sync.Mutex
-	next      survey.ID
-	provinces []survey.Province
-	agencies  []survey.Agency
-	offices   []survey.Office
-	surveys   []survey.Survey
-	versions  map[survey.ID][]survey.Version
-}
-
-func newCatalog() *memCatalog { return &memCatalog{versions: map[survey.ID][]survey.Version{}} }
-
-func (c *memCatalog) id() survey.ID { c.next++; return c.next }
-
-func (c *memCatalog) CreateProvince(_ context.Context, p *survey.Province) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p.ID = c.id()
-	c.provinces = append(c.provinces, *p)
-	return nil
-}
-
-func (c *memCatalog) CreateAgency(_ context.Context, a *survey.Agency) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, x := range c.agencies {
-		if x.Slug == a.Slug {
-			return survey.Errorf(survey.ECodeConflict, "نشانی تکراری است.", "slug taken")
-		}
-	}
-	a.ID = c.id()
-	c.agencies = append(c.agencies, *a)
-	return nil
-}
-
-func (c *memCatalog) CreateOffice(_ context.Context, o *survey.Office) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	o.ID = c.id()
-	c.offices = append(c.offices, *o)
-	return nil
-}
-
-func (c *memCatalog) CreateSurvey(_ context.Context, s *survey.Survey) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s.ID = c.id()
-	c.surveys = append(c.surveys, *s)
-	return nil
-}
-
-func (c *memCatalog) PublishVersion(_ context.Context, v *survey.Version) error {
-	if err := v.Check(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i := range c.surveys {
-		if c.surveys[i].ID == v.SurveyID && c.surveys[i].AgencyID == v.AgencyID {
-			v.Version = len(c.versions[v.SurveyID]) + 1
-			c.versions[v.SurveyID] = append(c.versions[v.SurveyID], *v)
-			c.surveys[i].ActiveVersion = v.Version
-			return nil
-		}
-	}
-	return survey.ErrNotFound
-}
-
-func (c *memCatalog) Provinces(context.Context) ([]survey.Province, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]survey.Province(nil), c.provinces...), nil
-}
-
-func (c *memCatalog) Agencies(_ context.Context, p survey.Principal) ([]survey.Agency, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []survey.Agency
-	for _, a := range c.agencies {
-		if p.CanReadAgency(a.ID) {
-			out = append(out, a)
-		}
-	}
-	return out, nil
-}
-
-func (c *memCatalog) Agency(_ context.Context, id survey.ID) (survey.Agency, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, a := range c.agencies {
-		if a.ID == id {
-			return a, nil
-		}
-	}
-	return survey.Agency{}, survey.ErrNotFound
-}
-
-func (c *memCatalog) Offices(_ context.Context, agencyID survey.ID) ([]survey.Office, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []survey.Office
-	for _, o := range c.offices {
-		if o.AgencyID == agencyID {
-			out = append(out, o)
-		}
-	}
-	return out, nil
-}
-
-func (c *memCatalog) Surveys(_ context.Context, agencyID survey.ID) ([]survey.Survey, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []survey.Survey
-	for _, s := range c.surveys {
-		if s.AgencyID == agencyID {
-			out = append(out, s)
-		}
-	}
-	return out, nil
-}
-
-func (c *memCatalog) ActiveVersion(_ context.Context, agencyID survey.ID) (survey.Version, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i := len(c.surveys) - 1; i >= 0; i-- {
-		s := c.surveys[i]
-		if s.AgencyID == agencyID && s.ActiveVersion > 0 {
-			return c.versions[s.ID][s.ActiveVersion-1], nil
-		}
-	}
-	return survey.Version{}, survey.ErrNotFound
-}
-
-func (c *memCatalog) Version(_ context.Context, surveyID survey.ID, version int) (survey.Version, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	vs := c.versions[surveyID]
-	if version < 1 || version > len(vs) {
-		return survey.Version{}, survey.ErrNotFound
-	}
-	return vs[version-1], nil
-}
-
-var _ survey.Catalog = (*memCatalog)(nil)
+// newCatalog is the shared in-memory store: enough to test the seeder's logic. The SQL store runs
+// the same seeder against PostgreSQL and SQLite in its own tests.
+func newCatalog() *inmem.Store { return inmem.New() }
 
 // seedNow is a Wednesday late morning in Tehran.
 var seedNow = time.Date(2025, 11, 19, 11, 20, 0, 0, survey.Tehran)
 
 // seeded runs Seed on a fresh catalog and returns what fold received, batch by batch.
-func seeded(t *testing.T, opts demo.Options) (*memCatalog, demo.Summary, [][]survey.Response) {
+func seeded(t *testing.T, opts demo.Options) (*inmem.Store, demo.Summary, [][]survey.Response) {
 	t.Helper()
 	cat := newCatalog()
 	var batches [][]survey.Response
@@ -237,8 +94,9 @@ func TestSeed(t *testing.T) {
 	cat, sum, batches := seeded(t, opts)
 	ctx := context.Background()
 
-	if len(cat.provinces) != 1 || sum.Province != cat.provinces[0].ID || !persian(cat.provinces[0].Name) {
-		t.Fatalf("provinces = %+v, summary province %d", cat.provinces, sum.Province)
+	provinces, _ := cat.Provinces(context.Background())
+	if len(provinces) != 1 || sum.Province != provinces[0].ID || !persian(provinces[0].Name) {
+		t.Fatalf("provinces = %+v, summary province %d", provinces, sum.Province)
 	}
 	if len(sum.Agencies) < 6 {
 		t.Fatalf("%d agencies, want at least 6", len(sum.Agencies))

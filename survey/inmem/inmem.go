@@ -99,6 +99,11 @@ func (s *Store) CreateAgency(_ context.Context, a *survey.Agency) error {
 	if !found {
 		return survey.Errorf(survey.ECodeInvalid, "این استان وجود ندارد.", "the province does not exist")
 	}
+	for _, x := range s.agencies {
+		if a.Slug != "" && x.Slug == a.Slug {
+			return survey.Errorf(survey.ECodeConflict, "دستگاهی با این نشانک هست.", "an agency with this slug exists")
+		}
+	}
 	a.ID = s.id("agencies")
 	s.agencies[a.ID] = *a
 	return nil
@@ -171,6 +176,33 @@ func (s *Store) PublishVersion(_ context.Context, v *survey.Version) error {
 	s.surveys[sv.ID] = sv
 	*v = out
 	return nil
+}
+
+// PutAgency stores a with the id it carries, for fixtures that need fixed ids; later
+// CreateAgency calls number after it.
+func (s *Store) PutAgency(a survey.Agency) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.agencies[a.ID] = a
+	s.nextID["agencies"] = max(s.nextID["agencies"], a.ID)
+}
+
+// PutVersion stores a published version exactly as given (its survey is created when missing)
+// and makes it the survey's active version when it is the newest, for fixtures that need fixed
+// survey ids and version numbers.
+func (s *Store) PutVersion(v survey.Version) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sv, ok := s.surveys[v.SurveyID]
+	if !ok {
+		sv = survey.Survey{ID: v.SurveyID, AgencyID: v.AgencyID, Title: v.Title}
+	}
+	if v.Version > sv.ActiveVersion {
+		sv.ActiveVersion = v.Version
+	}
+	s.surveys[sv.ID] = sv
+	s.nextID["surveys"] = max(s.nextID["surveys"], sv.ID)
+	s.versions[versionKey{v.SurveyID, v.Version}] = v
 }
 
 // Provinces lists every province by id.

@@ -61,6 +61,10 @@ func script(t *testing.T, s store, seed int64) map[string]string {
 		av, err := s.ActiveVersion(ctx, a.ID)
 		rec("active"+string(rune('0'+i)), av.Version, err)
 	}
+	for i := 0; i < 2; i++ {
+		sl := survey.Agency{ProvinceID: p.ID, Name: "با نشانک", Slug: "tax"}
+		rec("agency-slug"+strconv.Itoa(i), sl.ID, s.CreateAgency(ctx, &sl))
+	}
 	bad := survey.Agency{ProvinceID: p.ID + 1000, Name: "x"}
 	rec("agency-bad-province", nil, s.CreateAgency(ctx, &bad))
 	_, err := s.Agency(ctx, 999999)
