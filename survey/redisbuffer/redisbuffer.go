@@ -201,7 +201,7 @@ func (b *Buffer) Append(ctx context.Context, rs []survey.Response) error {
 		}
 	}
 	var xlen *redis.IntCmd
-	_, err := b.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := b.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, pl := range payloads {
 			p.XAdd(ctx, &redis.XAddArgs{Stream: b.stream, ID: "*", Values: []any{field, pl}})
 		}
@@ -209,6 +209,14 @@ func (b *Buffer) Append(ctx context.Context, rs []survey.Response) error {
 		return nil
 	})
 	if err != nil {
+		// EXEC answers EXECABORT when a queued command was refused; the refusal itself (OOM at
+		// maxmemory, say) is what an operator needs to read.
+		for _, c := range cmds {
+			if cerr := c.Err(); cerr != nil && !errors.Is(cerr, err) && redis.HasErrorPrefix(cerr, "OOM") {
+				err = fmt.Errorf("%w (%v)", err, cerr)
+				break
+			}
+		}
 		return unavailable(ctx, err, "XADD")
 	}
 	b.lastLen.Store(xlen.Val())
