@@ -35,6 +35,7 @@ type dbMonitor struct {
 
 func newDBMonitor(ping func(context.Context) error, log *slog.Logger) *dbMonitor {
 	m := &dbMonitor{ping: ping, log: log}
+	m.up.Store(true) // the store was just opened; a first failure is news
 	m.probe()
 	return m
 }
