@@ -294,3 +294,30 @@ func TestAggregatorDrainsFullRedis(t *testing.T) {
 	}
 	checkTotals(t, st, rs)
 }
+
+// Two live workers configured with the same consumer name (two processes on one host with one
+// configuration) are safe: each may resume, and fold again, what the other holds, and the
+// idempotent fold still counts every response exactly once.
+func TestAggregatorSharedConsumerName(t *testing.T) {
+	st, _ := openStore(t, sqlstore.DialectPostgres)
+	rb, _ := redisBuffer(t)
+	inbox := st.Inbox()
+	rs := genResponses(600, 27)
+	appendAll(t, rb, rs[:400])
+	appendAll(t, inbox, rs[300:])
+	var as []*analytics.Aggregator
+	for range 2 {
+		a := analytics.NewAggregator(st, []survey.Buffer{rb, inbox}, opts("same-name"))
+		as = append(as, a)
+		runAggregator(t, a)
+	}
+	eventually(t, 30*time.Second, "everything folded", func() bool { return responseCount(t, st) == 600 })
+	eventually(t, 10*time.Second, "buffers drained", func() bool {
+		return backlog(t, rb).Backlog == 0 && backlog(t, inbox).Backlog == 0
+	})
+	s0, s1 := as[0].Stats(), as[1].Stats()
+	if s0.Folded+s1.Folded != 600 {
+		t.Errorf("folded %d + %d, want 600 exactly", s0.Folded, s1.Folded)
+	}
+	checkTotals(t, st, rs)
+}
