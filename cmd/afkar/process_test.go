@@ -463,7 +463,12 @@ func crashScenario(t *testing.T, env map[string]string, dbURL string) {
 	if len(exp.acked) <= backlog {
 		t.Fatalf("phase 2 acknowledged nothing:\n%s", s2.out)
 	}
-	t.Logf("killed the server holding %d unacked entries as %s", n, consumer)
+	missing, total, err := exp.uncounted(rawDB(t, dbURL), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("killed the server holding %d unacked entries as %s; %d of %d acknowledged responses not yet counted",
+		n, consumer, missing, total)
 
 	restarted := time.Now()
 	s3 := startServer(t, env)

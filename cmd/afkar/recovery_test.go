@@ -40,33 +40,38 @@ func rawDB(t *testing.T, dbURL string) *gorm.DB {
 func (e *expectation) waitCounted(t *testing.T, f fixture, since time.Time) time.Duration {
 	t.Helper()
 	db := rawDB(t, f.dbURL)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(25 * time.Millisecond) {
+		missing, total, err := e.uncounted(db, f)
+		if err == nil && missing == 0 {
+			return time.Since(since)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d acknowledged responses still not counted a minute on (last error %v)", missing, total, err)
+		}
+	}
+}
+
+// uncounted reports how many of the responses acknowledged so far are not stored yet, of how many.
+func (e *expectation) uncounted(db *gorm.DB, f fixture) (missing, total int, err error) {
 	e.mu.Lock()
 	want := make(map[string]bool, len(e.acked))
 	for id := range e.acked {
 		want[id] = true
 	}
 	e.mu.Unlock()
-	missing := len(want)
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(25 * time.Millisecond) {
-		var ids []string
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := db.WithContext(ctx).Raw("SELECT CAST(id AS TEXT) FROM responses WHERE agency_id = ?", f.agency).Scan(&ids).Error
-		cancel()
-		if err == nil {
-			missing = len(want)
-			for _, id := range ids {
-				if want[strings.ToLower(id)] {
-					missing--
-				}
-			}
-			if missing == 0 {
-				return time.Since(since)
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d acknowledged responses still not counted a minute on (last error %v)", missing, len(want), err)
+	var ids []string
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := db.WithContext(ctx).Raw("SELECT CAST(id AS TEXT) FROM responses WHERE agency_id = ?", f.agency).Scan(&ids).Error; err != nil {
+		return len(want), len(want), err
+	}
+	missing = len(want)
+	for _, id := range ids {
+		if want[strings.ToLower(id)] {
+			missing--
 		}
 	}
+	return missing, len(want), nil
 }
 
 // inboxHeld returns a function counting the inbox rows a consumer holds (delivered, not acked).

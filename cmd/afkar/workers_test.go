@@ -124,6 +124,9 @@ func deadWorkerScenario(t *testing.T, env map[string]string, dbURL string, backl
 	victim.cmd.Process.Signal(syscall.SIGKILL)
 	killed := time.Now()
 	<-victim.done
+	if missing, total, err := exp.uncounted(rawDB(t, dbURL), f); err == nil {
+		t.Logf("at the kill %d of %d acknowledged responses were not yet counted", missing, total)
+	}
 
 	took := exp.waitCounted(t, f, killed)
 	t.Logf("dead worker: killed holding %d entries; every acknowledged response counted %v after the kill (target %v)",

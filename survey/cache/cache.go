@@ -212,18 +212,21 @@ func (c *Catalog) WarmedAt() time.Time {
 	return time.Time{}
 }
 
-// Start warms the cache every RefreshEvery until ctx is done, logging failures (once per run of
-// failures) rather than returning them.
+// Start warms the cache every RefreshEvery until ctx is done — every 2 s while it has never been
+// warmed, since readiness waits for that — logging failures (once per run of failures) rather
+// than returning them.
 func (c *Catalog) Start(ctx context.Context) {
 	go func() {
-		t := time.NewTicker(c.opts.RefreshEvery)
-		defer t.Stop()
 		failing := false
 		for {
+			wait := c.opts.RefreshEvery
+			if !c.Ready() {
+				wait = min(wait, 2*time.Second)
+			}
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
+			case <-time.After(wait):
 			}
 			wctx, cancel := context.WithTimeout(ctx, c.opts.LoadTimeout*4)
 			err := c.Warm(wctx)

@@ -330,3 +330,19 @@ func TestWarmAndBounds(t *testing.T) {
 		t.Errorf("%d agencies cached with MaxEntries 3", cached)
 	}
 }
+
+// Start keeps trying a cache that never warmed every couple of seconds (readiness waits for it),
+// not once per RefreshEvery.
+func TestStartWarmsSoonAfterAFailure(t *testing.T) {
+	src := newSource()
+	src.setDown(true)
+	c := cache.New(src, cache.Options{RefreshEvery: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := c.Warm(ctx); err == nil {
+		t.Fatal("Warm with the database down succeeded")
+	}
+	c.Start(ctx)
+	src.setDown(false)
+	eventually(t, "a warm-up after the database came back", c.Ready)
+}
