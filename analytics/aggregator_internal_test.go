@@ -55,7 +55,7 @@ func TestFlushContextOutlivesParentBriefly(t *testing.T) {
 func TestAggregatorDefaults(t *testing.T) {
 	a := NewAggregator(nil, nil, AggregatorOptions{})
 	o := a.opts
-	if o.BatchSize != 500 || o.Block != time.Second || o.ClaimIdle != 30*time.Second || o.FlushTimeout != 10*time.Second || o.Logger == nil {
+	if o.BatchSize != 500 || o.Block != time.Second || o.ClaimIdle != DefaultClaimIdle || o.FlushTimeout != 10*time.Second || o.Logger == nil {
 		t.Errorf("defaults = %+v", o)
 	}
 	if parts := strings.Split(o.Consumer, "-"); len(parts) < 3 || len(parts[len(parts)-1]) != 8 {
@@ -63,6 +63,9 @@ func TestAggregatorDefaults(t *testing.T) {
 	}
 	if b := NewAggregator(nil, nil, AggregatorOptions{}); b.Consumer() == a.Consumer() {
 		t.Error("two aggregators got the same default consumer name")
+	}
+	if a.reclaimEvery() != time.Second || a.touchEvery() >= o.ClaimIdle/2 {
+		t.Errorf("reclaim every %v, touch every %v for claim idle %v", a.reclaimEvery(), a.touchEvery(), o.ClaimIdle)
 	}
 	if err := a.Run(context.Background()); err == nil {
 		t.Error("Run without buffers must fail")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -679,15 +680,15 @@ func TestAggregatorQuarantinesRefusedResponses(t *testing.T) {
 	eventually(t, 30*time.Second, "stream drained", func() bool { return backlog(t, rb).Backlog == 0 })
 	time.Sleep(2 * claimIdle)
 	stop()
-	if s := a.Stats(); s.Quarantined != 2 || s.Folded != 40 || s.Duplicates != 0 {
-		t.Errorf("stats = %+v, want 2 quarantined, 40 folded, no duplicates", s)
+	if s := a.Stats(); s.Quarantined != 1 || s.DeadLettered != 1 || s.Folded != 40 || s.Duplicates != 0 {
+		t.Errorf("stats = %+v, want 1 quarantined (bad id), 1 dead-lettered (refused), 40 folded, no duplicates", s)
 	}
 	checkTotals(t, st, rs)
 	var reasons []string
 	if err := db.Raw(`SELECT reason FROM dead_letters ORDER BY id`).Scan(&reasons).Error; err != nil {
 		t.Fatal(err)
 	}
-	if len(reasons) != 2 {
-		t.Errorf("dead letters = %q, want 2", reasons)
+	if len(reasons) != 2 || !strings.HasPrefix(reasons[0], analytics.ReasonInvalidID+":") || !strings.HasPrefix(reasons[1], analytics.ReasonRefused+":") {
+		t.Errorf("dead letters = %q, want an invalid id and a refusal", reasons)
 	}
 }

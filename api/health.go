@@ -27,9 +27,10 @@ type readyResult struct {
 	err  error
 }
 
-// readyz runs every readiness check concurrently under ReadyTimeout. All pass → 200
-// {"status":"ok","checks":{name:"ok"}}; otherwise 503 with the error envelope whose fields name
-// each failed check. Check errors are logged, not shown: they may carry addresses and credentials.
+// readyz runs every readiness check concurrently under ReadyTimeout. All pass (Detail checks
+// aside) → 200 {"status":"ok","checks":{name:"ok"|"failed"|"timeout"}}; otherwise 503 with the
+// error envelope whose fields name each failed check. Check errors are logged, not shown: they
+// may carry addresses and credentials.
 func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), ReadyTimeout)
 	defer cancel()
@@ -65,12 +66,16 @@ func (s *Server) readyz(c echo.Context) error {
 			break
 		}
 	}
+	detail := map[string]bool{}
+	for _, ch := range s.d.Ready {
+		detail[ch.Name] = ch.Detail
+	}
 	var names []string
 	for name, st := range status {
-		switch st {
-		case "ok":
+		switch {
+		case st == "ok" || detail[name]:
 			continue
-		case "timeout":
+		case st == "timeout":
 			s.log.Warn("readiness check timed out", "check", name, "timeout", ReadyTimeout)
 			failed[name] = survey.FieldError{Code: "timeout", Message: "check timed out", MessageFA: "بررسی در زمان مقرر پاسخ نداد."}
 		default:

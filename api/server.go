@@ -49,10 +49,13 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (survey.Principal, error)
 }
 
-// Check is one readiness probe (the database, the buffer): /readyz is 200 only when all pass.
+// Check is one readiness probe (intake, the database): /readyz is 200 only when all pass, except
+// Detail checks, which are reported in the answer's "checks" but do not make the server unready —
+// the database, say, whose outage the server rides out on its buffer and caches.
 type Check struct {
-	Name string
-	Ping func(context.Context) error
+	Name   string
+	Ping   func(context.Context) error
+	Detail bool
 }
 
 // Deps is everything the server needs from the outside. Nil interfaces leave their routes

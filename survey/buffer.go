@@ -23,6 +23,17 @@ type Buffer interface {
 	// Reclaim transfers to consumer up to max entries that another consumer has held unacked for
 	// longer than minIdle (it crashed or hangs), and returns them.
 	Reclaim(ctx context.Context, consumer string, minIdle time.Duration, max int) ([]Delivery, error)
+	// Resume hands consumer again up to max of the entries already delivered to it and never
+	// acked, oldest first, and resets their idle time. A process that restarts under the same
+	// consumer name calls it first, so its predecessor's batch is folded at once instead of
+	// waiting to be reclaimed as idle. The caller acks (or sets aside) what it got before asking
+	// again; entries deleted from the buffer meanwhile are dropped, not returned.
+	Resume(ctx context.Context, consumer string, max int) ([]Delivery, error)
+	// Touch resets the idle time of those of refs that consumer holds, so that a batch still
+	// being folded is not reclaimed by a peer; a holder calls it periodically, well within the
+	// peers' reclaim threshold. Refs consumer does not hold (acked, unknown, or reclaimed by
+	// another consumer meanwhile) are left alone, never taken back; touching them is not an error.
+	Touch(ctx context.Context, consumer string, refs []string) error
 	// Ack marks entries processed; they are never delivered again. Acking an unknown or already
 	// acked ref is not an error, so acks may be retried.
 	Ack(ctx context.Context, refs []string) error

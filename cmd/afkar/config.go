@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -36,6 +37,9 @@ type Config struct {
 	Worker          bool          // AFKAR_WORKER: serve also runs the aggregator in-process
 	FoldBatch       int           // AFKAR_FOLD_BATCH: responses per aggregator transaction
 	ClaimIdle       time.Duration // AFKAR_CLAIM_IDLE: when a dead worker's entries are taken over
+	Consumer        string        // AFKAR_CONSUMER: the aggregator's name in the buffers ("" = derived, see ConsumerName)
+	RedisTimeout    time.Duration // AFKAR_REDIS_APPEND_TIMEOUT: how long an append waits for Redis before the SQL inbox takes it
+	CacheMaxStale   time.Duration // AFKAR_CACHE_MAX_STALE: how old cached catalog data and tokens may be served while the database is down
 	ShutdownTimeout time.Duration // AFKAR_SHUTDOWN_TIMEOUT
 	LogFormat       string        // AFKAR_LOG_FORMAT: text | json
 	LogLevel        string        // AFKAR_LOG_LEVEL: debug | info | warn | error
@@ -111,7 +115,10 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		AutoMigrate:      boolean("AFKAR_AUTO_MIGRATE", true),
 		Worker:           boolean("AFKAR_WORKER", true),
 		FoldBatch:        integer("AFKAR_FOLD_BATCH", 2000),
-		ClaimIdle:        duration("AFKAR_CLAIM_IDLE", 30*time.Second),
+		ClaimIdle:        duration("AFKAR_CLAIM_IDLE", 5*time.Second),
+		Consumer:         str("AFKAR_CONSUMER", ""),
+		RedisTimeout:     duration("AFKAR_REDIS_APPEND_TIMEOUT", 500*time.Millisecond),
+		CacheMaxStale:    duration("AFKAR_CACHE_MAX_STALE", 10*time.Minute),
 		ShutdownTimeout:  duration("AFKAR_SHUTDOWN_TIMEOUT", 15*time.Second),
 		LogLevel:         str("AFKAR_LOG_LEVEL", "info"),
 		KavenegarAPIKey:  str("AFKAR_KAVENEGAR_API_KEY", ""),
@@ -154,6 +161,12 @@ func (c *Config) validate() error {
 	}
 	if c.ClaimIdle < time.Second/10 {
 		errs = append(errs, errors.New("AFKAR_CLAIM_IDLE must be at least 100ms"))
+	}
+	if c.RedisTimeout < 10*time.Millisecond || c.RedisTimeout > time.Minute {
+		errs = append(errs, errors.New("AFKAR_REDIS_APPEND_TIMEOUT must be between 10ms and 1m"))
+	}
+	if c.CacheMaxStale < time.Minute {
+		errs = append(errs, errors.New("AFKAR_CACHE_MAX_STALE must be at least 1m"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("AFKAR_SHUTDOWN_TIMEOUT must be positive"))
@@ -256,6 +269,9 @@ func (c *Config) Print(w io.Writer) {
 		{"AFKAR_WORKER", strconv.FormatBool(c.Worker)},
 		{"AFKAR_FOLD_BATCH", strconv.Itoa(c.FoldBatch)},
 		{"AFKAR_CLAIM_IDLE", c.ClaimIdle.String()},
+		{"AFKAR_CONSUMER", c.ConsumerName("serve") + " (serve), " + c.ConsumerName("worker") + " (worker)"},
+		{"AFKAR_REDIS_APPEND_TIMEOUT", c.RedisTimeout.String()},
+		{"AFKAR_CACHE_MAX_STALE", c.CacheMaxStale.String()},
 		{"AFKAR_SHUTDOWN_TIMEOUT", c.ShutdownTimeout.String()},
 		{"AFKAR_LOG_FORMAT", c.LogFormat},
 		{"AFKAR_LOG_LEVEL", c.LogLevel},
@@ -266,6 +282,31 @@ func (c *Config) Print(w io.Writer) {
 	for _, r := range rows {
 		fmt.Fprintf(w, "%-26s %s\n", r[0], r[1])
 	}
+}
+
+// ConsumerName is the aggregator's name in the buffers' consumer groups for a command ("serve"
+// or "worker"): AFKAR_CONSUMER when set, else hostname-command-hash, the hash covering the data
+// directory, the database and the Redis stream. It is stable across restarts of one deployment
+// unit — a restarted process takes its predecessor's unacked batch back at once instead of
+// waiting AFKAR_CLAIM_IDLE for it — and differs between hosts (and between serve and worker on
+// one host). Two processes that end up with the same name (two workers on one host with one
+// configuration) are safe: each may fold the other's batch again, and the fold counts it once.
+// Where hostnames change on every restart (a Kubernetes Deployment), set AFKAR_CONSUMER from a
+// stable identity, or let AFKAR_CLAIM_IDLE bound the wait.
+func (c *Config) ConsumerName(command string) string {
+	if c.Consumer != "" {
+		return c.Consumer
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "afkar"
+	}
+	dir, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		dir = c.DataDir
+	}
+	sum := sha256.Sum256([]byte(strings.Join([]string{dir, c.DatabaseURL, c.RedisURL, c.RedisPrefix}, "\n")))
+	return host + "-" + command + "-" + hex.EncodeToString(sum[:4])
 }
 
 // secretParams are query parameters of connection URLs that carry credentials (libpq and pgx

@@ -8,6 +8,7 @@ import (
 
 	"github.com/afkar-gov/afkar/analytics"
 	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/cache"
 	"github.com/afkar-gov/afkar/survey/intake"
 )
 
@@ -27,6 +28,37 @@ func registerIntakeMetrics(reg prometheus.Registerer, in *intake.Intake) {
 	counterFunc(reg, "afkar_ingest_batches_total", "Group commits to a buffer.", func() float64 { return float64(s.Batches.Load()) })
 	counterFunc(reg, "afkar_ingest_primary_errors_total", "Failed appends to the primary buffer.", func() float64 { return float64(s.PrimaryFailures.Load()) })
 	counterFunc(reg, "afkar_ingest_append_seconds_total", "Time spent appending batches.", func() float64 { return float64(s.AppendNanosTotal.Load()) / 1e9 })
+	gaugeFunc(reg, "afkar_ingest_primary_up", "1 while appends go to the primary buffer (Redis), 0 while it is considered down and the SQL inbox takes them.", func() float64 { return boolValue(in.PrimaryUp()) })
+}
+
+func gaugeFunc(reg prometheus.Registerer, name, help string, f func() float64) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// registerHealthMetrics exposes the database monitor and, in serve, the catalog cache.
+func registerHealthMetrics(reg prometheus.Registerer, db *dbMonitor, cat *cache.Catalog) {
+	gaugeFunc(reg, "afkar_database_up", "1 when the database answered the last background ping (every 2s).", func() float64 { return boolValue(db.up.Load()) })
+	if cat == nil {
+		return
+	}
+	s := cat.Stats()
+	counterFunc(reg, "afkar_catalog_cache_hits_total", "Catalog and token lookups answered from a fresh cache entry.", func() float64 { return float64(s.Hits.Load()) })
+	counterFunc(reg, "afkar_catalog_cache_stale_total", "Lookups answered from an entry past its freshness (refresh due, or the database failing).", func() float64 { return float64(s.StaleHits.Load()) })
+	counterFunc(reg, "afkar_catalog_cache_misses_total", "Lookups that waited for the database.", func() float64 { return float64(s.Misses.Load()) })
+	counterFunc(reg, "afkar_catalog_cache_refresh_errors_total", "Background cache refreshes that failed.", func() float64 { return float64(s.RefreshErrors.Load()) })
+	gaugeFunc(reg, "afkar_catalog_cache_warmed_timestamp_seconds", "When every agency's catalog data was last loaded (0 before the first time).", func() float64 {
+		if at := cat.WarmedAt(); !at.IsZero() {
+			return float64(at.UnixNano()) / 1e9
+		}
+		return 0
+	})
 }
 
 func registerAggregatorMetrics(reg prometheus.Registerer, agg *analytics.Aggregator) {
@@ -35,7 +67,10 @@ func registerAggregatorMetrics(reg prometheus.Registerer, agg *analytics.Aggrega
 	counterFunc(reg, "afkar_fold_batches_total", "Aggregator transactions.", func() float64 { return float64(agg.Stats().Batches) })
 	counterFunc(reg, "afkar_fold_errors_total", "Aggregator errors (retried).", func() float64 { return float64(agg.Stats().Errors) })
 	counterFunc(reg, "afkar_fold_reclaimed_total", "Buffer entries taken over from workers that stopped acking.", func() float64 { return float64(agg.Stats().Reclaimed) })
-	counterFunc(reg, "afkar_fold_quarantined_total", "Undecodable buffer entries set aside.", func() float64 { return float64(agg.Stats().Quarantined) })
+	counterFunc(reg, "afkar_fold_quarantined_total", "Buffer entries set aside before folding: undecodable, or an id that is not a UUID.", func() float64 { return float64(agg.Stats().Quarantined) })
+	counterFunc(reg, "afkar_fold_dead_letters_total", "Responses set aside because the database refused their data (or their id conflicts); kept in dead_letters.", func() float64 { return float64(agg.Stats().DeadLettered) })
+	counterFunc(reg, "afkar_fold_resumed_total", "Entries taken back at start from this consumer's own predecessor (a restart).", func() float64 { return float64(agg.Stats().Resumed) })
+	counterFunc(reg, "afkar_fold_reclaim_errors_total", "Failed resume, reclaim or touch calls (reading went on).", func() float64 { return float64(agg.Stats().ReclaimErrors) })
 }
 
 // bufferCollector reads buffer backlogs at scrape time.

@@ -20,6 +20,7 @@ import (
 	"github.com/afkar-gov/afkar/analytics"
 	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/cache"
 	"github.com/afkar-gov/afkar/survey/demo"
 	"github.com/afkar-gov/afkar/survey/intake"
 	"github.com/afkar-gov/afkar/survey/redisbuffer"
@@ -189,9 +190,25 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	in := intake.New(store, primary, fallback, intake.Options{Logger: log})
+	// Background work (cache refresh, database monitor, aggregator) outlives the signal context
+	// until the ordered shutdown below stops it.
+	bgCtx, stopBg := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBg()
+
+	// Intake and the public API read the catalog and tokens through a cache, so that a database
+	// outage does not stop submissions that Redis can take.
+	cat := cache.New(store, cache.Options{MaxStale: cfg.CacheMaxStale, Logger: log})
+	if err := cat.Warm(ctx); err != nil {
+		log.Warn("loading the catalog cache failed; readiness waits for the next attempt", "err", err)
+	}
+	cat.Start(bgCtx)
+	db := newDBMonitor(store.Ping, log)
+	go db.run(bgCtx)
+
+	in := intake.New(cat, primary, fallback, intake.Options{PrimaryTimeout: cfg.RedisTimeout, Logger: log})
 	registerIntakeMetrics(reg, in)
 	registerBufferMetrics(reg, bufs)
+	registerHealthMetrics(reg, db, cat)
 
 	var agg *analytics.Aggregator
 	aggCtx, stopAgg := context.WithCancel(context.WithoutCancel(ctx))
@@ -199,7 +216,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	var aggDone sync.WaitGroup
 	if cfg.Worker {
 		agg = analytics.NewAggregator(store, bufs, analytics.AggregatorOptions{
-			BatchSize: cfg.FoldBatch, ClaimIdle: cfg.ClaimIdle, Logger: log,
+			Consumer: cfg.ConsumerName("serve"), BatchSize: cfg.FoldBatch, ClaimIdle: cfg.ClaimIdle, Logger: log,
 		})
 		registerAggregatorMetrics(reg, agg)
 		aggDone.Add(1)
@@ -211,19 +228,15 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		}()
 	}
 
-	checks := []api.Check{{Name: "database", Ping: store.Ping}}
-	if fallback == nil {
-		checks = append(checks, api.Check{Name: "buffer", Ping: primary.Ping})
-	}
 	srv := api.New(api.Deps{
-		Catalog:    store,
+		Catalog:    cat,
 		Intake:     in,
 		Scores:     analytics.NewScores(store, store),
-		Auth:       store,
+		Auth:       cat,
 		AdminToken: cfg.AdminToken,
 		RateLimit:  cfg.RateLimit,
 		TrustProxy: cfg.TrustProxy,
-		Ready:      checks,
+		Ready:      intakeChecks(primary, fallback, cat, db),
 		Gatherer:   reg,
 		Registerer: reg,
 		Logger:     log,
@@ -269,6 +282,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	in.Close()
 	stopAgg()
 	aggDone.Wait()
+	stopBg()
 	log.Info("stopped")
 	return nil
 }
@@ -315,11 +329,15 @@ func work(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	agg := analytics.NewAggregator(store, bufs, analytics.AggregatorOptions{
-		BatchSize: cfg.FoldBatch, ClaimIdle: cfg.ClaimIdle, Logger: log,
+		Consumer: cfg.ConsumerName("worker"), BatchSize: cfg.FoldBatch, ClaimIdle: cfg.ClaimIdle, Logger: log,
 	})
 	registerAggregatorMetrics(reg, agg)
 	registerBufferMetrics(reg, bufs)
-	srv := api.NewOps(api.Deps{Ready: []api.Check{{Name: "database", Ping: store.Ping}}, Gatherer: reg, Logger: log, Version: version})
+	db := newDBMonitor(store.Ping, log)
+	go db.run(ctx)
+	registerHealthMetrics(reg, db, nil)
+	// A worker can do nothing without the database, so for it the database is readiness itself.
+	srv := api.NewOps(api.Deps{Ready: []api.Check{{Name: "database", Ping: db.check}}, Gatherer: reg, Logger: log, Version: version})
 	ln, err := listen(cfg.Addr, cfg.MaxConnections)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)

@@ -44,6 +44,8 @@ func Run(t *testing.T, open func(t *testing.T) survey.Buffer) {
 		{"Ack", testAck},
 		{"Reclaim", testReclaim},
 		{"ReclaimAcked", testReclaimAcked},
+		{"Resume", testResume},
+		{"Touch", testTouch},
 		{"BatchOrder", testBatchOrder},
 		{"BatchAllOrNone", testBatchAllOrNone},
 		{"ConcurrentAppendThenConsume", func(t *testing.T, b survey.Buffer) { testConcurrent(t, b, false) }},
@@ -468,6 +470,125 @@ func testReclaimAcked(t *testing.T, b survey.Buffer) {
 	if got := mustReclaim(t, ctx, b, "c3", 100); len(got) != 0 {
 		t.Fatalf("Reclaim returned %d acked entries", len(got))
 	}
+}
+
+// testResume: a consumer gets back exactly its own unacked entries (a restarted process under
+// the same name), oldest first, at most max at a time, with their idle time reset; another
+// consumer's entries and acked ones are never part of it.
+func testResume(t *testing.T, b survey.Buffer) {
+	ctx := ctxT(t)
+	in := responses(0, 6)
+	mustAppend(t, ctx, b, in)
+	mine := mustRead(t, ctx, b, "c1", 4)
+	theirs := mustRead(t, ctx, b, "c2", 100)
+	if len(mine) != 4 || len(theirs) != 2 {
+		t.Fatalf("c1 read %d (want 4), c2 read %d (want 2)", len(mine), len(theirs))
+	}
+	if got := mustResume(t, ctx, b, "nobody", 100); len(got) != 0 {
+		t.Fatalf("Resume for a consumer that holds nothing returned %d entries", len(got))
+	}
+	const idle = 2 * time.Second
+	time.Sleep(idle)
+
+	first := mustResume(t, ctx, b, "c1", 3)
+	if len(first) != 3 {
+		t.Fatalf("Resume(c1, max 3) returned %d entries", len(first))
+	}
+	all := mustResume(t, ctx, b, "c1", 100)
+	if len(all) != len(mine) {
+		t.Fatalf("Resume(c1) returned %d entries, c1 holds %d", len(all), len(mine))
+	}
+	for i := range mine {
+		if all[i].Ref != mine[i].Ref || all[i].Response.ID != mine[i].Response.ID {
+			t.Fatalf("Resume entry %d is %s (%s), want %s (%s): not c1's entries in order",
+				i, all[i].Ref, all[i].Response.ID, mine[i].Ref, mine[i].Response.ID)
+		}
+		if i < len(first) && first[i].Ref != mine[i].Ref {
+			t.Fatalf("Resume(max 3) entry %d is %s, want the oldest, %s", i, first[i].Ref, mine[i].Ref)
+		}
+		if !bytes.Equal(encode(t, all[i].Response), encode(t, in[i])) {
+			t.Fatalf("resumed entry %d differs from what was appended", i)
+		}
+	}
+	// c1's entries were idle for idle until Resume, c2's still are: a reclaim with half that
+	// threshold takes only c2's, so Resume reset the idle time.
+	taken := mustReclaimIdle(t, ctx, b, "c3", idle/2, 100)
+	if len(taken) != len(theirs) || !ids(taken)[theirs[0].Response.ID] || !ids(taken)[theirs[1].Response.ID] {
+		t.Fatalf("Reclaim after Resume took %d entries, want only c2's %d", len(taken), len(theirs))
+	}
+	mustAck(t, ctx, b, all)
+	if got := mustResume(t, ctx, b, "c1", 100); len(got) != 0 {
+		t.Fatalf("Resume returned %d entries after they were acked", len(got))
+	}
+	if got := mustResume(t, ctx, b, "c2", 100); len(got) != 0 {
+		t.Fatalf("Resume(c2) returned %d entries that c3 reclaimed", len(got))
+	}
+	mustAck(t, ctx, b, taken)
+	wantStats(t, ctx, b, 0, 0)
+}
+
+// testTouch: touching held entries keeps them from being reclaimed; touching entries the caller
+// does not hold neither takes them back nor keeps them from their idle holder's reclaim; acked
+// and unknown refs are no error.
+func testTouch(t *testing.T, b survey.Buffer) {
+	ctx := ctxT(t)
+	in := responses(0, 4)
+	mustAppend(t, ctx, b, in)
+	held := mustRead(t, ctx, b, "c1", 100)
+	if len(held) != 4 {
+		t.Fatalf("c1 read %d entries, want 4", len(held))
+	}
+	const idle = 2 * time.Second
+	time.Sleep(idle)
+	if err := b.Touch(ctx, "c1", refs(held[:2])); err != nil {
+		t.Fatalf("Touch: %v", err)
+	}
+	taken := mustReclaimIdle(t, ctx, b, "c2", idle/2, 100)
+	if len(taken) != 2 || !ids(taken)[held[2].Response.ID] || !ids(taken)[held[3].Response.ID] {
+		t.Fatalf("Reclaim after touching 2 of 4 took %d entries, want the 2 untouched", len(taken))
+	}
+
+	time.Sleep(idle)
+	// c1 touches everything: c2's two are not c1's any more and must stay with c2, untouched.
+	if err := b.Touch(ctx, "c1", refs(held)); err != nil {
+		t.Fatalf("Touch: %v", err)
+	}
+	if got := mustResume(t, ctx, b, "c1", 100); len(got) != 2 || !ids(got)[held[0].Response.ID] {
+		t.Fatalf("c1 holds %d entries after touching entries c2 took, want its own 2", len(got))
+	}
+	// Resume reset c1's two; c2's were last claimed idle ago and not refreshed by c1's touch.
+	again := mustReclaimIdle(t, ctx, b, "c3", idle/2, 100)
+	if len(again) != 2 || !ids(again)[held[2].Response.ID] || !ids(again)[held[3].Response.ID] {
+		t.Fatalf("Reclaim took %d entries, want c2's 2 (a non-holder's touch must not refresh them)", len(again))
+	}
+
+	mustAck(t, ctx, b, held)
+	if err := b.Touch(ctx, "c1", refs(held)); err != nil {
+		t.Fatalf("Touch of acked entries: %v", err)
+	}
+	if err := b.Touch(ctx, "c1", []string{"no-such-ref", "", "0-0", "999999999"}); err != nil {
+		t.Fatalf("Touch of unknown refs: %v", err)
+	}
+	if err := b.Touch(ctx, "c1", nil); err != nil {
+		t.Fatalf("Touch(nil): %v", err)
+	}
+	wantStats(t, ctx, b, 0, 0)
+}
+
+func mustResume(t *testing.T, ctx context.Context, b survey.Buffer, consumer string, max int) []survey.Delivery {
+	t.Helper()
+	ds, err := b.Resume(ctx, consumer, max)
+	if err != nil {
+		t.Fatalf("Resume(%s, %d): %v", consumer, max, err)
+	}
+	if ds == nil {
+		t.Fatalf("Resume(%s) returned a nil slice; want an empty one", consumer)
+	}
+	if len(ds) > max {
+		t.Fatalf("Resume(%s, max %d) returned %d entries", consumer, max, len(ds))
+	}
+	checkDeliveries(t, ds)
+	return ds
 }
 
 // testBatchOrder: a batch of 500 lands whole and a single consumer sees append order.

@@ -3,8 +3,10 @@
 // it durable. Appends are group-committed: whatever submissions are queued while the previous
 // append is in flight go out together, which turns one Redis round trip or one SQLite fsync per
 // response into one per batch without a fixed timer adding latency. When the primary buffer
-// (Redis) fails, the batch goes to the fallback (the SQL inbox) so citizens keep getting answers;
-// the aggregator drains both, and ids make the overlap harmless.
+// (Redis) fails — refuses, or does not answer within a short deadline — the batch goes to the
+// fallback (the SQL inbox) so citizens keep getting answers, and later batches go straight there
+// until a background probe finds the primary answering again; the aggregator drains both, and ids
+// make the overlap harmless.
 package intake
 
 import (
@@ -20,8 +22,11 @@ import (
 	"github.com/afkar-gov/afkar/survey"
 )
 
-// Catalog is what intake reads from storage: immutable versions (cached forever) and offices
-// (cached briefly, since new offices appear).
+// Catalog is what intake reads from storage: survey versions and agencies' offices. Intake keeps
+// versions it has seen for good (a published version never changes), and remembers an office
+// once it has seen it (offices are not deleted); an office it has not seen is looked up again at
+// most every officeRecheck, so a new office is accepted within seconds. cmd/afkar hands it a
+// cache (survey/cache) that also answers from memory while the database is down.
 type Catalog interface {
 	Version(ctx context.Context, surveyID survey.ID, version int) (survey.Version, error)
 	Offices(ctx context.Context, agencyID survey.ID) ([]survey.Office, error)
@@ -36,9 +41,17 @@ type Appender interface {
 type Options struct {
 	// MaxBatch bounds one group commit (default 512).
 	MaxBatch int
-	// AppendTimeout bounds one append to a buffer (default 5s).
+	// AppendTimeout bounds one append to the fallback buffer, or to the primary when there is no
+	// fallback (default 5s).
 	AppendTimeout time.Duration
-	// PrimaryRetry is how long the primary is skipped after it failed (default 2s).
+	// PrimaryTimeout bounds one append to the primary when there is a fallback (default 500ms).
+	// A primary that hangs — a frozen Redis accepts connections and answers nothing — costs
+	// the submissions of that one group commit at most this before they go to the fallback.
+	PrimaryTimeout time.Duration
+	// PrimaryRetry is how often a failed primary is probed (default 2s): appends go to the
+	// fallback until a probe (the primary's Ping, bounded by PrimaryTimeout) succeeds, so no
+	// citizen waits on a primary known to be down. A primary without Ping is simply tried again
+	// after PrimaryRetry.
 	PrimaryRetry time.Duration
 	// Flushers is how many appends may be in flight at once (default 1). One flusher that
 	// drains the queue into each append already batches whatever arrived during the previous
@@ -65,7 +78,8 @@ type Intake struct {
 	versions sync.Map // versionKey → survey.Version
 	offices  sync.Map // survey.ID → officeEntry
 
-	primaryDownUntil atomic.Int64 // unix nanos
+	primaryDown      atomic.Bool  // the primary failed and has not answered a probe since
+	primaryDownUntil atomic.Int64 // unix nanos; for a primary without Ping: when to try it again
 
 	stats Stats
 }
@@ -106,6 +120,9 @@ func New(cat Catalog, primary, fallback Appender, opts Options) *Intake {
 	}
 	if opts.AppendTimeout <= 0 {
 		opts.AppendTimeout = 5 * time.Second
+	}
+	if opts.PrimaryTimeout <= 0 {
+		opts.PrimaryTimeout = DefaultPrimaryTimeout
 	}
 	if opts.PrimaryRetry <= 0 {
 		opts.PrimaryRetry = 2 * time.Second
@@ -284,12 +301,73 @@ func (in *Intake) flush(batch []*pending) {
 	}
 }
 
-// appendAnywhere writes to the primary unless it failed recently, else to the fallback.
+// DefaultPrimaryTimeout is Options.PrimaryTimeout's default: far above a healthy Redis append
+// (a few milliseconds even for a full group commit), far below what a citizen notices.
+const DefaultPrimaryTimeout = 500 * time.Millisecond
+
+// pinger is the probe a primary may offer (survey.Buffer has it).
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// PrimaryUp reports whether appends currently go to the primary buffer (false while it is
+// considered down and the fallback takes them).
+func (in *Intake) PrimaryUp() bool { return in.fallback == nil || in.primaryUsable() }
+
+func (in *Intake) primaryUsable() bool {
+	if _, ok := in.primary.(pinger); ok {
+		return !in.primaryDown.Load()
+	}
+	return time.Now().UnixNano() >= in.primaryDownUntil.Load()
+}
+
+// markPrimaryDown sends appends to the fallback from now on, and starts probing the primary.
+func (in *Intake) markPrimaryDown(err error) {
+	p, ok := in.primary.(pinger)
+	if !ok {
+		if in.primaryDownUntil.Swap(time.Now().Add(in.opts.PrimaryRetry).UnixNano()) < time.Now().UnixNano() {
+			in.log.Warn("primary buffer failed; using the fallback inbox", "err", err, "retry_in", in.opts.PrimaryRetry)
+		}
+		return
+	}
+	if !in.primaryDown.CompareAndSwap(false, true) {
+		return
+	}
+	in.log.Warn("primary buffer failed; using the fallback inbox until it answers again", "err", err, "probe_every", in.opts.PrimaryRetry)
+	in.done.Add(1)
+	go func() {
+		defer in.done.Done()
+		t := time.NewTicker(in.opts.PrimaryRetry)
+		defer t.Stop()
+		for {
+			select {
+			case <-in.closing:
+				return
+			case <-t.C:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), in.opts.PrimaryTimeout)
+			err := p.Ping(ctx)
+			cancel()
+			if err == nil {
+				in.primaryDown.Store(false)
+				in.log.Info("primary buffer answers again; appending to it")
+				return
+			}
+		}
+	}()
+}
+
+// appendAnywhere writes to the primary unless it is down, else (or when it fails now) to the
+// fallback. With a fallback, the primary gets PrimaryTimeout; the fallback, and a primary that
+// is the only buffer, get AppendTimeout.
 func (in *Intake) appendAnywhere(rs []survey.Response) error {
-	now := time.Now().UnixNano()
 	var perr error
-	if in.fallback == nil || now >= in.primaryDownUntil.Load() {
-		ctx, cancel := context.WithTimeout(context.Background(), in.opts.AppendTimeout)
+	if in.fallback == nil || in.primaryUsable() {
+		timeout := in.opts.PrimaryTimeout
+		if in.fallback == nil {
+			timeout = in.opts.AppendTimeout
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		perr = in.primary.Append(ctx, rs)
 		cancel()
 		if perr == nil {
@@ -300,9 +378,7 @@ func (in *Intake) appendAnywhere(rs []survey.Response) error {
 			in.log.Error("buffer append failed", "responses", len(rs), "err", perr)
 			return survey.Wrap(survey.ECodeUnavailable, perr, "ثبت پاسخ ممکن نشد؛ لطفاً دوباره بفرستید.", "the response could not be stored; retry")
 		}
-		if in.primaryDownUntil.Swap(time.Now().Add(in.opts.PrimaryRetry).UnixNano()) < now {
-			in.log.Warn("primary buffer failed; using the fallback inbox", "err", perr, "retry_in", in.opts.PrimaryRetry)
-		}
+		in.markPrimaryDown(perr)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), in.opts.AppendTimeout)
 	defer cancel()
@@ -327,15 +403,20 @@ func (in *Intake) version(ctx context.Context, id survey.ID, n int) (survey.Vers
 	return v, nil
 }
 
-const officeTTL = time.Minute
+// officeRecheck is how long an agency's office list answers "no such office" before it is
+// looked up again: a new office is accepted within this, and a stream of submissions naming a
+// wrong office costs one lookup per agency per officeRecheck.
+const officeRecheck = 10 * time.Second
 
+// officeBelongs reports whether office is one of agency's. An office seen once is remembered for
+// good (offices are not deleted).
 func (in *Intake) officeBelongs(ctx context.Context, agency, office survey.ID) (bool, error) {
 	if e, ok := in.offices.Load(agency); ok {
 		oe := e.(officeEntry)
 		if oe.ids[office] {
 			return true, nil
 		}
-		if time.Since(oe.fetched) < officeTTL/6 {
+		if time.Since(oe.fetched) < officeRecheck {
 			return false, nil
 		}
 	}

@@ -1,8 +1,15 @@
 // Package redisbuffer is the production survey.Buffer: a Redis Stream read through a consumer
 // group. Intake appends each accepted response with XADD inside MULTI/EXEC (a batch lands all or
-// none); aggregator workers read with XREADGROUP, take over a dead worker's entries with
-// XAUTOCLAIM, and acknowledge with XACK plus XDEL, so the stream only ever holds unacknowledged
-// entries and its length is the backlog.
+// none); aggregator workers read with XREADGROUP, take their own unacked entries back after a
+// restart with XREADGROUP … 0, take over a dead worker's entries with XAUTOCLAIM, keep a batch
+// they are still folding from looking idle with XCLAIM … JUSTID (a script that touches only
+// entries the caller still holds), and acknowledge with XACK plus XDEL in one script, so the
+// stream only ever holds unacknowledged entries and its length is the backlog.
+//
+// A Redis at its maxmemory with the noeviction policy refuses "deny-oom" commands: XADD, XGROUP
+// CREATE, and every command queued in a MULTI. Reading and acking free memory, so neither may
+// depend on one of those: acks run as a script (not MULTI), and the consumer group is created
+// only when Redis reports it missing (NOGROUP), never as a precondition of each call.
 //
 // The stream is bounded without ever dropping data: Append refuses (ECodeUnavailable) once the
 // stream holds Options.MaxLen entries, and intake then falls back to the SQL inbox. XADD MAXLEN
@@ -71,7 +78,7 @@ type Buffer struct {
 	maxLen int64
 	log    *slog.Logger
 
-	groupReady atomic.Bool
+	groupReady atomic.Bool // the group was seen to exist; Ping skips creating it
 	full       atomic.Bool
 	lastLen    atomic.Int64 // stream length seen by the latest append
 }
@@ -194,7 +201,7 @@ func (b *Buffer) Append(ctx context.Context, rs []survey.Response) error {
 		}
 	}
 	var xlen *redis.IntCmd
-	_, err := b.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := b.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, pl := range payloads {
 			p.XAdd(ctx, &redis.XAddArgs{Stream: b.stream, ID: "*", Values: []any{field, pl}})
 		}
@@ -202,6 +209,14 @@ func (b *Buffer) Append(ctx context.Context, rs []survey.Response) error {
 		return nil
 	})
 	if err != nil {
+		// EXEC answers EXECABORT when a queued command was refused; the refusal itself (OOM at
+		// maxmemory, say) is what an operator needs to read.
+		for _, c := range cmds {
+			if cerr := c.Err(); cerr != nil && !errors.Is(cerr, err) && redis.HasErrorPrefix(cerr, "OOM") {
+				err = fmt.Errorf("%w (%v)", err, cerr)
+				break
+			}
+		}
 		return unavailable(ctx, err, "XADD")
 	}
 	b.lastLen.Store(xlen.Val())
@@ -247,7 +262,8 @@ func (b *Buffer) Read(ctx context.Context, consumer string, max int, block time.
 		default:
 			for _, s := range res {
 				if len(s.Messages) > 0 {
-					return decode(s.Messages), nil
+					ds, _ := decode(s.Messages) // new entries are never deleted ones
+					return ds, nil
 				}
 			}
 		}
@@ -284,7 +300,11 @@ func (b *Buffer) Reclaim(ctx context.Context, consumer string, minIdle time.Dura
 		if err != nil {
 			return nil, unavailable(ctx, err, "XAUTOCLAIM")
 		}
-		out = append(out, decode(msgs)...)
+		ds, deleted := decode(msgs)
+		out = append(out, ds...)
+		if err := b.dropDeleted(ctx, deleted); err != nil {
+			return nil, err
+		}
 		if next == "" || next == "0-0" || next == start {
 			break
 		}
@@ -293,27 +313,130 @@ func (b *Buffer) Reclaim(ctx context.Context, consumer string, minIdle time.Dura
 	return out, nil
 }
 
-// Ack acknowledges and deletes the entries (XACK and XDEL in one MULTI/EXEC), so they are never
-// delivered again and stop counting against MaxLen. Refs that are not stream ids are ignored.
+// Resume hands consumer again its own pending entries (XREADGROUP … 0: the consumer's pending
+// list from the start), up to max, oldest first. Redis counts this as a delivery, which resets
+// the entries' idle time. Entries deleted from the stream while pending come back without
+// fields; they are acked here and not returned.
+func (b *Buffer) Resume(ctx context.Context, consumer string, max int) ([]survey.Delivery, error) {
+	if max <= 0 {
+		max = survey.DefaultReadMax
+	}
+	var res []redis.XStream
+	err := b.withGroup(ctx, func() error {
+		var err error
+		res, err = b.c.XReadGroup(ctx, &redis.XReadGroupArgs{
+			Group: b.group, Consumer: consumer, Streams: []string{b.stream, "0"}, Count: int64(max), Block: -1,
+		}).Result()
+		return err
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, unavailable(ctx, err, "XREADGROUP 0")
+	}
+	out := []survey.Delivery{}
+	for _, s := range res {
+		ds, deleted := decode(s.Messages)
+		out = append(out, ds...)
+		if err := b.dropDeleted(ctx, deleted); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// dropDeleted acks pending ids whose entries are gone from the stream, so they stop coming back.
+func (b *Buffer) dropDeleted(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	b.log.Warn("pending entries no longer in the stream; acking them", "entries", len(ids))
+	if err := b.c.XAck(ctx, b.stream, b.group, ids...).Err(); err != nil {
+		return unavailable(ctx, err, "XACK")
+	}
+	return nil
+}
+
+// touchScript resets the idle time of the given pending entries that ARGV[2] holds in group
+// ARGV[1], and returns how many it touched. Each entry's owner is checked first (XPENDING on
+// the one id, filtered by consumer) because XCLAIM alone would take an entry back from a peer
+// that reclaimed it meanwhile. XCLAIM … JUSTID leaves the delivery count alone. A missing group
+// means nothing is held.
+var touchScript = redis.NewScript(`
+local group, consumer = ARGV[1], ARGV[2]
+local owned = {}
+for i = 3, #ARGV do
+  local p = redis.pcall('XPENDING', KEYS[1], group, ARGV[i], ARGV[i], 1, consumer)
+  if type(p) == 'table' and p.err then return 0 end
+  if #p > 0 then owned[#owned + 1] = ARGV[i] end
+end
+for i = 1, #owned, 500 do
+  local args = {KEYS[1], group, consumer, 0}
+  for j = i, math.min(i + 499, #owned) do args[#args + 1] = owned[j] end
+  args[#args + 1] = 'JUSTID'
+  redis.call('XCLAIM', unpack(args))
+end
+return #owned
+`)
+
+// touchChunk bounds the ids passed to one script call.
+const touchChunk = 2000
+
+// Touch resets the idle time of the entries of refs that consumer holds (see touchScript).
+// Under a full Redis it still works: neither XPENDING nor XCLAIM is refused for memory.
+func (b *Buffer) Touch(ctx context.Context, consumer string, refs []string) error {
+	ids := streamIDs(refs)
+	for start := 0; start < len(ids); start += touchChunk {
+		chunk := ids[start:min(start+touchChunk, len(ids))]
+		args := make([]any, 0, len(chunk)+3)
+		args = append(args, b.group, consumer)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if err := touchScript.Run(ctx, b.c, []string{b.stream}, args...).Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return unavailable(ctx, err, "XCLAIM")
+		}
+	}
+	return nil
+}
+
+// ackScript acknowledges and deletes entries atomically. It is a script rather than MULTI/EXEC
+// because Redis at maxmemory refuses every command queued in a MULTI, and acking is what frees
+// memory; XACK and XDEL themselves are never refused.
+var ackScript = redis.NewScript(`
+redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
+return redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
+`)
+
+// ackChunk bounds the ids passed to one script call (Lua's unpack has a stack limit).
+const ackChunk = 4000
+
+// Ack acknowledges and deletes the entries (XACK and XDEL in one script, so atomically), so they
+// are never delivered again and stop counting against MaxLen. Refs that are not stream ids are
+// ignored.
 func (b *Buffer) Ack(ctx context.Context, refs []string) error {
+	ids := streamIDs(refs)
+	for start := 0; start < len(ids); start += ackChunk {
+		chunk := ids[start:min(start+ackChunk, len(ids))]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, b.group)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if err := ackScript.Run(ctx, b.c, []string{b.stream}, args...).Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return unavailable(ctx, err, "XACK")
+		}
+	}
+	return nil
+}
+
+// streamIDs keeps the refs that are stream entry ids.
+func streamIDs(refs []string) []string {
 	ids := make([]string, 0, len(refs))
 	for _, r := range refs {
 		if validID(r) {
 			ids = append(ids, r)
 		}
 	}
-	if len(ids) == 0 {
-		return nil
-	}
-	_, err := b.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.XAck(ctx, b.stream, b.group, ids...)
-		p.XDel(ctx, b.stream, ids...)
-		return nil
-	})
-	if err != nil {
-		return unavailable(ctx, err, "XACK")
-	}
-	return nil
+	return ids
 }
 
 // Stats reports pending (XPENDING), backlog (XLEN: the stream holds only unacked entries) and the
@@ -360,13 +483,26 @@ func (b *Buffer) Ping(ctx context.Context) error {
 	return nil
 }
 
-// ensureGroup creates the consumer group (and the stream) once. The group starts at id 0, not $,
-// so entries appended before it existed — after a Redis restart lost the group, say — are read.
+// ensureGroup creates the consumer group (and the stream) unless it was seen to exist. The group
+// starts at id 0, not $, so entries appended before it existed — after a Redis restart lost the
+// group, say — are read. XGROUP CREATE is refused while Redis is at maxmemory even when the group
+// exists, so an out-of-memory refusal is answered by looking (XINFO GROUPS, never refused).
 func (b *Buffer) ensureGroup(ctx context.Context) error {
 	if b.groupReady.Load() {
 		return nil
 	}
 	err := b.c.XGroupCreateMkStream(ctx, b.stream, b.group, "0").Err()
+	if err != nil && redis.HasErrorPrefix(err, "OOM") {
+		groups, ierr := b.c.XInfoGroups(ctx, b.stream).Result()
+		if ierr != nil {
+			return err
+		}
+		for _, g := range groups {
+			if g.Name == b.group {
+				err = nil
+			}
+		}
+	}
 	if err != nil && !redis.HasErrorPrefix(err, "BUSYGROUP") {
 		return err
 	}
@@ -374,18 +510,18 @@ func (b *Buffer) ensureGroup(ctx context.Context) error {
 	return nil
 }
 
-// withGroup runs fn with the group in place and retries it once when Redis says the group or the
-// stream is gone (deleted, or lost in a restart without persistence).
+// withGroup runs fn and, when Redis says the group or the stream is missing (never created, or
+// lost in a restart without persistence), creates it and runs fn once more. The group is not
+// created up front: the calls that drain a full Redis (reads, acks) must not depend on XGROUP
+// CREATE, which a Redis at maxmemory refuses.
 func (b *Buffer) withGroup(ctx context.Context, fn func() error) error {
-	if err := b.ensureGroup(ctx); err != nil {
-		return err
-	}
 	err := fn()
 	if err == nil || !redis.HasErrorPrefix(err, "NOGROUP") {
 		return err
 	}
-	b.log.Warn("consumer group missing, recreating it", "group", b.group)
-	b.groupReady.Store(false)
+	if b.groupReady.Swap(false) {
+		b.log.Warn("consumer group missing, recreating it", "group", b.group)
+	}
 	if err := b.ensureGroup(ctx); err != nil {
 		return err
 	}
@@ -393,10 +529,16 @@ func (b *Buffer) withGroup(ctx context.Context, fn func() error) error {
 }
 
 // decode turns stream entries into deliveries; an entry that does not decode is delivered with
-// Err and its raw bytes so the consumer can quarantine and ack it.
-func decode(msgs []redis.XMessage) []survey.Delivery {
-	out := make([]survey.Delivery, 0, len(msgs))
+// Err and its raw bytes so the consumer can quarantine and ack it. Pending entries that were
+// deleted from the stream come back from XREADGROUP … 0 and XAUTOCLAIM (Redis 6) without any
+// fields: they are returned apart, as deleted, for the caller to ack.
+func decode(msgs []redis.XMessage) (out []survey.Delivery, deleted []string) {
+	out = make([]survey.Delivery, 0, len(msgs))
 	for _, m := range msgs {
+		if m.Values == nil {
+			deleted = append(deleted, m.ID)
+			continue
+		}
 		d := survey.Delivery{Ref: m.ID}
 		switch v := m.Values[field].(type) {
 		case string:
@@ -417,7 +559,7 @@ func decode(msgs []redis.XMessage) []survey.Delivery {
 		}
 		out = append(out, d)
 	}
-	return out
+	return out, deleted
 }
 
 // unavailable wraps a Redis failure; a done context is reported as such, not blamed on Redis.

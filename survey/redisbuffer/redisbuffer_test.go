@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -332,5 +333,118 @@ func TestRedisRestart(t *testing.T) {
 	}
 	if err := b.Ack(ctx, refs(ds)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFullRedisDrains: a Redis at its maxmemory with noeviction refuses XADD — and XGROUP CREATE
+// and every command queued in a MULTI. A Buffer made after Redis filled up (a worker started or
+// restarted then) must still read, resume, touch, reclaim and ack, because acking is what frees
+// the memory; once drained, appends work again.
+func TestFullRedisDrains(t *testing.T) {
+	srv := redistest.StartServer(t, "--maxmemory", "3mb", "--maxmemory-policy", "noeviction")
+	ctx := ctxT(t)
+	filler, err := redisbuffer.Open(srv.URL(), redisbuffer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer filler.Close()
+	if err := filler.Ping(ctx); err != nil { // the group exists before Redis fills, as in production
+		t.Fatal(err)
+	}
+	appended := 0
+	for i := 0; ; i++ {
+		err := filler.Append(ctx, responses(50))
+		if err != nil {
+			wantCode(t, err, survey.ECodeUnavailable)
+			if !strings.Contains(err.Error(), "OOM") {
+				t.Fatalf("Append failed, but not for memory: %v", err)
+			}
+			break
+		}
+		appended += 50
+		if i > 5000 {
+			t.Fatal("Redis never filled up")
+		}
+	}
+	dead, err := filler.Read(ctx, "dead", 20, 100*time.Millisecond)
+	if err != nil || len(dead) != 20 {
+		t.Fatalf("dead consumer's Read = %d, %v", len(dead), err)
+	}
+	mine, err := filler.Read(ctx, "w1", 20, 100*time.Millisecond)
+	if err != nil || len(mine) != 20 {
+		t.Fatalf("w1's Read = %d, %v", len(mine), err)
+	}
+	t.Logf("Redis full after %d responses", appended)
+
+	b, err := redisbuffer.Open(srv.URL(), redisbuffer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Ping(ctx); err != nil {
+		t.Fatalf("Ping on a full Redis whose group exists: %v", err)
+	}
+	resumed, err := b.Resume(ctx, "w1", 100)
+	if err != nil || len(resumed) != len(mine) || resumed[0].Ref != mine[0].Ref {
+		t.Fatalf("Resume on a full Redis = %d, %v; want w1's %d", len(resumed), err, len(mine))
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := b.Touch(ctx, "w1", refs(resumed)); err != nil {
+		t.Fatalf("Touch on a full Redis: %v", err)
+	}
+	reclaimed, err := b.Reclaim(ctx, "w1", 200*time.Millisecond, 100)
+	if err != nil || len(reclaimed) != len(dead) {
+		t.Fatalf("Reclaim on a full Redis = %d, %v; want the dead consumer's %d", len(reclaimed), err, len(dead))
+	}
+	if err := b.Ack(ctx, append(refs(resumed), refs(reclaimed)...)); err != nil {
+		t.Fatalf("Ack on a full Redis: %v", err)
+	}
+	drained := len(resumed) + len(reclaimed)
+	for {
+		ds, err := b.Read(ctx, "w1", 500, 50*time.Millisecond)
+		if err != nil {
+			t.Fatalf("Read on a full Redis after %d drained: %v", drained, err)
+		}
+		if len(ds) == 0 {
+			break
+		}
+		if err := b.Ack(ctx, refs(ds)); err != nil {
+			t.Fatalf("Ack on a full Redis after %d drained: %v", drained, err)
+		}
+		drained += len(ds)
+	}
+	if drained != appended {
+		t.Fatalf("drained %d of %d", drained, appended)
+	}
+	if st, err := b.Stats(ctx); err != nil || st.Backlog != 0 || st.Pending != 0 {
+		t.Fatalf("Stats after draining = %+v, %v", st, err)
+	}
+	if err := b.Append(ctx, responses(50)); err != nil {
+		t.Fatalf("Append after draining: %v", err)
+	}
+}
+
+// TestResumeSkipsDeletedEntries: an entry deleted from the stream while still pending (trimmed by
+// an operator, say) comes back from XREADGROUP … 0 without fields; Resume acks it instead of
+// handing out an empty, "undecodable" delivery.
+func TestResumeSkipsDeletedEntries(t *testing.T) {
+	ctx := ctxT(t)
+	b, c := open(t, redisbuffer.Options{})
+	if err := b.Append(ctx, responses(3)); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := b.Read(ctx, "w1", 10, 100*time.Millisecond)
+	if err != nil || len(ds) != 3 {
+		t.Fatalf("Read = %d, %v", len(ds), err)
+	}
+	if err := c.XDel(ctx, b.Stream(), ds[1].Ref).Err(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Resume(ctx, "w1", 10)
+	if err != nil || len(got) != 2 || got[0].Ref != ds[0].Ref || got[1].Ref != ds[2].Ref {
+		t.Fatalf("Resume = %v, %v; want the two entries still in the stream", got, err)
+	}
+	if n, err := c.XPending(ctx, b.Stream(), redisbuffer.DefaultGroup).Result(); err != nil || n.Count != 2 {
+		t.Fatalf("pending after Resume = %+v, %v; want the deleted entry acked", n, err)
 	}
 }

@@ -162,6 +162,63 @@ func (in *Inbox) Reclaim(ctx context.Context, consumer string, minIdle time.Dura
 	return ds, err
 }
 
+// Resume hands consumer again the rows delivered to it and never acked (its predecessor's
+// batch, after a restart under the same name), oldest first, and resets their idle time.
+func (in *Inbox) Resume(ctx context.Context, consumer string, max int) ([]survey.Delivery, error) {
+	if max <= 0 {
+		max = survey.DefaultReadMax
+	}
+	q := "UPDATE inbox SET delivered_us = ?, deliveries = deliveries + 1" +
+		" WHERE seq IN (SELECT seq FROM inbox WHERE consumer = ? ORDER BY seq LIMIT ?" + in.skipLocked() + ")" +
+		" RETURNING seq, payload"
+	ds, err := in.claim(ctx, q, time.Now().UnixMicro(), consumer, max)
+	if ds == nil && err == nil {
+		ds = []survey.Delivery{}
+	}
+	return ds, err
+}
+
+// Touch resets the idle time (delivered_us) of the rows of refs that consumer holds; rows held
+// by another consumer, or gone, are left alone.
+func (in *Inbox) Touch(ctx context.Context, consumer string, refs []string) error {
+	seqs := inboxSeqs(refs)
+	if len(seqs) == 0 {
+		return nil
+	}
+	per := in.paramsPerStatement() - 2
+	now := time.Now().UnixMicro()
+	return in.s.write(ctx, func(db *gorm.DB) error {
+		for start := 0; start < len(seqs); start += per {
+			chunk := seqs[start:min(start+per, len(seqs))]
+			args := append([]any{now, consumer}, chunk...)
+			q := "UPDATE inbox SET delivered_us = ? WHERE consumer = ? AND seq IN (" + strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",") + ")"
+			if err := db.Exec(q, args...).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// inboxSeqs keeps the refs that are inbox row numbers.
+func inboxSeqs(refs []string) []any {
+	seqs := make([]any, 0, len(refs))
+	for _, r := range refs {
+		if n, err := strconv.ParseInt(r, 10, 64); err == nil && n > 0 {
+			seqs = append(seqs, n)
+		}
+	}
+	return seqs
+}
+
+// paramsPerStatement is how many bind parameters one statement may carry on this dialect.
+func (in *Inbox) paramsPerStatement() int {
+	if in.s.dialect == DialectSQLite {
+		return sqliteParams
+	}
+	return maxParams
+}
+
 func (in *Inbox) claim(ctx context.Context, q string, args ...any) (out []survey.Delivery, err error) {
 	err = in.s.write(ctx, func(db *gorm.DB) (err error) {
 		rows, err := db.Raw(q, args...).Rows()
@@ -209,19 +266,11 @@ func refLess(a, b string) bool {
 // Ack deletes the rows; refs that are unknown, already acked or not inbox refs at all are
 // ignored, so acks may be retried.
 func (in *Inbox) Ack(ctx context.Context, refs []string) error {
-	seqs := make([]any, 0, len(refs))
-	for _, r := range refs {
-		if n, err := strconv.ParseInt(r, 10, 64); err == nil && n > 0 {
-			seqs = append(seqs, n)
-		}
-	}
+	seqs := inboxSeqs(refs)
 	if len(seqs) == 0 {
 		return nil
 	}
-	per := maxParams
-	if in.s.dialect == DialectSQLite {
-		per = sqliteParams
-	}
+	per := in.paramsPerStatement()
 	return in.s.write(ctx, func(db *gorm.DB) error {
 		for start := 0; start < len(seqs); start += per {
 			chunk := seqs[start:min(start+per, len(seqs))]

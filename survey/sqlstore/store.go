@@ -278,9 +278,13 @@ func (s *Store) retryBusy(ctx context.Context, run func() error) error {
 func (s *Store) read(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
 
 // dbError translates storage errors into *survey.Error at the package boundary: missing rows
-// become not-found, unique and foreign-key violations conflicts and invalid input, a busy or
-// unreachable database unavailable, anything else internal. An error that already is a
-// *survey.Error passes through.
+// become not-found, unique violations conflicts, foreign-key violations and other refusals of the
+// data itself (see classData) invalid input, a busy or unreachable database unavailable,
+// anything else internal. An error that already is a *survey.Error passes through.
+//
+// The split between ECodeInvalid and the rest is what the aggregator relies on: an invalid
+// answer means "this data will never be stored, whenever you retry" and lets it set the
+// offending response aside, while unavailable and internal ones are retried for ever.
 func (s *Store) dbError(err error) error {
 	if err == nil {
 		return nil
@@ -300,6 +304,8 @@ func (s *Store) dbError(err error) error {
 		return survey.Wrap(survey.ECodeConflict, err, "این مورد پیش‌تر ثبت شده است.", "already exists")
 	case classForeignKey:
 		return survey.Wrap(survey.ECodeInvalid, err, "به موردی اشاره شده که وجود ندارد.", "refers to something that does not exist")
+	case classData:
+		return survey.Wrap(survey.ECodeInvalid, err, "پایگاه داده این داده را نمی‌پذیرد.", "the database refuses this data")
 	case classBusy:
 		return unavailable(err, "پایگاه داده مشغول است؛ دوباره تلاش کنید.", "the database is busy; retry")
 	case classOther:
@@ -316,21 +322,34 @@ const (
 	classUnique
 	classForeignKey
 	classBusy
+	classData // the values themselves are refused: retrying the same data fails the same way
 	classOther
 )
 
 // sqlClass classifies driver errors by interface, so that this package needs no driver imports
 // beyond GORM's dialectors: pgconn.PgError has SQLState(), go-sqlite's Error has Code().
+//
+// Data refusals are PostgreSQL's class 22 (data exception: a NUL byte in text, a value out of
+// range, a malformed literal), class 23 other than unique violations (not-null, check,
+// exclusion), and 54000 (a value too large for an index row); SQLite's constraint failures other
+// than unique ones, "too big" and datatype mismatch. Everything else that carries an SQL state
+// is internal, and errors without one (a dropped connection) are an outage.
 func sqlClass(err error) errClass {
 	var pg interface{ SQLState() string }
 	if errors.As(err, &pg) {
-		switch pg.SQLState() {
+		state := pg.SQLState()
+		switch state {
 		case "23505":
 			return classUnique
 		case "23503":
 			return classForeignKey
 		case "40001", "40P01", "55P03", "57P01", "57P03", "53300":
 			return classBusy
+		case "54000":
+			return classData
+		}
+		if strings.HasPrefix(state, "22") || strings.HasPrefix(state, "23") {
+			return classData
 		}
 		return classOther
 	}
@@ -345,6 +364,8 @@ func sqlClass(err error) errClass {
 		switch lite.Code() & 0xff {
 		case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
 			return classBusy
+		case 18, 19, 20: // SQLITE_TOOBIG, SQLITE_CONSTRAINT (check, not null, …), SQLITE_MISMATCH
+			return classData
 		}
 		return classOther
 	}
