@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -92,9 +92,19 @@ func startRedis(bin, dir, fsync string) (*redisProc, error) {
 	}
 	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
 		"--appendonly", "yes", "--appendfsync", fsync, "--save", "", "--daemonize", "no", "--loglevel", "warning")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	logFile := filepath.Join(dir, "redis.log")
+	lf, err := os.Create(logFile)
+	if err != nil {
+		return nil, err
+	}
+	defer lf.Close()
+	cmd.Stdout, cmd.Stderr = lf, lf
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	failed := func(why string) error {
+		b, _ := os.ReadFile(logFile)
+		return fmt.Errorf("redis-server %s:\n%s", why, b)
 	}
 	r := &redisProc{cmd: cmd, url: fmt.Sprintf("redis://127.0.0.1:%d/0", port), done: make(chan struct{})}
 	go func() { cmd.Wait(); close(r.done) }()
@@ -104,7 +114,7 @@ func startRedis(bin, dir, fsync string) (*redisProc, error) {
 	for i := 0; i < 100; i++ {
 		select {
 		case <-r.done:
-			return nil, errors.New("redis-server exited at start")
+			return nil, failed("exited at start")
 		default:
 		}
 		if c.Ping(context.Background()).Err() == nil {
@@ -113,7 +123,7 @@ func startRedis(bin, dir, fsync string) (*redisProc, error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	r.stop()
-	return nil, errors.New("redis-server did not answer PING in 10 s")
+	return nil, failed("did not answer PING in 10 s")
 }
 
 // settings reads back the persistence settings Redis is actually running with.

@@ -202,7 +202,7 @@ func describeMix(subs []survey.Submission, agencies int, fallback bool) string {
 	pct := func(n int) float64 { return 100 * float64(n) / float64(len(subs)) }
 	m := fmt.Sprintf("%d demo submissions cycled: %d agencies, %d offices, %d day(s); kiosk %.0f%% and sms %.0f%% by integration token, web %.0f%% anonymous; %.0f%% answer the conditional «why» choice, %.0f%% write a comment",
 		len(subs), agencies, len(offices), len(days), pct(ch[survey.ChannelKiosk]), pct(ch[survey.ChannelSMS]), pct(ch[survey.ChannelWeb]), pct(conditional), pct(texts))
-	if fallback {
+	if fallback { // until origin lands
 		m += " (tokens without --channel: this afkar predates the origin contract, the body names the channel)"
 	}
 	return m
