@@ -108,13 +108,17 @@ func (s *sampler) between(from, to time.Time) []sample {
 	return out
 }
 
-// backlogTrend is how the buffer backlog moved over a window: its least-squares slope in
-// responses per second (positive: the aggregator falls behind), and where it started, peaked
-// and ended.
+// backlogTrend is how the buffer backlog moved over a window. The backlog saws: it fills while
+// the aggregator folds a batch (or waits for a core) and empties when the fold catches up, so a
+// straight line through it (slope) swings with where the window cuts the saw. What tells a
+// sustainable rate from one that is not is the troughs: an aggregator that keeps up drains the
+// buffer back to near empty again and again, one that falls behind leaves more each time. So
+// growth compares the lowest backlog of the window's last third with that of its first third.
 type backlogTrend struct {
-	slope, first, peak, last float64
-	foldRate                 float64 // responses folded per second over the window
-	n                        int
+	slope, growth     float64 // responses per second: least-squares slope, trough growth
+	first, peak, last float64
+	foldRate          float64 // responses folded per second over the window
+	n                 int
 }
 
 func trend(ss []sample) backlogTrend {
@@ -137,14 +141,30 @@ func trend(ss []sample) backlogTrend {
 	if d := n*sxx - sx*sx; d > 0 {
 		t.slope = (n*sxy - sx*sy) / d
 	}
+	t.growth = t.slope
+	if third := len(ss) / 3; third >= 1 {
+		lo := func(part []sample) sample {
+			m := part[0]
+			for _, x := range part[1:] {
+				if x.backlog < m.backlog {
+					m = x
+				}
+			}
+			return m
+		}
+		a, b := lo(ss[:third]), lo(ss[len(ss)-third:])
+		if dt := b.at.Sub(a.at).Seconds(); dt > 0 {
+			t.growth = (b.backlog - a.backlog) / dt
+		}
+	}
 	t.first, t.last = ss[0].backlog, ss[len(ss)-1].backlog
 	last := ss[len(ss)-1]
 	t.foldRate = (last.folded - ss[0].folded) / last.at.Sub(t0).Seconds()
 	return t
 }
 
-// flat reports whether the backlog grew by at most frac of the accepted rate.
-func (t backlogTrend) flat(rate, frac float64) bool { return t.slope <= frac*rate }
+// flat reports whether the backlog's troughs grew by at most frac of the accepted rate.
+func (t backlogTrend) flat(rate, frac float64) bool { return t.n >= 2 && t.growth <= frac*rate }
 
 // waitDrained polls /metrics until the backlog is empty (twice in a row) or limit passes, and
 // returns the last sample.
