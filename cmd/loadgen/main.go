@@ -543,6 +543,10 @@ func (f *figures) summary(runs int) {
 			med = (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2
 		}
 		fm := f.format[name]
-		fmt.Printf("%s: %s (%s – %s)\n", name, fm(med), fm(vs[0]), fm(vs[len(vs)-1]))
+		of := ""
+		if len(vs) < runs {
+			of = fmt.Sprintf(", measured in %d of %d runs", len(vs), runs)
+		}
+		fmt.Printf("%s: %s (%s – %s%s)\n", name, fm(med), fm(vs[0]), fm(vs[len(vs)-1]), of)
 	}
 }
