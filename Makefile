@@ -30,10 +30,15 @@ vet:
 services:
 	@bash .ci/services
 
-## bench: load-test the server on PostgreSQL + Redis and on the embedded default
+## bench: what users get — sustained end-to-end on PostgreSQL + Redis (appendfsync everysec, then
+## always) and on the embedded default, then the store micro-benchmarks. RUNS=3 prints the median
+## and range of each figure over three passes per configuration.
+RUNS ?= 1
+BENCH_FLAGS ?=
 bench: services build
-	./$(BIN)/loadgen -server ./$(BIN)/afkar -mode postgres -duration 20s -concurrency 64
-	./$(BIN)/loadgen -server ./$(BIN)/afkar -mode embedded -duration 20s -concurrency 64
+	./$(BIN)/loadgen -server ./$(BIN)/afkar -runs $(RUNS) -mode postgres -fsync everysec $(BENCH_FLAGS)
+	./$(BIN)/loadgen -server ./$(BIN)/afkar -runs $(RUNS) -mode postgres -fsync always $(BENCH_FLAGS)
+	./$(BIN)/loadgen -server ./$(BIN)/afkar -runs $(RUNS) -mode embedded $(BENCH_FLAGS)
 	$(GO) test -run XXX -bench . -benchtime 3x ./survey/sqlstore/ ./survey/redisbuffer/
 
 ## fuzz: fuzz the response decoder and validator for a minute

@@ -214,10 +214,11 @@ func Seed(ctx context.Context, cat survey.Catalog, fold func(ctx context.Context
 		return sum, err
 	}
 	rng := rand.New(rand.NewSource(opts.Seed))
-	rs, err := generate(ctx, targets, opts.Responses, opts.Now, opts.Days, rng)
+	ss, err := generate(ctx, targets, opts.Responses, opts.Now, opts.Days, rng)
 	if err != nil {
 		return sum, err
 	}
+	rs := responsesOf(ss)
 	for i := 0; i < len(rs); i += BatchSize {
 		batch := rs[i:min(i+BatchSize, len(rs))]
 		if err := fold(ctx, batch); err != nil {
@@ -245,7 +246,11 @@ func Responses(ctx context.Context, cat survey.Catalog, n int, now time.Time, rn
 	if err != nil {
 		return nil, err
 	}
-	return generate(ctx, targets, n, now, d, rng)
+	ss, err := generate(ctx, targets, n, now, d, rng)
+	if err != nil {
+		return nil, err
+	}
+	return responsesOf(ss), nil
 }
 
 // target is an agency ready to receive synthetic responses.
@@ -285,15 +290,16 @@ func loadTargets(ctx context.Context, cat survey.Catalog, as []survey.Agency) ([
 	return ts, nil
 }
 
-// generate is the engine of Seed and Responses.
-func generate(ctx context.Context, ts []target, n int, now time.Time, days int, rng *rand.Rand) ([]survey.Response, error) {
+// generate is the engine of Seed, Responses and Submissions: n synthetic submissions and the
+// responses they validate to, ordered by submission time.
+func generate(ctx context.Context, ts []target, n int, now time.Time, days int, rng *rand.Rand) ([]synthetic, error) {
 	now = now.UTC()
 	first := survey.TehranDay(now).AddDate(0, 0, -(days - 1))
 	volumes := make([]float64, len(ts))
 	for i, t := range ts {
 		volumes[i] = t.profile.volume
 	}
-	rs := make([]survey.Response, 0, n)
+	out := make([]synthetic, 0, n)
 	for i := 0; i < n; i++ {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -301,19 +307,57 @@ func generate(ctx context.Context, ts []target, n int, now time.Time, days int, 
 			}
 		}
 		t := &ts[pick(rng, volumes)]
-		r, err := t.response(rng, now, first, days)
+		sub, r, err := t.response(rng, now, first, days)
 		if err != nil {
 			return nil, err
 		}
-		rs = append(rs, r)
+		out = append(out, synthetic{sub: sub, r: r})
 	}
-	sort.SliceStable(rs, func(i, j int) bool {
-		if !rs[i].SubmittedAt.Equal(rs[j].SubmittedAt) {
-			return rs[i].SubmittedAt.Before(rs[j].SubmittedAt)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].r, out[j].r
+		if !a.SubmittedAt.Equal(b.SubmittedAt) {
+			return a.SubmittedAt.Before(b.SubmittedAt)
 		}
-		return rs[i].ID < rs[j].ID
+		return a.ID < b.ID
 	})
-	return rs, nil
+	return out, nil
+}
+
+// synthetic is one generated submission and the response intake would make of it.
+type synthetic struct {
+	sub survey.Submission
+	r   survey.Response
+}
+
+func responsesOf(ss []synthetic) []survey.Response {
+	rs := make([]survey.Response, len(ss))
+	for i, s := range ss {
+		rs[i] = s.r
+	}
+	return rs
+}
+
+// Submissions makes n synthetic submissions for the given agencies (those with a published
+// survey), as clients would send them to POST /api/v1/responses: raw answer values, the channel
+// and office, the client's submitted_at. They follow the same distribution as Responses — one
+// source of truth for "realistic traffic" — so a load generator can send what the demo stores.
+func Submissions(ctx context.Context, cat survey.Catalog, as []survey.Agency, n int, now time.Time, days int, rng *rand.Rand) ([]survey.Submission, error) {
+	if days <= 0 {
+		days = DefaultDays
+	}
+	targets, err := loadTargets(ctx, cat, as)
+	if err != nil {
+		return nil, err
+	}
+	ss, err := generate(ctx, targets, n, now, days, rng)
+	if err != nil {
+		return nil, err
+	}
+	subs := make([]survey.Submission, len(ss))
+	for i, s := range ss {
+		subs[i] = s.sub
+	}
+	return subs, nil
 }
 
 // Channel mix: lobby kiosks carry most responses, then QR/web links, then SMS invitations.
@@ -323,8 +367,9 @@ var (
 )
 
 // response makes one response of t: a visit time, a citizen's latent satisfaction, answers that
-// follow from it, and the submission of those answers validated like any other.
-func (t *target) response(rng *rand.Rand, now, first time.Time, days int) (survey.Response, error) {
+// follow from it, and the submission of those answers validated like any other. It returns the
+// submission as sent and the response it validates to.
+func (t *target) response(rng *rand.Rand, now, first time.Time, days int) (survey.Submission, survey.Response, error) {
 	ch := channels[pick(rng, channelWeights)]
 	if ch == survey.ChannelSMS && !t.smsOK {
 		ch = survey.ChannelWeb
@@ -423,16 +468,16 @@ func (t *target) response(rng *rand.Rand, now, first time.Time, days int) (surve
 		}
 		b, err := json.Marshal(raw)
 		if err != nil {
-			return survey.Response{}, err
+			return sub, survey.Response{}, err
 		}
 		sub.Answers = append(sub.Answers, survey.SubmittedAnswer{QuestionID: q.ID, Value: b})
 		given[q.ID] = a
 	}
 	r, err := t.version.Validate(&sub, received)
 	if err != nil {
-		return r, fmt.Errorf("demo: synthetic response for agency %d does not validate (a demo bug): %w", t.agency.ID, err)
+		return sub, r, fmt.Errorf("demo: synthetic response for agency %d does not validate (a demo bug): %w", t.agency.ID, err)
 	}
-	return r, nil
+	return sub, r, nil
 }
 
 // itemBias shifts the secondary ratings from the overall one: staff are usually rated kinder

@@ -453,3 +453,57 @@ func TestErrors(t *testing.T) {
 		t.Errorf("cancelled context: %v", err)
 	}
 }
+
+// TestSubmissions checks the wire-form traffic a load generator sends: it is reproducible, stays
+// within the agencies asked for, survives a JSON round trip through the server's decoder and
+// validator, and carries the demo's mix — every channel, several offices, and the conditional
+// "why" questions for unhappy citizens.
+func TestSubmissions(t *testing.T) {
+	cat, sum, _ := seeded(t, demo.Options{Responses: -1, Now: seedNow})
+	ctx := context.Background()
+	some := sum.Agencies[1:]
+	subs, err := demo.Submissions(ctx, cat, some, 2000, seedNow, 1, rand.New(rand.NewSource(7)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := demo.Submissions(ctx, cat, some, 2000, seedNow, 1, rand.New(rand.NewSource(7)))
+	if len(subs) != 2000 || !reflect.DeepEqual(subs, again) {
+		t.Fatalf("got %d submissions; deterministic: %v", len(subs), reflect.DeepEqual(subs, again))
+	}
+	channels := map[survey.Channel]int{}
+	offices := map[survey.ID]bool{}
+	reasons := 0
+	for _, s := range subs {
+		if s.AgencyID == sum.Agencies[0].ID {
+			t.Fatalf("submission for agency %d, which was not asked for", s.AgencyID)
+		}
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec, err := survey.DecodeSubmission(b)
+		if err != nil {
+			t.Fatalf("decode %s: %v", b, err)
+		}
+		v, err := cat.Version(ctx, dec.SurveyID, dec.SurveyVersion)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Validate(&dec, seedNow); err != nil {
+			t.Fatalf("submission %s rejected: %v", b, err)
+		}
+		if s.SubmittedAt == nil || survey.TehranDay(*s.SubmittedAt) != survey.TehranDay(seedNow) {
+			t.Fatalf("submitted_at %v is not on the one day asked for", s.SubmittedAt)
+		}
+		channels[s.Channel]++
+		offices[s.OfficeID] = true
+		for _, a := range s.Answers {
+			if a.QuestionID == demo.QReasons {
+				reasons++
+			}
+		}
+	}
+	if len(channels) != 3 || len(offices) < 6 || reasons < 50 {
+		t.Errorf("mix: channels %v, %d offices, %d answers to %q", channels, len(offices), reasons, demo.QReasons)
+	}
+}
