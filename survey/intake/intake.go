@@ -1,10 +1,18 @@
-// Package intake accepts citizens' submissions: it validates each against the exact survey version
-// it answers, gives it an id, and hands it to the buffer — answering only once the buffer has made
+// Package intake accepts citizens' submissions: it checks each against the origin the entry point
+// vouches for (channel, principal and its scope), validates it against the exact survey version it
+// answers, gives it an id, and hands it to the buffer — answering only once the buffer has made
 // it durable. Appends are group-committed: whatever submissions are queued while the previous
 // append is in flight go out together, which turns one Redis round trip or one SQLite fsync per
 // response into one per batch without a fixed timer adding latency. When the primary buffer
 // (Redis) fails, the batch goes to the fallback (the SQL inbox) so citizens keep getting answers;
 // the aggregator drains both, and ids make the overlap harmless.
+//
+// A client-made id that was accepted before is answered without storing anything again: a
+// resend of the same content is acknowledged as such (survey.Receipt.Resent), different content
+// under the same id is refused with id_conflict. Intake looks in a bounded memory of recently
+// accepted ids, then — once per group commit, for the whole batch — in the stored responses.
+// What slips past both (two replicas, or the second body sent before the first was folded) is
+// caught by the fold, which reports it (survey.FoldResult.Conflicts).
 package intake
 
 import (
@@ -32,6 +40,14 @@ type Appender interface {
 	Append(ctx context.Context, rs []survey.Response) error
 }
 
+// Stored tells which responses are already stored, so a resent id is answered without being
+// appended again. The SQL store implements it.
+type Stored interface {
+	// ContentHashes returns the content hash (survey.Response.Hash) of each of ids that is
+	// stored; ids not stored are absent. A response stored before hashes were kept has "".
+	ContentHashes(ctx context.Context, ids []string) (map[string]string, error)
+}
+
 // Options tune an Intake; zero values take the defaults.
 type Options struct {
 	// MaxBatch bounds one group commit (default 512).
@@ -44,8 +60,18 @@ type Options struct {
 	// drains the queue into each append already batches whatever arrived during the previous
 	// append; a second measured no faster and split the batches.
 	Flushers int
-	Clock    survey.Clock
-	Logger   *slog.Logger
+	// Stored is asked, once per batch, whether client-made ids are stored already; nil relies
+	// on the recent-id memory alone (and on the fold to catch the rest).
+	Stored Stored
+	// LookupTimeout bounds one Stored lookup (default 1s). A lookup that fails or times out does
+	// not fail the batch: it is appended unchecked, the fold still keeps the first response of an
+	// id, and lookups are skipped for PrimaryRetry.
+	LookupTimeout time.Duration
+	// RecentIDs is how many client-made ids accepted by this process are remembered with their
+	// content hash (default 65536, about 4 MB); a resend among them needs no lookup.
+	RecentIDs int
+	Clock     survey.Clock
+	Logger    *slog.Logger
 }
 
 // Intake validates and durably buffers submissions.
@@ -64,8 +90,10 @@ type Intake struct {
 
 	versions sync.Map // versionKey → survey.Version
 	offices  sync.Map // survey.ID → officeEntry
+	recent   *recentIDs
 
 	primaryDownUntil atomic.Int64 // unix nanos
+	lookupDownUntil  atomic.Int64 // unix nanos
 
 	stats Stats
 }
@@ -79,6 +107,9 @@ type Stats struct {
 	Batches          atomic.Int64 // group commits
 	PrimaryFailures  atomic.Int64 // appends to the primary that failed
 	AppendNanosTotal atomic.Int64 // time spent in appends, for the mean batch latency
+	Resent           atomic.Int64 // resends of an accepted id and content, answered without storing
+	IDConflicts      atomic.Int64 // accepted ids sent again with other content (answered 409)
+	LookupFailures   atomic.Int64 // failed Stored lookups (batches appended unchecked)
 }
 
 type versionKey struct {
@@ -91,9 +122,17 @@ type officeEntry struct {
 	fetched time.Time
 }
 
+// pending is one response waiting for a group commit. The flusher fills in the outcome before it
+// sends on done: check marks a client-made id to look up; resent, a resend answered without
+// storing; same, an earlier pending of the same batch with the same id and content, whose fate
+// this one shares.
 type pending struct {
-	r    survey.Response
-	done chan error
+	r      survey.Response
+	check  bool
+	resent bool
+	same   *pending
+	err    error
+	done   chan error
 }
 
 // ErrClosed is returned for submissions that arrive after Close began.
@@ -113,6 +152,12 @@ func New(cat Catalog, primary, fallback Appender, opts Options) *Intake {
 	if opts.Flushers <= 0 {
 		opts.Flushers = 1
 	}
+	if opts.LookupTimeout <= 0 {
+		opts.LookupTimeout = time.Second
+	}
+	if opts.RecentIDs <= 0 {
+		opts.RecentIDs = 1 << 16
+	}
 	if opts.Clock == nil {
 		opts.Clock = survey.SystemClock{}
 	}
@@ -123,6 +168,7 @@ func New(cat Catalog, primary, fallback Appender, opts Options) *Intake {
 		cat: cat, primary: primary, fallback: fallback, opts: opts, log: opts.Logger,
 		queue:   make(chan *pending, opts.MaxBatch*4),
 		closing: make(chan struct{}),
+		recent:  newRecentIDs(opts.RecentIDs),
 	}
 	for i := 0; i < opts.Flushers; i++ {
 		in.done.Add(1)
@@ -134,30 +180,55 @@ func New(cat Catalog, primary, fallback Appender, opts Options) *Intake {
 // Stats exposes the counters.
 func (in *Intake) Stats() *Stats { return &in.stats }
 
-// Submit validates s and returns once the response is durable. The returned response carries the
-// id to acknowledge. Submitting the same id again is safe: it is stored again in the buffer and
-// dropped by the aggregator, never counted twice.
-func (in *Intake) Submit(ctx context.Context, s *survey.Submission) (survey.Response, error) {
-	r, err := in.Validate(ctx, s)
-	if err != nil {
-		return r, err
-	}
-	if err := in.Append(ctx, []survey.Response{r}); err != nil {
-		return r, err
-	}
-	return r, nil
+// ErrIDConflict answers a client-made id that was accepted before with different content. The
+// first response stands; the client must send new answers under a new id.
+func ErrIDConflict() error {
+	const en = "this id was already used for a different response"
+	const fa = "این شناسه پیش‌تر برای پاسخ دیگری به کار رفته است."
+	return &survey.Error{Code: survey.ECodeIDConflict, Message: en, MessageFA: fa,
+		Fields: map[string]survey.FieldError{"id": {Code: string(survey.ECodeIDConflict), Message: en, MessageFA: fa}}}
 }
 
-// Validate checks a submission against its version and the agency's offices and assigns an id,
-// without storing anything.
-func (in *Intake) Validate(ctx context.Context, s *survey.Submission) (survey.Response, error) {
-	if s.SurveyID == 0 || s.SurveyVersion <= 0 {
-		in.stats.Rejected.Add(1)
-		return survey.Response{}, &survey.Error{Code: survey.ECodeInvalid,
-			Message: "survey_id and survey_version are required", MessageFA: "شناسه و نسخه پرسشنامه لازم است.",
-			Fields: map[string]survey.FieldError{"survey_id": {Code: "required", Message: "survey_id and survey_version are required", MessageFA: "شناسه و نسخه پرسشنامه لازم است."}}}
+// Submit checks s against its origin, validates it and returns once the response is durable.
+// The receipt carries the id to acknowledge. Submitting the same id with the same content again
+// is safe: it is answered as a resend (Receipt.Resent) and stored at most once more in the
+// buffer, where the aggregator drops it; the same id with other content is ErrIDConflict.
+func (in *Intake) Submit(ctx context.Context, origin survey.Origin, s *survey.Submission) (survey.Receipt, error) {
+	r, err := in.Validate(ctx, origin, s)
+	if err != nil {
+		return survey.Receipt{Response: r}, err
 	}
-	v, err := in.version(ctx, s.SurveyID, s.SurveyVersion)
+	check := s.ID != "" // a server-made id is new by construction
+	if check {
+		if known, same := in.recent.match(r.ID, r.Hash); known {
+			if !same {
+				in.stats.IDConflicts.Add(1)
+				return survey.Receipt{Response: r}, ErrIDConflict()
+			}
+			in.stats.Resent.Add(1)
+			return survey.Receipt{Response: r, Resent: true}, nil
+		}
+	}
+	p := &pending{r: r, check: check, done: make(chan error, 1)}
+	if err := in.enqueue(p); err != nil {
+		return survey.Receipt{Response: r}, err
+	}
+	return survey.Receipt{Response: r, Resent: p.resent}, p.err
+}
+
+// Validate checks a submission against its origin (Origin.Apply: scope, channel), its version
+// and the agency's offices, and assigns an id, without storing anything. s is not modified.
+func (in *Intake) Validate(ctx context.Context, origin survey.Origin, s *survey.Submission) (survey.Response, error) {
+	sub := *s
+	if err := origin.Apply(&sub); err != nil {
+		in.stats.Rejected.Add(1)
+		return survey.Response{}, err
+	}
+	if err := sub.CheckKeys(); err != nil {
+		in.stats.Rejected.Add(1)
+		return survey.Response{}, err
+	}
+	v, err := in.version(ctx, sub.SurveyID, sub.SurveyVersion)
 	if err != nil {
 		if errors.Is(err, survey.ErrNotFound) {
 			in.stats.Rejected.Add(1)
@@ -167,9 +238,9 @@ func (in *Intake) Validate(ctx context.Context, s *survey.Submission) (survey.Re
 		}
 		return survey.Response{}, err
 	}
-	r, err := v.Validate(s, in.opts.Clock.Now())
-	if err == nil && s.OfficeID != 0 {
-		ok, oerr := in.officeBelongs(ctx, s.AgencyID, s.OfficeID)
+	r, err := v.Validate(&sub, in.opts.Clock.Now())
+	if err == nil && sub.OfficeID != 0 {
+		ok, oerr := in.officeBelongs(ctx, sub.AgencyID, sub.OfficeID)
 		if oerr != nil {
 			return r, oerr
 		}
@@ -189,28 +260,19 @@ func (in *Intake) Validate(ctx context.Context, s *survey.Submission) (survey.Re
 	return r, nil
 }
 
-// Append queues validated responses for the next group commit and waits until they are durable
-// (or every buffer failed). The wait does not end early when ctx ends: what was handed over is
-// stored regardless, so a retry after a timeout is a harmless duplicate.
-func (in *Intake) Append(ctx context.Context, rs []survey.Response) error {
+// enqueue hands p to the next group commit and waits for its outcome (p.err, p.resent). The wait
+// does not end early when ctx ends: what was handed over is stored regardless, so a retry after
+// a timeout is a harmless resend.
+func (in *Intake) enqueue(p *pending) error {
 	in.mu.RLock()
 	if in.closed {
 		in.mu.RUnlock()
 		return ErrClosed
 	}
-	ps := make([]*pending, len(rs))
-	for i := range rs {
-		ps[i] = &pending{r: rs[i], done: make(chan error, 1)}
-		in.queue <- ps[i]
-	}
+	in.queue <- p
 	in.mu.RUnlock()
-	var first error
-	for _, p := range ps {
-		if err := <-p.done; err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
+	<-p.done
+	return nil
 }
 
 // Close stops accepting submissions and waits until everything queued is durable.
@@ -266,22 +328,113 @@ func (in *Intake) flushLoop() {
 }
 
 func (in *Intake) flush(batch []*pending) {
-	rs := make([]survey.Response, len(batch))
-	for i, p := range batch {
-		rs[i] = p.r
+	in.resolveIDs(batch)
+	rs := make([]survey.Response, 0, len(batch))
+	for _, p := range batch {
+		if p.err == nil && !p.resent && p.same == nil {
+			rs = append(rs, p.r)
+		}
 	}
-	start := time.Now()
-	err := in.appendAnywhere(rs)
-	in.stats.AppendNanosTotal.Add(int64(time.Since(start)))
-	in.stats.Batches.Add(1)
-	if err == nil {
-		in.stats.Accepted.Add(int64(len(rs)))
-	} else {
-		in.stats.Failed.Add(int64(len(rs)))
+	var err error
+	if len(rs) > 0 {
+		start := time.Now()
+		err = in.appendAnywhere(rs)
+		in.stats.AppendNanosTotal.Add(int64(time.Since(start)))
+		in.stats.Batches.Add(1)
+		if err == nil {
+			in.stats.Accepted.Add(int64(len(rs)))
+		} else {
+			in.stats.Failed.Add(int64(len(rs)))
+		}
 	}
 	for _, p := range batch {
-		p.done <- err
+		if p.same == nil && p.err == nil && !p.resent {
+			p.err = err
+			if err == nil && p.check {
+				in.recent.put(p.r.ID, p.r.Hash)
+			}
+		}
 	}
+	// A second pending of an id in this batch, with the first's content, shares its fate: a
+	// resend once the first is stored (or was already), the first's error otherwise.
+	for _, p := range batch {
+		if p.same != nil {
+			if p.err = p.same.err; p.err == nil {
+				p.resent = true
+				in.stats.Resent.Add(1)
+			} else if survey.ErrorCode(p.err) == survey.ECodeIDConflict {
+				in.stats.IDConflicts.Add(1)
+			}
+		}
+		p.done <- p.err
+	}
+}
+
+// resolveIDs settles the client-made ids of a batch before it is appended: a second pending of
+// the same id in the batch shares the first's fate (same content) or is an id_conflict; an id
+// remembered or stored already is a resend or an id_conflict. The stored responses are asked
+// once for the whole batch. Whatever is left is appended.
+func (in *Intake) resolveIDs(batch []*pending) {
+	var first map[string]*pending
+	var lookup []string
+	for _, p := range batch {
+		if !p.check {
+			continue
+		}
+		if f, dup := first[p.r.ID]; dup {
+			if f.r.Hash == p.r.Hash {
+				p.same = f
+			} else {
+				in.conflict(p)
+			}
+			continue
+		}
+		if first == nil {
+			first = make(map[string]*pending, len(batch))
+		}
+		first[p.r.ID] = p
+		if known, same := in.recent.match(p.r.ID, p.r.Hash); known { // accepted while p waited
+			in.settle(p, !same)
+			continue
+		}
+		lookup = append(lookup, p.r.ID)
+	}
+	if len(lookup) == 0 || in.opts.Stored == nil || time.Now().UnixNano() < in.lookupDownUntil.Load() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), in.opts.LookupTimeout)
+	stored, err := in.opts.Stored.ContentHashes(ctx, lookup)
+	cancel()
+	if err != nil {
+		in.stats.LookupFailures.Add(1)
+		now := time.Now()
+		if in.lookupDownUntil.Swap(now.Add(in.opts.PrimaryRetry).UnixNano()) < now.UnixNano() {
+			in.log.Warn("looking up stored response ids failed; appending unchecked, the fold keeps the first of each id",
+				"err", err, "retry_in", in.opts.PrimaryRetry)
+		}
+		return
+	}
+	for _, id := range lookup {
+		if h, ok := stored[id]; ok {
+			p := first[id]
+			in.settle(p, h != "" && h != p.r.Hash)
+		}
+	}
+}
+
+// settle marks p, whose id was accepted before, as a resend or an id_conflict.
+func (in *Intake) settle(p *pending, conflict bool) {
+	if conflict {
+		in.conflict(p)
+		return
+	}
+	p.resent = true
+	in.stats.Resent.Add(1)
+}
+
+func (in *Intake) conflict(p *pending) {
+	p.err = ErrIDConflict()
+	in.stats.IDConflicts.Add(1)
 }
 
 // appendAnywhere writes to the primary unless it failed recently, else to the fallback.
