@@ -35,9 +35,9 @@ func forbiddenField(t *testing.T, err error, field string) {
 
 func TestReadPermissions(t *testing.T) {
 	for _, c := range []struct {
-		p           survey.Principal
+		p            survey.Principal
 		read7, read8 bool
-		staff       bool
+		staff        bool
 	}{
 		{anonymous, false, false, false},
 		{admin, true, true, true},

@@ -86,19 +86,19 @@ func TestDecodeSubmission(t *testing.T) {
 	})
 
 	bad := map[string]string{
-		"unknown field":            `{"agency_id":7,"answer":[]}`,
-		"unknown answer field":     `{"agency_id":7,"answers":[{"question_id":"overall","valeu":5}]}`,
-		"trailing object":          `{"agency_id":7} {}`,
-		"trailing garbage":         `{"agency_id":7} x`,
-		"trailing brace":           `{"agency_id":7}}`,
-		"trailing bracket":         `{"agency_id":7}]`,
-		"not json":                 `agency=7`,
-		"empty body":               ``,
-		"array":                    `[{"agency_id":7}]`,
-		"bad time":                 `{"submitted_at":"yesterday"}`,
-		"truncated":                `{"agency_id":7,"answers":[`,
-		"not UTF-8":                "{\"source\":\"\xff\"}",
-		"not UTF-8 in a text":      "{\"answers\":[{\"question_id\":\"note\",\"text\":\"\xc3\x28\"}]}",
+		"unknown field":        `{"agency_id":7,"answer":[]}`,
+		"unknown answer field": `{"agency_id":7,"answers":[{"question_id":"overall","valeu":5}]}`,
+		"trailing object":      `{"agency_id":7} {}`,
+		"trailing garbage":     `{"agency_id":7} x`,
+		"trailing brace":       `{"agency_id":7}}`,
+		"trailing bracket":     `{"agency_id":7}]`,
+		"not json":             `agency=7`,
+		"empty body":           ``,
+		"array":                `[{"agency_id":7}]`,
+		"bad time":             `{"submitted_at":"yesterday"}`,
+		"truncated":            `{"agency_id":7,"answers":[`,
+		"not UTF-8":            "{\"source\":\"\xff\"}",
+		"not UTF-8 in a text":  "{\"answers\":[{\"question_id\":\"note\",\"text\":\"\xc3\x28\"}]}",
 	}
 	for name, in := range bad {
 		t.Run(name, func(t *testing.T) {

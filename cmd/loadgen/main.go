@@ -294,7 +294,7 @@ func getJSON(url, token string, v any) error {
 
 func body(t target, n int) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, `{"id":%q,"agency_id":%d,"survey_id":%d,"survey_version":%d,"channel":"kiosk","answers":[`, uuid.Must(uuid.NewV7()).String(), t.Agency, t.Survey, t.Version)
+	fmt.Fprintf(&b, `{"id":%q,"agency_id":%d,"survey_id":%d,"survey_version":%d,"answers":[`, uuid.Must(uuid.NewV7()).String(), t.Agency, t.Survey, t.Version)
 	for i, q := range t.Questions {
 		if i > 0 {
 			b.WriteByte(',')
