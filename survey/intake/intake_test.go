@@ -61,7 +61,7 @@ func must(t *testing.T, err error) {
 func (f fixture) sub(id string, rating int) *survey.Submission {
 	return &survey.Submission{ID: id, AgencyID: f.agency.ID, OfficeID: f.office.ID, SurveyID: f.v.SurveyID,
 		SurveyVersion: f.v.Version,
-		Answers: []survey.SubmittedAnswer{{QuestionID: "overall", Value: json.RawMessage(string(rune('0' + rating)))}}}
+		Answers:       []survey.SubmittedAnswer{{QuestionID: "overall", Value: json.RawMessage(string(rune('0' + rating)))}}}
 }
 
 // kiosk is the origin of the fixture's submissions: the agency's kiosk fleet token.

@@ -51,7 +51,7 @@ func TestRecentIDsForgetTheOldest(t *testing.T) {
 type memCatalog struct{ v survey.Version }
 
 func (m memCatalog) Version(context.Context, survey.ID, int) (survey.Version, error) { return m.v, nil }
-func (m memCatalog) Offices(context.Context, survey.ID) ([]survey.Office, error)    { return nil, nil }
+func (m memCatalog) Offices(context.Context, survey.ID) ([]survey.Office, error)     { return nil, nil }
 
 // gate is an Appender whose first append waits for release, so that the test can queue a
 // batch behind it; fail makes the second append fail.
