@@ -288,9 +288,16 @@ func (in *Intake) Close() {
 	in.done.Wait()
 }
 
+// flushScratch is one flusher's reusable memory for settling a batch's ids.
+type flushScratch struct {
+	first  map[string]*pending
+	lookup []string
+}
+
 func (in *Intake) flushLoop() {
 	defer in.done.Done()
 	batch := make([]*pending, 0, in.opts.MaxBatch)
+	sc := &flushScratch{first: make(map[string]*pending, in.opts.MaxBatch), lookup: make([]string, 0, in.opts.MaxBatch)}
 	for {
 		batch = batch[:0]
 		select {
@@ -303,12 +310,12 @@ func (in *Intake) flushLoop() {
 				case p := <-in.queue:
 					batch = append(batch, p)
 					if len(batch) == in.opts.MaxBatch {
-						in.flush(batch)
+						in.flush(batch, sc)
 						batch = batch[:0]
 					}
 				default:
 					if len(batch) > 0 {
-						in.flush(batch)
+						in.flush(batch, sc)
 					}
 					return
 				}
@@ -323,12 +330,12 @@ func (in *Intake) flushLoop() {
 				break drain
 			}
 		}
-		in.flush(batch)
+		in.flush(batch, sc)
 	}
 }
 
-func (in *Intake) flush(batch []*pending) {
-	in.resolveIDs(batch)
+func (in *Intake) flush(batch []*pending, sc *flushScratch) {
+	in.resolveIDs(batch, sc)
 	rs := make([]survey.Response, 0, len(batch))
 	for _, p := range batch {
 		if p.err == nil && !p.resent && p.same == nil {
@@ -374,9 +381,10 @@ func (in *Intake) flush(batch []*pending) {
 // the same id in the batch shares the first's fate (same content) or is an id_conflict; an id
 // remembered or stored already is a resend or an id_conflict. The stored responses are asked
 // once for the whole batch. Whatever is left is appended.
-func (in *Intake) resolveIDs(batch []*pending) {
-	var first map[string]*pending
-	var lookup []string
+func (in *Intake) resolveIDs(batch []*pending, sc *flushScratch) {
+	first := sc.first
+	clear(first)
+	lookup := sc.lookup[:0]
 	for _, p := range batch {
 		if !p.check {
 			continue
@@ -389,9 +397,6 @@ func (in *Intake) resolveIDs(batch []*pending) {
 			}
 			continue
 		}
-		if first == nil {
-			first = make(map[string]*pending, len(batch))
-		}
 		first[p.r.ID] = p
 		if known, same := in.recent.match(p.r.ID, p.r.Hash); known { // accepted while p waited
 			in.settle(p, !same)
@@ -399,6 +404,7 @@ func (in *Intake) resolveIDs(batch []*pending) {
 		}
 		lookup = append(lookup, p.r.ID)
 	}
+	sc.lookup = lookup
 	if len(lookup) == 0 || in.opts.Stored == nil || time.Now().UnixNano() < in.lookupDownUntil.Load() {
 		return
 	}
