@@ -15,7 +15,9 @@ import (
 // benchCatalog serves one version of the shape the load generator answers: three ratings.
 type benchCatalog struct{ v survey.Version }
 
-func (c benchCatalog) Version(context.Context, survey.ID, int) (survey.Version, error) { return c.v, nil }
+func (c benchCatalog) Version(context.Context, survey.ID, int) (survey.Version, error) {
+	return c.v, nil
+}
 func (c benchCatalog) Offices(context.Context, survey.ID) ([]survey.Office, error) {
 	return []survey.Office{{ID: 5, AgencyID: 1}}, nil
 }

@@ -10,9 +10,11 @@
 // A client-made id that was accepted before is answered without storing anything again: a
 // resend of the same content is acknowledged as such (survey.Receipt.Resent), different content
 // under the same id is refused with id_conflict. Intake looks in a bounded memory of recently
-// accepted ids, then — once per group commit, for the whole batch — in the stored responses.
-// What slips past both (two replicas, or the second body sent before the first was folded) is
-// caught by the fold, which reports it (survey.FoldResult.Conflicts).
+// accepted ids, then — once per batch, for the whole batch — in the stored responses. The lookup
+// is a stage of its own in front of the group commit, so one batch is looked up while the
+// previous one is appended and the round trip does not lengthen the commit cycle. What slips
+// past both (two replicas, or the second body sent before the first was folded) is caught by the
+// fold, which reports it (survey.FoldResult.Conflicts).
 package intake
 
 import (
@@ -82,15 +84,24 @@ type Intake struct {
 	opts     Options
 	log      *slog.Logger
 
-	queue   chan *pending
-	closing chan struct{}
-	done    sync.WaitGroup
-	mu      sync.RWMutex // guards closed against concurrent Submit/Close
-	closed  bool
+	queue        chan *pending // validated responses for the next group commit
+	checkQueue   chan *pending // client-made ids, to be checked before they join queue
+	closing      chan struct{}
+	checkClosing chan struct{}
+	done         sync.WaitGroup // flushers
+	checkDone    sync.WaitGroup // the checker
+	mu           sync.RWMutex   // guards closed against concurrent Submit/Close
+	closed       bool
 
 	versions sync.Map // versionKey → survey.Version
 	offices  sync.Map // survey.ID → officeEntry
 	recent   *recentIDs
+
+	// inflight holds the client-made ids the checker handed to the flushers and that are not
+	// yet settled, so a resend arriving meanwhile joins the first instead of being stored
+	// twice. inflightMu guards it and the followers of the pendings in it.
+	inflightMu sync.Mutex
+	inflight   map[string]*pending
 
 	primaryDownUntil atomic.Int64 // unix nanos
 	lookupDownUntil  atomic.Int64 // unix nanos
@@ -122,17 +133,20 @@ type officeEntry struct {
 	fetched time.Time
 }
 
-// pending is one response waiting for a group commit. The flusher fills in the outcome before it
-// sends on done: check marks a client-made id to look up; resent, a resend answered without
-// storing; same, an earlier pending of the same batch with the same id and content, whose fate
-// this one shares.
+// pending is one response on its way to a group commit. Whoever settles it (the checker or a
+// flusher) fills in the outcome before it sends on done: check marks a client-made id; resent,
+// a resend answered without storing; followers, the later pendings of the same id and content
+// that share this one's fate (attached marks such a follower); same, the settled pending a
+// follower takes its outcome from.
 type pending struct {
-	r      survey.Response
-	check  bool
-	resent bool
-	same   *pending
-	err    error
-	done   chan error
+	r         survey.Response
+	check     bool
+	resent    bool
+	same      *pending
+	attached  bool
+	followers []*pending
+	err       error
+	done      chan error
 }
 
 // ErrClosed is returned for submissions that arrive after Close began.
@@ -166,14 +180,19 @@ func New(cat Catalog, primary, fallback Appender, opts Options) *Intake {
 	}
 	in := &Intake{
 		cat: cat, primary: primary, fallback: fallback, opts: opts, log: opts.Logger,
-		queue:   make(chan *pending, opts.MaxBatch*4),
-		closing: make(chan struct{}),
-		recent:  newRecentIDs(opts.RecentIDs),
+		queue:        make(chan *pending, opts.MaxBatch*4),
+		checkQueue:   make(chan *pending, opts.MaxBatch*4),
+		closing:      make(chan struct{}),
+		checkClosing: make(chan struct{}),
+		recent:       newRecentIDs(opts.RecentIDs),
+		inflight:     make(map[string]*pending),
 	}
 	for i := 0; i < opts.Flushers; i++ {
 		in.done.Add(1)
 		go in.flushLoop()
 	}
+	in.checkDone.Add(1)
+	go in.checkLoop()
 	return in
 }
 
@@ -191,8 +210,9 @@ func ErrIDConflict() error {
 
 // Submit checks s against its origin, validates it and returns once the response is durable.
 // The receipt carries the id to acknowledge. Submitting the same id with the same content again
-// is safe: it is answered as a resend (Receipt.Resent) and stored at most once more in the
-// buffer, where the aggregator drops it; the same id with other content is ErrIDConflict.
+// is safe: it is answered as a resend (Receipt.Resent) without being stored again — unless it
+// reached another replica first, or the lookup failed, and then the fold drops the copy. The
+// same id with other content is ErrIDConflict.
 func (in *Intake) Submit(ctx context.Context, origin survey.Origin, s *survey.Submission) (survey.Receipt, error) {
 	r, err := in.Validate(ctx, origin, s)
 	if err != nil {
@@ -210,7 +230,11 @@ func (in *Intake) Submit(ctx context.Context, origin survey.Origin, s *survey.Su
 		}
 	}
 	p := &pending{r: r, check: check, done: make(chan error, 1)}
-	if err := in.enqueue(p); err != nil {
+	q := in.queue
+	if check {
+		q = in.checkQueue
+	}
+	if err := in.enqueue(p, q); err != nil {
 		return survey.Receipt{Response: r}, err
 	}
 	return survey.Receipt{Response: r, Resent: p.resent}, p.err
@@ -260,22 +284,23 @@ func (in *Intake) Validate(ctx context.Context, origin survey.Origin, s *survey.
 	return r, nil
 }
 
-// enqueue hands p to the next group commit and waits for its outcome (p.err, p.resent). The wait
-// does not end early when ctx ends: what was handed over is stored regardless, so a retry after
-// a timeout is a harmless resend.
-func (in *Intake) enqueue(p *pending) error {
+// enqueue hands p to q — the group commit's queue, or the checker's in front of it — and waits
+// for its outcome (p.err, p.resent). The wait does not end early when ctx ends: what was handed
+// over is stored regardless, so a retry after a timeout is a harmless resend.
+func (in *Intake) enqueue(p *pending, q chan *pending) error {
 	in.mu.RLock()
 	if in.closed {
 		in.mu.RUnlock()
 		return ErrClosed
 	}
-	in.queue <- p
+	q <- p
 	in.mu.RUnlock()
 	<-p.done
 	return nil
 }
 
-// Close stops accepting submissions and waits until everything queued is durable.
+// Close stops accepting submissions and waits until everything queued is durable: the checker
+// drains first (it hands what it keeps to the flushers), then the flushers.
 func (in *Intake) Close() {
 	in.mu.Lock()
 	if in.closed {
@@ -283,39 +308,35 @@ func (in *Intake) Close() {
 		return
 	}
 	in.closed = true
-	close(in.closing)
+	close(in.checkClosing)
 	in.mu.Unlock()
+	in.checkDone.Wait()
+	close(in.closing)
 	in.done.Wait()
 }
 
-// flushScratch is one flusher's reusable memory for settling a batch's ids.
-type flushScratch struct {
-	first  map[string]*pending
-	lookup []string
-}
-
-func (in *Intake) flushLoop() {
-	defer in.done.Done()
+// batchLoop takes whatever q holds, up to MaxBatch, hands it to handle, and repeats; once
+// closing is closed it handles what is left and returns. A batch is whatever arrived while the
+// previous one was handled, so no timer adds latency.
+func (in *Intake) batchLoop(q chan *pending, closing chan struct{}, handle func([]*pending)) {
 	batch := make([]*pending, 0, in.opts.MaxBatch)
-	sc := &flushScratch{first: make(map[string]*pending, in.opts.MaxBatch), lookup: make([]string, 0, in.opts.MaxBatch)}
 	for {
 		batch = batch[:0]
 		select {
-		case p := <-in.queue:
+		case p := <-q:
 			batch = append(batch, p)
-		case <-in.closing:
-			// Drain what is left, then stop.
+		case <-closing:
 			for {
 				select {
-				case p := <-in.queue:
+				case p := <-q:
 					batch = append(batch, p)
 					if len(batch) == in.opts.MaxBatch {
-						in.flush(batch, sc)
+						handle(batch)
 						batch = batch[:0]
 					}
 				default:
 					if len(batch) > 0 {
-						in.flush(batch, sc)
+						handle(batch)
 					}
 					return
 				}
@@ -324,92 +345,195 @@ func (in *Intake) flushLoop() {
 	drain:
 		for len(batch) < in.opts.MaxBatch {
 			select {
-			case p := <-in.queue:
+			case p := <-q:
 				batch = append(batch, p)
 			default:
 				break drain
 			}
 		}
-		in.flush(batch, sc)
+		handle(batch)
 	}
 }
 
-func (in *Intake) flush(batch []*pending, sc *flushScratch) {
-	in.resolveIDs(batch, sc)
+func (in *Intake) flushLoop() {
+	defer in.done.Done()
+	in.batchLoop(in.queue, in.closing, in.flush)
+}
+
+// checkLoop is the stage in front of the group commit for client-made ids: it settles each batch
+// (checkBatch) and forwards what must be stored to the flushers.
+func (in *Intake) checkLoop() {
+	defer in.checkDone.Done()
+	sc := &checkScratch{index: make(map[string]int, in.opts.MaxBatch), refs: make([]idRef, 0, in.opts.MaxBatch),
+		lookup: make([]string, 0, in.opts.MaxBatch)}
+	in.batchLoop(in.checkQueue, in.checkClosing, func(batch []*pending) { in.checkBatch(batch, sc) })
+}
+
+func (in *Intake) flush(batch []*pending) {
 	rs := make([]survey.Response, 0, len(batch))
 	for _, p := range batch {
-		if p.err == nil && !p.resent && p.same == nil {
-			rs = append(rs, p.r)
-		}
+		rs = append(rs, p.r)
 	}
-	var err error
-	if len(rs) > 0 {
-		start := time.Now()
-		err = in.appendAnywhere(rs)
-		in.stats.AppendNanosTotal.Add(int64(time.Since(start)))
-		in.stats.Batches.Add(1)
-		if err == nil {
-			in.stats.Accepted.Add(int64(len(rs)))
-		} else {
-			in.stats.Failed.Add(int64(len(rs)))
-		}
+	start := time.Now()
+	err := in.appendAnywhere(rs)
+	in.stats.AppendNanosTotal.Add(int64(time.Since(start)))
+	in.stats.Batches.Add(1)
+	if err == nil {
+		in.stats.Accepted.Add(int64(len(rs)))
+	} else {
+		in.stats.Failed.Add(int64(len(rs)))
 	}
+	// Remembered before leaving inflight, so a resend is always caught by one or the other;
+	// once out of inflight, no follower can be added.
+	checked := false
 	for _, p := range batch {
-		if p.same == nil && p.err == nil && !p.resent {
-			p.err = err
-			if err == nil && p.check {
+		p.err = err
+		if p.check {
+			checked = true
+			if err == nil {
 				in.recent.put(p.r.ID, p.r.Hash)
 			}
 		}
 	}
-	// A second pending of an id in this batch, with the first's content, shares its fate: a
-	// resend once the first is stored (or was already), the first's error otherwise.
-	for _, p := range batch {
-		if p.same != nil {
-			if p.err = p.same.err; p.err == nil {
-				p.resent = true
-				in.stats.Resent.Add(1)
-			} else if survey.ErrorCode(p.err) == survey.ECodeIDConflict {
-				in.stats.IDConflicts.Add(1)
+	if checked {
+		in.inflightMu.Lock()
+		for _, p := range batch {
+			if p.check && in.inflight[p.r.ID] == p {
+				delete(in.inflight, p.r.ID)
 			}
 		}
-		p.done <- p.err
+		in.inflightMu.Unlock()
+	}
+	for _, p := range batch {
+		for _, f := range p.followers {
+			in.follow(f, p)
+		}
+		p.done <- err
 	}
 }
 
-// resolveIDs settles the client-made ids of a batch before it is appended: a second pending of
-// the same id in the batch shares the first's fate (same content) or is an id_conflict; an id
-// remembered or stored already is a resend or an id_conflict. The stored responses are asked
-// once for the whole batch. Whatever is left is appended.
-func (in *Intake) resolveIDs(batch []*pending, sc *flushScratch) {
-	first := sc.first
-	clear(first)
-	lookup := sc.lookup[:0]
+// follow settles f, which shares the fate of p (same id and content): a resend once p is stored
+// or was already, p's error otherwise.
+func (in *Intake) follow(f, p *pending) {
+	if f.err = p.err; f.err == nil {
+		f.resent = true
+		in.stats.Resent.Add(1)
+	} else if survey.ErrorCode(f.err) == survey.ECodeIDConflict {
+		in.stats.IDConflicts.Add(1)
+	}
+	f.done <- f.err
+}
+
+// checkScratch is the checker's reusable memory.
+type checkScratch struct {
+	index  map[string]int // id → refs
+	refs   []idRef
+	lookup []string
+}
+
+// idRef is what one check batch knows of one id: the first pending of it in the batch, and the
+// content it was accepted with before, if it was — in flight (leader), remembered, or stored.
+type idRef struct {
+	first      *pending
+	leader     *pending
+	recent     bool
+	recentHash [16]byte
+	stored     bool
+	hash       string // stored content hash; "" from before hashes were kept
+}
+
+// checkBatch settles the client-made ids of a batch before they are stored. Every pending of an
+// id is compared with what the id was accepted with — by a pending still being appended, in the
+// recent memory, or in the stored responses (asked once for the whole batch) — or, for a new id,
+// with the first pending of it in the batch, which goes on to be stored: the same content is a
+// resend that shares the accepted one's fate, other content is an id_conflict. The settled are
+// answered now; the rest go on to the group commit.
+func (in *Intake) checkBatch(batch []*pending, sc *checkScratch) {
+	index, refs := sc.index, sc.refs[:0]
+	clear(index)
 	for _, p := range batch {
-		if !p.check {
+		if _, ok := index[p.r.ID]; !ok {
+			index[p.r.ID] = len(refs)
+			refs = append(refs, idRef{first: p})
+		}
+	}
+	sc.refs = refs
+	in.inflightMu.Lock()
+	for i := range refs {
+		refs[i].leader = in.inflight[refs[i].first.r.ID]
+	}
+	in.inflightMu.Unlock()
+	lookup := sc.lookup[:0]
+	for i := range refs {
+		r := &refs[i]
+		if r.leader != nil {
 			continue
 		}
-		if f, dup := first[p.r.ID]; dup {
-			if f.r.Hash == p.r.Hash {
-				p.same = f
-			} else {
-				in.conflict(p)
-			}
+		if h, known := in.recent.get(r.first.r.ID); known { // accepted while waiting
+			r.recent, r.recentHash = true, h
 			continue
 		}
-		first[p.r.ID] = p
-		if known, same := in.recent.match(p.r.ID, p.r.Hash); known { // accepted while p waited
-			in.settle(p, !same)
-			continue
-		}
-		lookup = append(lookup, p.r.ID)
+		lookup = append(lookup, r.first.r.ID)
 	}
 	sc.lookup = lookup
-	if len(lookup) == 0 || in.opts.Stored == nil || time.Now().UnixNano() < in.lookupDownUntil.Load() {
-		return
+	for id, h := range in.lookupStored(lookup) {
+		if i, ok := index[id]; ok {
+			refs[i].stored, refs[i].hash = true, h
+		}
+	}
+
+	// Followers are attached, and new ids entered in inflight, before any is forwarded: a
+	// flusher reads them once it holds the pending.
+	in.inflightMu.Lock()
+	for _, p := range batch {
+		r := &refs[index[p.r.ID]]
+		switch {
+		case r.leader != nil:
+			switch {
+			case p.r.Hash != r.leader.r.Hash:
+				in.conflict(p)
+			case in.inflight[p.r.ID] == r.leader:
+				r.leader.followers = append(r.leader.followers, p)
+				p.attached = true
+			default: // settled by a flusher since: follow its outcome below
+				p.same = r.leader
+			}
+		case r.recent:
+			in.settle(p, !sameHash(r.recentHash, p.r.Hash))
+		case r.stored:
+			in.settle(p, r.hash != "" && r.hash != p.r.Hash)
+		case p == r.first:
+			in.inflight[p.r.ID] = p
+		case p.r.Hash == r.first.r.Hash:
+			r.first.followers = append(r.first.followers, p)
+			p.attached = true
+		default:
+			in.conflict(p)
+		}
+	}
+	in.inflightMu.Unlock()
+	for _, p := range batch {
+		switch {
+		case p.attached:
+		case p.same != nil:
+			in.follow(p, p.same)
+		case p.err != nil || p.resent:
+			p.done <- p.err
+		default:
+			in.queue <- p
+		}
+	}
+}
+
+// lookupStored asks the stored responses which of ids are stored, and with what content hash. A
+// failed lookup answers nothing: the batch is stored unchecked (the fold keeps the first response
+// of each id) and lookups pause for PrimaryRetry.
+func (in *Intake) lookupStored(ids []string) map[string]string {
+	if len(ids) == 0 || in.opts.Stored == nil || time.Now().UnixNano() < in.lookupDownUntil.Load() {
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), in.opts.LookupTimeout)
-	stored, err := in.opts.Stored.ContentHashes(ctx, lookup)
+	stored, err := in.opts.Stored.ContentHashes(ctx, ids)
 	cancel()
 	if err != nil {
 		in.stats.LookupFailures.Add(1)
@@ -418,14 +542,9 @@ func (in *Intake) resolveIDs(batch []*pending, sc *flushScratch) {
 			in.log.Warn("looking up stored response ids failed; appending unchecked, the fold keeps the first of each id",
 				"err", err, "retry_in", in.opts.PrimaryRetry)
 		}
-		return
+		return nil
 	}
-	for _, id := range lookup {
-		if h, ok := stored[id]; ok {
-			p := first[id]
-			in.settle(p, h != "" && h != p.r.Hash)
-		}
-	}
+	return stored
 }
 
 // settle marks p, whose id was accepted before, as a resend or an id_conflict.

@@ -35,6 +35,24 @@ func (c *recentIDs) match(id, hash string) (known, same bool) {
 	return true, ok && v == h
 }
 
+// get returns the content hash id was accepted with, if it is remembered.
+func (c *recentIDs) get(id string) (hash [16]byte, known bool) {
+	k, ok := parseHex16(id, true)
+	if !ok {
+		return hash, false
+	}
+	c.mu.Lock()
+	hash, known = c.m[k]
+	c.mu.Unlock()
+	return hash, known
+}
+
+// sameHash reports whether hash (hex) is h.
+func sameHash(h [16]byte, hash string) bool {
+	v, ok := parseHex16(hash, false)
+	return ok && v == h
+}
+
 // put remembers that id was accepted with hash.
 func (c *recentIDs) put(id, hash string) {
 	k, ok := parseHex16(id, true)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -53,15 +54,23 @@ type memCatalog struct{ v survey.Version }
 func (m memCatalog) Version(context.Context, survey.ID, int) (survey.Version, error) { return m.v, nil }
 func (m memCatalog) Offices(context.Context, survey.ID) ([]survey.Office, error)     { return nil, nil }
 
-// gate is an Appender whose first append waits for release, so that the test can queue a
-// batch behind it; fail makes the second append fail.
+var benchVersion = survey.Version{SurveyID: 1, AgencyID: 1, Version: 1, Questions: []survey.Question{{ID: "q", Type: survey.TypeRating5, Required: true}}}
+
+func rating(id, value string) *survey.Submission {
+	return &survey.Submission{ID: id, AgencyID: 1, SurveyID: 1, SurveyVersion: 1,
+		Answers: []survey.SubmittedAnswer{{QuestionID: "q", Value: json.RawMessage(value)}}}
+}
+
+// gate is an Appender (and a Stored) whose first call waits for release, so that a test can hold
+// a stage busy while it queues submissions behind it; fail makes that first append fail.
 type gate struct {
 	release chan struct{}
 	fail    bool
 
-	mu    sync.Mutex
-	calls int
-	got   [][]survey.Response
+	mu      sync.Mutex
+	calls   int
+	lookups int
+	got     [][]survey.Response
 }
 
 func (g *gate) Append(_ context.Context, rs []survey.Response) error {
@@ -72,90 +81,125 @@ func (g *gate) Append(_ context.Context, rs []survey.Response) error {
 	g.mu.Unlock()
 	if n == 1 {
 		<-g.release
-	}
-	if n == 2 && g.fail {
-		return errors.New("disk full")
+		if g.fail {
+			return errors.New("disk full")
+		}
 	}
 	return nil
 }
 
-// One id three times in one group commit: the first is appended, a second with its content
-// shares its fate (a resend once stored, its error if not), other content is id_conflict.
-func TestSameIDTwiceInOneBatch(t *testing.T) {
+func (g *gate) ContentHashes(context.Context, []string) (map[string]string, error) {
+	g.mu.Lock()
+	g.lookups++
+	n := g.lookups
+	g.mu.Unlock()
+	if n == 1 {
+		<-g.release
+	}
+	return nil, nil
+}
+
+type result struct {
+	rc  survey.Receipt
+	err error
+}
+
+func submitAsync(in *Intake, s *survey.Submission) chan result {
+	ch := make(chan result, 1)
+	go func() {
+		rc, err := in.Submit(context.Background(), survey.Origin{Channel: survey.ChannelWeb}, s)
+		ch <- result{rc, err}
+	}()
+	return ch
+}
+
+// waitUntil polls cond, generously: the machine is shared.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A resend that arrives while the first is still being appended joins it: one append, a resend
+// once the first is stored (or the first's error), and other content under the id is a 409 at
+// once.
+func TestResendWhileTheFirstIsAppended(t *testing.T) {
 	for _, fail := range []bool{false, true} {
 		g := &gate{release: make(chan struct{}), fail: fail}
-		v := survey.Version{SurveyID: 1, AgencyID: 1, Version: 1, Questions: []survey.Question{{ID: "q", Type: survey.TypeRating5, Required: true}}}
-		in := New(memCatalog{v}, g, nil, Options{})
-		origin := survey.Origin{Channel: survey.ChannelWeb}
-		sub := func(id, value string) *survey.Submission {
-			return &survey.Submission{ID: id, AgencyID: 1, SurveyID: 1, SurveyVersion: 1,
-				Answers: []survey.SubmittedAnswer{{QuestionID: "q", Value: json.RawMessage(value)}}}
-		}
-		type result struct {
-			rc  survey.Receipt
-			err error
-		}
-		submit := func(s *survey.Submission) chan result {
-			ch := make(chan result, 1)
-			go func() {
-				rc, err := in.Submit(context.Background(), origin, s)
-				ch <- result{rc, err}
-			}()
-			return ch
-		}
-		waitQueued := func(n int) {
-			t.Helper()
-			deadline := time.Now().Add(30 * time.Second)
-			for len(in.queue) < n {
-				if time.Now().After(deadline) {
-					t.Fatalf("queue holds %d, want %d", len(in.queue), n)
-				}
-				time.Sleep(time.Millisecond)
-			}
-		}
-		blocker := submit(sub("", "3"))
-		deadline := time.Now().Add(30 * time.Second)
-		for { // the flusher holds the blocker's batch in Append
-			g.mu.Lock()
-			n := g.calls
-			g.mu.Unlock()
-			if n == 1 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("first append never started")
-			}
-			time.Sleep(time.Millisecond)
-		}
+		in := New(memCatalog{benchVersion}, g, nil, Options{})
 		const id = "0193a1d2-7c4e-7b3a-9f00-0000000000aa"
-		first := submit(sub(id, "4"))
-		waitQueued(1)
-		same := submit(sub(id, `"۴"`))
-		waitQueued(2)
-		other := submit(sub(id, "5"))
-		waitQueued(3)
+		first := submitAsync(in, rating(id, "4"))
+		waitUntil(t, "the first append started", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.calls == 1 })
+		same := submitAsync(in, rating(id, `"۴"`))
+		if r := <-submitAsync(in, rating(id, "5")); survey.ErrorCode(r.err) != survey.ECodeIDConflict {
+			t.Fatalf("other content while the first is appended: %v, want id_conflict", r.err)
+		}
+		waitUntil(t, fmt.Sprintf("the resend joined the first (fail=%v)", fail), func() bool {
+			in.inflightMu.Lock()
+			defer in.inflightMu.Unlock()
+			return len(in.inflight[id].followers) == 1
+		})
 		close(g.release)
-
-		if r := <-blocker; r.err != nil {
-			t.Fatal(r.err)
-		}
-		r1, r2, r3 := <-first, <-same, <-other
-		if survey.ErrorCode(r3.err) != survey.ECodeIDConflict {
-			t.Fatalf("other content in the batch: %v, want id_conflict", r3.err)
-		}
+		r1, r2 := <-first, <-same
 		if fail {
 			if survey.ErrorCode(r1.err) != survey.ECodeUnavailable || survey.ErrorCode(r2.err) != survey.ECodeUnavailable {
-				t.Fatalf("a failed append: first %v, same %v; want both unavailable", r1.err, r2.err)
+				t.Fatalf("a failed append: first %v, resend %v; want both unavailable", r1.err, r2.err)
 			}
 		} else if r1.err != nil || r1.rc.Resent || r2.err != nil || !r2.rc.Resent {
-			t.Fatalf("first %+v %v, same %+v %v", r1.rc, r1.err, r2.rc, r2.err)
+			t.Fatalf("first %+v %v, resend %+v %v", r1.rc, r1.err, r2.rc, r2.err)
 		}
 		in.Close()
-		if len(g.got) != 2 || len(g.got[1]) != 1 || g.got[1][0].ID != id {
-			t.Fatalf("appends %v, want the id once in the second", g.got)
+		if len(g.got) != 1 || len(g.got[0]) != 1 {
+			t.Fatalf("appends %v, want the id once", g.got)
 		}
-		if known, _ := in.recent.match(id, g.got[1][0].Hash); known == fail {
+		if known, _ := in.recent.match(id, g.got[0][0].Hash); known == fail {
 			t.Fatalf("remembered %v after an append that failed=%v", known, fail)
 		}
+		if len(in.inflight) != 0 {
+			t.Fatalf("inflight not emptied: %v", in.inflight)
+		}
+	}
+}
+
+// One id three times in one check batch: the first goes on, a second with its content shares its
+// fate, other content is id_conflict; one lookup serves the batch.
+func TestSameIDTwiceInOneCheck(t *testing.T) {
+	g := &gate{release: make(chan struct{})}
+	in := New(memCatalog{benchVersion}, g, nil, Options{Stored: g})
+	defer in.Close()
+	blocker := submitAsync(in, rating("0193a1d2-7c4e-7b3a-9f00-0000000000b0", "3"))
+	waitUntil(t, "the first lookup started", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.lookups == 1 })
+	const id = "0193a1d2-7c4e-7b3a-9f00-0000000000bb"
+	first := submitAsync(in, rating(id, "4"))
+	waitUntil(t, "1 queued", func() bool { return len(in.checkQueue) == 1 })
+	same := submitAsync(in, rating(id, `"۴"`))
+	waitUntil(t, "2 queued", func() bool { return len(in.checkQueue) == 2 })
+	other := submitAsync(in, rating(id, "5"))
+	waitUntil(t, "3 queued", func() bool { return len(in.checkQueue) == 3 })
+	close(g.release)
+	if r := <-blocker; r.err != nil {
+		t.Fatal(r.err)
+	}
+	r1, r2, r3 := <-first, <-same, <-other
+	if r1.err != nil || r1.rc.Resent || r2.err != nil || !r2.rc.Resent || survey.ErrorCode(r3.err) != survey.ECodeIDConflict {
+		t.Fatalf("first %+v %v, same %+v %v, other %v", r1.rc, r1.err, r2.rc, r2.err, r3.err)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	stored := 0
+	for _, rs := range g.got {
+		for _, r := range rs {
+			if r.ID == id {
+				stored++
+			}
+		}
+	}
+	if stored != 1 || g.lookups != 2 {
+		t.Fatalf("id appended %d times with %d lookups; want once, 2 lookups", stored, g.lookups)
 	}
 }
