@@ -72,8 +72,16 @@ type Options struct {
 	// RecentIDs is how many client-made ids accepted by this process are remembered with their
 	// content hash (default 65536, about 4 MB); a resend among them needs no lookup.
 	RecentIDs int
-	Clock     survey.Clock
-	Logger    *slog.Logger
+	// FreshIDs spares the lookup for time-ordered ids (UUIDv7) that their client minted less
+	// than this long ago (default 2s; negative looks up every id). Such an id was sent moments
+	// after it was made, so only a resend within that moment can find it accepted — which the
+	// recent-id memory answers on this replica. Measured: the lookup cost a fifth to a third of
+	// the ingest rate when every submission carried a fresh client id; resends of older ids,
+	// and ids of other forms, are still looked up. The cost of skipping: a resend that reached
+	// another replica first within that moment is stored twice and the fold keeps the first.
+	FreshIDs time.Duration
+	Clock    survey.Clock
+	Logger   *slog.Logger
 }
 
 // Intake validates and durably buffers submissions.
@@ -171,6 +179,9 @@ func New(cat Catalog, primary, fallback Appender, opts Options) *Intake {
 	}
 	if opts.RecentIDs <= 0 {
 		opts.RecentIDs = 1 << 16
+	}
+	if opts.FreshIDs == 0 {
+		opts.FreshIDs = 2 * time.Second
 	}
 	if opts.Clock == nil {
 		opts.Clock = survey.SystemClock{}
@@ -464,6 +475,7 @@ func (in *Intake) checkBatch(batch []*pending, sc *checkScratch) {
 	}
 	in.inflightMu.Unlock()
 	lookup := sc.lookup[:0]
+	now := time.Now()
 	for i := range refs {
 		r := &refs[i]
 		if r.leader != nil {
@@ -473,7 +485,9 @@ func (in *Intake) checkBatch(batch []*pending, sc *checkScratch) {
 			r.recent, r.recentHash = true, h
 			continue
 		}
-		lookup = append(lookup, r.first.r.ID)
+		if !in.fresh(r.first.r.ID, now) {
+			lookup = append(lookup, r.first.r.ID)
+		}
 	}
 	sc.lookup = lookup
 	for id, h := range in.lookupStored(lookup) {
@@ -523,6 +537,39 @@ func (in *Intake) checkBatch(batch []*pending, sc *checkScratch) {
 			in.queue <- p
 		}
 	}
+}
+
+// fresh reports whether id is a UUIDv7 minted (by its client's clock) within FreshIDs before now,
+// or up to MaxClockSkew after it; see Options.FreshIDs.
+func (in *Intake) fresh(id string, now time.Time) bool {
+	if in.opts.FreshIDs < 0 {
+		return false
+	}
+	ms, ok := uuidV7Millis(id)
+	if !ok {
+		return false
+	}
+	age := now.UnixMilli() - ms
+	return age <= in.opts.FreshIDs.Milliseconds() && age >= -survey.MaxClockSkew.Milliseconds()
+}
+
+// uuidV7Millis returns the Unix milliseconds at the front of a version-7 UUID in canonical form.
+func uuidV7Millis(id string) (int64, bool) {
+	if len(id) != 36 || id[14] != '7' {
+		return 0, false
+	}
+	var ms int64
+	for i := 0; i < 13; i++ {
+		if i == 8 {
+			continue // the dash
+		}
+		d, ok := hexDigit(id[i])
+		if !ok {
+			return 0, false
+		}
+		ms = ms<<4 | int64(d)
+	}
+	return ms, true
 }
 
 // lookupStored asks the stored responses which of ids are stored, and with what content hash. A

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/afkar-gov/afkar/survey"
 )
@@ -203,3 +206,59 @@ func TestSameIDTwiceInOneCheck(t *testing.T) {
 		t.Fatalf("id appended %d times with %d lookups; want once, 2 lookups", stored, g.lookups)
 	}
 }
+
+// countingStored records the ids it is asked about and knows none.
+type countingStored struct {
+	mu    sync.Mutex
+	asked []string
+}
+
+func (c *countingStored) ContentHashes(_ context.Context, ids []string) (map[string]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.asked = append(c.asked, ids...)
+	return nil, nil
+}
+
+// Ids minted moments ago by their client (UUIDv7) are not looked up: they cannot have been
+// accepted before except moments ago, which the memory answers. Older ids, ids of other forms,
+// and everything with FreshIDs < 0 are.
+func TestFreshIDsAreNotLookedUp(t *testing.T) {
+	v7 := func(at time.Time) string {
+		id, err := uuid.NewV7()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms := at.UnixMilli()
+		for i := 0; i < 6; i++ {
+			id[i] = byte(ms >> (40 - 8*i))
+		}
+		return id.String()
+	}
+	now := time.Now()
+	fresh, old, future, random := v7(now), v7(now.Add(-time.Minute)), v7(now.Add(time.Hour)), uuid.NewString()
+	if ms, ok := uuidV7Millis(fresh); !ok || ms != now.UnixMilli() {
+		t.Fatalf("uuidV7Millis(%s) = %d, %v", fresh, ms, ok)
+	}
+	for _, freshFor := range []time.Duration{0, -1} {
+		st := &countingStored{}
+		in := New(memCatalog{benchVersion}, discardAppender{}, nil, Options{Stored: st, FreshIDs: freshFor})
+		for _, id := range []string{fresh, old, future, random} {
+			if _, err := in.Submit(context.Background(), survey.Origin{Channel: survey.ChannelWeb}, rating(id, "3")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		in.Close()
+		want := []string{old, future, random}
+		if freshFor < 0 {
+			want = []string{fresh, old, future, random}
+		}
+		if !slices.Equal(st.asked, want) {
+			t.Errorf("FreshIDs %v: looked up %v, want %v", freshFor, st.asked, want)
+		}
+	}
+}
+
+type discardAppender struct{}
+
+func (discardAppender) Append(context.Context, []survey.Response) error { return nil }
