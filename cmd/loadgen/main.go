@@ -352,7 +352,7 @@ func newRequest(host string, ts []target, w int) *request {
 }
 
 // next returns the request for the n-th submission with a fresh, valid UUID (version 7 layout:
-// the client's random bytes plus a counter), written over the previous one.
+// the current time, the client's random bytes plus a counter), written over the previous one.
 func (r *request) next(n int) []byte {
 	i := n % len(r.bufs)
 	b := r.bufs[i]
@@ -360,6 +360,12 @@ func (r *request) next(n int) []byte {
 	id := r.base
 	for k := 0; k < 4; k++ {
 		id[15-k] = byte(r.count >> (8 * k))
+	}
+	// A UUIDv7 starts with the time it was made, as a kiosk's or a form's ids do: the server
+	// treats a fresh id as a first submission and an old one as a possible resend.
+	ms := time.Now().UnixMilli()
+	for k := 0; k < 6; k++ {
+		id[k] = byte(ms >> (40 - 8*k))
 	}
 	hex.Encode(b[r.idAt[i]:], id[0:4])
 	b[r.idAt[i]+8] = '-'
