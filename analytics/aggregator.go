@@ -16,15 +16,17 @@ import (
 	"github.com/afkar-gov/afkar/survey"
 )
 
-// FoldStore is what the aggregator needs from storage. Fold must be one transaction that inserts
-// the responses not stored yet, adds delta(inserted) to the rollups and commits — idempotent by
-// response id, which is what lets the aggregator retry, and other workers reclaim, freely. It
-// answers ECodeInvalid when the data itself can never be stored (the database refuses a value),
-// and ECodeConflict when a response's id is already stored with a different body; any other
-// error is taken for an outage and retried. Quarantine keeps entries the aggregator sets aside
-// (undecodable, or refused by Fold) so that a person can look at them.
+// FoldStore is what the aggregator needs from storage. FoldResponses must be one transaction that
+// inserts the responses not stored yet, adds delta(inserted) to the rollups and commits —
+// idempotent by response id, which is what lets the aggregator retry, and other workers reclaim,
+// freely. Its result names the responses it did not store because their id is already stored
+// with different content (FoldResult.Conflicts: an id reused for another body, which intake
+// refuses with 409 but two replicas can still race on); they are dead-lettered. It answers
+// ECodeInvalid when the data itself can never be stored (the database refuses a value); any
+// other error is taken for an outage and retried. Quarantine keeps entries the aggregator sets
+// aside so that a person can look at them.
 type FoldStore interface {
-	Fold(ctx context.Context, rs []survey.Response, delta func(inserted []survey.Response) survey.RollupDelta) (inserted int, err error)
+	FoldResponses(ctx context.Context, rs []survey.Response, delta func(inserted []survey.Response) survey.RollupDelta) (survey.FoldResult, error)
 	Quarantine(ctx context.Context, source string, raw []byte, reason string) error
 }
 
@@ -436,6 +438,7 @@ func (a *Aggregator) process(ctx context.Context, log *slog.Logger, name string,
 		reason string
 	}
 	var bad []poison
+	var conflicts []survey.Delivery
 	dups := 0
 	for _, d := range ds {
 		refs = append(refs, d.Ref)
@@ -444,10 +447,14 @@ func (a *Aggregator) process(ctx context.Context, log *slog.Logger, name string,
 			continue
 		}
 		id := strings.ToLower(strings.TrimSpace(d.Response.ID))
-		_, seen := byID[id]
+		first, seen := byID[id]
 		switch {
 		case !survey.ValidUUID(id):
 			bad = append(bad, poison{d, fmt.Sprintf("%s: response id %q is not a UUID", ReasonInvalidID, d.Response.ID)})
+		case seen && first.Response.Hash != "" && d.Response.Hash != "" && first.Response.Hash != d.Response.Hash:
+			// The same id with other content later in the batch: the first is folded, this one
+			// set aside, as the store does across batches.
+			conflicts = append(conflicts, d)
 		case seen:
 			// The same response twice in one batch (appended twice): the store would skip it
 			// anyway; dropping it here keeps the multi-row insert free of repeated keys.
@@ -485,6 +492,13 @@ func (a *Aggregator) process(ctx context.Context, log *slog.Logger, name string,
 		log.Warn("dead-lettered a response the store refused; its batch goes on", "ref", d.Ref, "id", r.ID, "reason", reason)
 		return true
 	}}
+	for _, d := range conflicts {
+		if !setAside(d, ReasonIDConflict+": id "+d.Response.ID+" appears twice in the batch with different content") {
+			return
+		}
+		a.deadLettered.Add(1)
+		log.Warn("dead-lettered a response whose id was reused for other content", "ref", d.Ref, "id", d.Response.ID)
+	}
 	if len(rs) > 0 && f.fold(rs, 0) != nil {
 		return
 	}
@@ -526,17 +540,25 @@ func refusal(err error) (reason string, ok bool) {
 // folded the same way.
 func (f *folder) fold(rs []survey.Response, depth int) error {
 	refused := func(err error) bool { _, ok := refusal(err); return ok }
+	var conflicts []int
 	err := f.a.retry(f.ctx, f.wctx, f.log, "fold", refused, func(c context.Context) error {
 		f.folds++
-		n, err := f.a.store.Fold(c, rs, Delta)
+		res, err := f.a.store.FoldResponses(c, rs, Delta)
 		if err == nil {
-			f.inserted += n
+			f.inserted += res.Inserted
+			conflicts = res.Conflicts
 		}
 		return err
 	})
 	reason, isRefusal := refusal(err)
 	switch {
 	case err == nil:
+		for _, i := range conflicts {
+			if !f.deadLetter(rs[i], ReasonIDConflict+": id "+rs[i].ID+" is stored with different content") {
+				return errShutdown
+			}
+			f.refused++
+		}
 		return nil
 	case !isRefusal:
 		return err

@@ -274,18 +274,18 @@ type blockingStore struct {
 	once    sync.Once
 }
 
-func (b *blockingStore) Fold(ctx context.Context, rs []survey.Response, delta func([]survey.Response) survey.RollupDelta) (int, error) {
+func (b *blockingStore) FoldResponses(ctx context.Context, rs []survey.Response, delta func([]survey.Response) survey.RollupDelta) (survey.FoldResult, error) {
 	b.once.Do(func() { close(b.entered) })
 	if b.release == nil {
 		<-ctx.Done()
-		return 0, ctx.Err()
+		return survey.FoldResult{}, ctx.Err()
 	}
 	select {
 	case <-b.release:
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return survey.FoldResult{}, ctx.Err()
 	}
-	return b.Store.Fold(ctx, rs, delta)
+	return b.Store.FoldResponses(ctx, rs, delta)
 }
 
 // (b) A worker dies holding entries; another takes them over after ClaimIdle and the totals are
@@ -432,11 +432,11 @@ type failingStore struct {
 	calls    atomic.Int64
 }
 
-func (f *failingStore) Fold(ctx context.Context, rs []survey.Response, delta func([]survey.Response) survey.RollupDelta) (int, error) {
+func (f *failingStore) FoldResponses(ctx context.Context, rs []survey.Response, delta func([]survey.Response) survey.RollupDelta) (survey.FoldResult, error) {
 	if f.calls.Add(1) <= f.failures {
-		return 0, survey.Wrap(survey.ECodeUnavailable, errors.New("injected"), "پایگاه داده در دسترس نیست.", "database unavailable")
+		return survey.FoldResult{}, survey.Wrap(survey.ECodeUnavailable, errors.New("injected"), "پایگاه داده در دسترس نیست.", "database unavailable")
 	}
-	return f.Store.Fold(ctx, rs, delta)
+	return f.Store.FoldResponses(ctx, rs, delta)
 }
 
 // A failing store is retried with backoff until it recovers; nothing is acked before the fold
@@ -652,13 +652,13 @@ func deref(p *float64) any {
 // response whose Source is "poison".
 type refusingStore struct{ *sqlstore.Store }
 
-func (s refusingStore) Fold(ctx context.Context, rs []survey.Response, delta func([]survey.Response) survey.RollupDelta) (int, error) {
+func (s refusingStore) FoldResponses(ctx context.Context, rs []survey.Response, delta func([]survey.Response) survey.RollupDelta) (survey.FoldResult, error) {
 	for _, r := range rs {
 		if r.Source == "poison" {
-			return 0, survey.Errorf(survey.ECodeInvalid, "پاسخ نامعتبر است.", "response %s is invalid", r.ID)
+			return survey.FoldResult{}, survey.Errorf(survey.ECodeInvalid, "پاسخ نامعتبر است.", "response %s is invalid", r.ID)
 		}
 	}
-	return s.Store.Fold(ctx, rs, delta)
+	return s.Store.FoldResponses(ctx, rs, delta)
 }
 
 // Decodable responses the store refuses (a bad id, or anything it answers ECodeInvalid for) are

@@ -1,8 +1,10 @@
 package analytics_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/afkar-gov/afkar/analytics"
 	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/inmem"
+	"github.com/afkar-gov/afkar/survey/intake"
 	"github.com/afkar-gov/afkar/survey/redisbuffer"
 	"github.com/afkar-gov/afkar/survey/redisbuffer/redistest"
 	"github.com/afkar-gov/afkar/survey/sqlstore"
@@ -25,9 +29,9 @@ type countingStore struct {
 	folds atomic.Int64
 }
 
-func (c *countingStore) Fold(ctx context.Context, rs []survey.Response, delta func([]survey.Response) survey.RollupDelta) (int, error) {
+func (c *countingStore) FoldResponses(ctx context.Context, rs []survey.Response, delta func([]survey.Response) survey.RollupDelta) (survey.FoldResult, error) {
 	c.folds.Add(1)
-	return c.FoldStore.Fold(ctx, rs, delta)
+	return c.FoldStore.FoldResponses(ctx, rs, delta)
 }
 
 // A response PostgreSQL cannot store (a NUL byte in its source: SQLSTATE 22021), put straight
@@ -320,4 +324,53 @@ func TestAggregatorSharedConsumerName(t *testing.T) {
 		t.Errorf("folded %d + %d, want 600 exactly", s0.Folded, s1.Folded)
 	}
 	checkTotals(t, st, rs)
+}
+
+// An id reused for different content that slipped past intake (two replicas, or a second body
+// sent before the first was folded) is not dropped silently: the fold keeps the first, and the
+// aggregator dead-letters the other with reason id_conflict — whether the two meet in one batch
+// or the second comes in a later one. A true resend is a duplicate.
+func TestAggregatorDeadLettersIDConflicts(t *testing.T) {
+	st, _ := openStore(t, sqlstore.DialectSQLite)
+	for _, batch := range []int{10, 100} { // 10: the second body comes in a later batch
+		for _, name := range []string{"sqlite", "inmem"} {
+			t.Run(fmt.Sprintf("%s/batch%d", name, batch), func(t *testing.T) {
+				mem := inmem.New()
+				fs := analytics.FoldStore(st)
+				if name == "inmem" {
+					fs = mem
+				}
+				inbox := st.Inbox()
+				rs := genResponses(10, 41)
+				for i := range rs {
+					rs[i].ID = intake.NewID()
+					rs[i].Hash = fmt.Sprintf("%032x", i)
+				}
+				other := rs[3]
+				other.Hash = strings.Repeat("f", 32) // same id, different content
+				resend := rs[5]                      // same id, same content
+				if err := inbox.Append(context.Background(), rs); err != nil {
+					t.Fatal(err)
+				}
+				if err := inbox.Append(context.Background(), []survey.Response{other, resend}); err != nil {
+					t.Fatal(err)
+				}
+				o := opts(fmt.Sprintf("conflicts-%s-%d", name, batch))
+				o.BatchSize = batch
+				a := analytics.NewAggregator(fs, []survey.Buffer{inbox}, o)
+				stop := runAggregator(t, a)
+				eventually(t, 30*time.Second, "inbox drained", func() bool { return backlog(t, inbox).Backlog == 0 })
+				stop()
+				if s := a.Stats(); s.Folded != 10 || s.DeadLettered != 1 || s.Duplicates != 1 {
+					t.Errorf("stats = %+v, want 10 folded, 1 dead-lettered (the other body), 1 duplicate (the resend)", s)
+				}
+				if name == "inmem" {
+					dl := mem.DeadLetters()
+					if len(dl) != 1 || !strings.HasPrefix(dl[0].Reason, analytics.ReasonIDConflict) || !bytes.Contains(dl[0].Raw, []byte(other.Hash)) {
+						t.Errorf("dead letters = %+v, want the other body with reason id_conflict", dl)
+					}
+				}
+			})
+		}
+	}
 }

@@ -32,6 +32,7 @@ var errorTable = map[survey.Code]codeInfo{
 	survey.ECodeBadRequest:   {http.StatusBadRequest, "the request could not be read", "درخواست قابل خواندن نیست."},
 	survey.ECodeNotFound:     {http.StatusNotFound, "not found", "پیدا نشد."},
 	survey.ECodeConflict:     {http.StatusConflict, "conflicts with stored data", "با داده‌های ثبت‌شده تعارض دارد."},
+	survey.ECodeIDConflict:   {http.StatusConflict, "this id was already used for a different response", "این شناسه پیش‌تر برای پاسخ دیگری به کار رفته است."},
 	survey.ECodeUnauthorized: {http.StatusUnauthorized, "a valid bearer token is required", "برای این کار توکن معتبر لازم است."},
 	survey.ECodeForbidden:    {http.StatusForbidden, "you may not do this", "اجازه این کار را ندارید."},
 	survey.ECodeRateLimited:  {http.StatusTooManyRequests, "too many requests; retry later", "درخواست‌ها بیش از حد مجاز است؛ کمی بعد دوباره تلاش کنید."},

@@ -11,13 +11,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/afkar-gov/afkar/analytics"
 	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/intake"
 )
 
 // Fixture ids and tokens shared by the tests.
@@ -30,7 +28,11 @@ const (
 	adminToken       = "admin-secret-token-0123456789"
 	taxStaffToken    = "tax-staff-token"
 	provinceToken    = "province-staff-token"
-	integrationToken = "kiosk-fleet-token"
+	integrationToken = "kiosk-fleet-token"      // integration: tax agency, any office, kiosk
+	officeKioskToken = "office-kiosk-token"     // integration: tax agency, taxOffice only, kiosk
+	registryToken    = "registry-kiosk-token"   // integration: the registry agency, kiosk
+	smsBridgeToken   = "tax-sms-bridge-token"   // integration: tax agency, sms
+	legacyToken      = "legacy-integration-tok" // integration made before tokens had a channel
 )
 
 // taxVersion is the tax agency's active survey: a rating, a "why" choice shown only for ratings of
@@ -66,9 +68,14 @@ func newMemCatalog() *memCatalog {
 		versions: map[survey.ID]survey.Version{taxID: taxVersion()},
 		offices:  map[survey.ID][]survey.Office{taxID: {{ID: taxOffice, AgencyID: taxID, Name: "دفتر مرکزی"}}},
 		tokens: map[string]survey.Principal{
+			adminToken:       {Role: survey.RoleProvinceAdmin, Name: "admin"},
 			taxStaffToken:    {Role: survey.RoleAgencyStaff, AgencyID: taxID, Name: "tax staff"},
 			provinceToken:    {Role: survey.RoleProvinceStaff, Name: "province staff"},
-			integrationToken: {Role: survey.RoleIntegration, Name: "kiosks"},
+			integrationToken: {Role: survey.RoleIntegration, AgencyID: taxID, Channel: survey.ChannelKiosk, Name: "kiosks"},
+			officeKioskToken: {Role: survey.RoleIntegration, AgencyID: taxID, OfficeID: taxOffice, Channel: survey.ChannelKiosk, Name: "lobby kiosk"},
+			registryToken:    {Role: survey.RoleIntegration, AgencyID: registryID, Channel: survey.ChannelKiosk, Name: "registry kiosks"},
+			smsBridgeToken:   {Role: survey.RoleIntegration, AgencyID: taxID, Channel: survey.ChannelSMS, Name: "sms bridge"},
+			legacyToken:      {Role: survey.RoleIntegration, Name: "old kiosks"},
 		},
 	}
 }
@@ -121,50 +128,57 @@ func (m *memCatalog) Authenticate(_ context.Context, token string) (survey.Princ
 	return p, nil
 }
 
-// versionReader is what fakeIntake needs to validate.
-type versionReader interface {
-	Version(ctx context.Context, surveyID survey.ID, version int) (survey.Version, error)
-}
-
-// fakeIntake stands in for survey/intake (the lead's): it validates against the real published
-// version with survey's own rules and records what it accepted. err, when set, is returned
-// instead, to test how failures reach clients.
-type fakeIntake struct {
-	cat versionReader
-
+// memBuffer is an in-memory buffer (the write side intake needs) for the fast tests: the real
+// intake runs over it, so the origin, scope, validation and id rules tested here are intake's
+// own. err, when set, fails every append.
+type memBuffer struct {
 	mu       sync.Mutex
 	accepted []survey.Response
 	err      error
 }
 
-func (f *fakeIntake) Submit(ctx context.Context, s *survey.Submission) (survey.Response, error) {
+func (b *memBuffer) Append(_ context.Context, rs []survey.Response) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err != nil {
+		return b.err
+	}
+	b.accepted = append(b.accepted, rs...)
+	return nil
+}
+
+// testIntake is the real intake over a memBuffer. err, when set, is returned instead of calling
+// it, to test how failures that intake itself never produces reach clients.
+type testIntake struct {
+	*intake.Intake
+	buf *memBuffer
+
+	mu  sync.Mutex
+	err error
+}
+
+func (f *testIntake) Submit(ctx context.Context, o survey.Origin, s *survey.Submission) (survey.Receipt, error) {
 	f.mu.Lock()
 	injected := f.err
 	f.mu.Unlock()
 	if injected != nil {
-		return survey.Response{}, injected
+		return survey.Receipt{}, injected
 	}
-	v, err := f.cat.Version(ctx, s.SurveyID, s.SurveyVersion)
-	if err != nil {
-		return survey.Response{}, survey.Errorf(survey.ECodeInvalid, "این نسخه از پرسشنامه وجود ندارد.", "no such survey version")
-	}
-	r, err := v.Validate(s, time.Now())
-	if err != nil {
-		return r, err
-	}
-	if r.ID == "" {
-		r.ID = uuid.NewString()
-	}
-	f.mu.Lock()
-	f.accepted = append(f.accepted, r)
-	f.mu.Unlock()
-	return r, nil
+	return f.Intake.Submit(ctx, o, s)
 }
 
-func (f *fakeIntake) count() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.accepted)
+// count is how many responses reached the buffer.
+func (f *testIntake) count() int {
+	f.buf.mu.Lock()
+	defer f.buf.mu.Unlock()
+	return len(f.buf.accepted)
+}
+
+// stored returns the responses in the buffer.
+func (f *testIntake) stored() []survey.Response {
+	f.buf.mu.Lock()
+	defer f.buf.mu.Unlock()
+	return append([]survey.Response(nil), f.buf.accepted...)
 }
 
 // fakeScores stands in for analytics.Scores: it enforces tenancy the way the real one does and
@@ -219,7 +233,7 @@ func (s *syncBuffer) String() string {
 type harness struct {
 	url    string
 	srv    *api.Server
-	intake *fakeIntake
+	intake *testIntake
 	scores *fakeScores
 	logs   *syncBuffer
 }
@@ -234,19 +248,19 @@ func start(t *testing.T, d api.Deps) *harness {
 		d.Catalog, d.Auth = cat, cat
 	}
 	if d.Intake == nil {
-		vr, ok := d.Catalog.(versionReader)
+		cat, ok := d.Catalog.(intake.Catalog)
 		if !ok {
-			t.Fatal("catalog cannot read versions for the fake intake")
+			t.Fatal("catalog cannot read versions and offices for intake")
 		}
-		h.intake = &fakeIntake{cat: vr}
+		buf := &memBuffer{}
+		in := intake.New(cat, buf, nil, intake.Options{Logger: slog.New(slog.DiscardHandler)})
+		t.Cleanup(in.Close)
+		h.intake = &testIntake{Intake: in, buf: buf}
 		d.Intake = h.intake
 	}
 	if d.Scores == nil {
 		h.scores = &fakeScores{}
 		d.Scores = h.scores
-	}
-	if d.AdminToken == "" {
-		d.AdminToken = adminToken
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -363,10 +377,16 @@ func hasPersian(s string) bool {
 	return false
 }
 
-// validBody is a well-formed, valid submission to the tax survey; id may be "".
+// validBody is a well-formed, valid submission to the tax survey; id may be "". It names no
+// channel: the caller's origin decides it.
 func validBody(id string) string {
+	return bodyWith(id, nil)
+}
+
+// bodyWith is validBody with fields added or replaced (a nil value deletes the field).
+func bodyWith(id string, set map[string]any) string {
 	m := map[string]any{
-		"agency_id": taxID, "survey_id": taxSurvey, "survey_version": 1, "channel": "web",
+		"agency_id": taxID, "survey_id": taxSurvey, "survey_version": 1,
 		"office_id": taxOffice,
 		"answers": []map[string]any{
 			{"question_id": "q1", "value": 5},
@@ -375,6 +395,13 @@ func validBody(id string) string {
 	}
 	if id != "" {
 		m["id"] = id
+	}
+	for k, v := range set {
+		if v == nil {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
 	}
 	b, _ := json.Marshal(m)
 	return string(b)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,7 @@ type realFixture struct {
 	taxStaff      string
 	province      string
 	kiosk         string
+	registryKiosk string
 }
 
 func seedStore(t *testing.T, store *sqlstore.Store) realFixture {
@@ -68,8 +70,11 @@ func seedStore(t *testing.T, store *sqlstore.Store) realFixture {
 	must(err)
 	f.province, err = store.CreateToken(ctx, survey.Principal{Role: survey.RoleProvinceStaff, Name: "province staff"})
 	must(err)
-	f.kiosk, err = store.CreateToken(ctx, survey.Principal{Role: survey.RoleIntegration, Name: "kiosks"})
+	f.kiosk, err = store.CreateToken(ctx, survey.Principal{Role: survey.RoleIntegration, AgencyID: f.tax.ID, Channel: survey.ChannelKiosk, Name: "kiosks"})
 	must(err)
+	f.registryKiosk, err = store.CreateToken(ctx, survey.Principal{Role: survey.RoleIntegration, AgencyID: f.registry.ID, Channel: survey.ChannelKiosk, Name: "registry kiosks"})
+	must(err)
+	must(store.RegisterBootstrapToken(ctx, adminToken))
 	return f
 }
 
@@ -77,7 +82,7 @@ func testRealStore(t *testing.T, store *sqlstore.Store) {
 	ctx := context.Background()
 	f := seedStore(t, store)
 	inbox := store.Inbox()
-	in := intake.New(store, inbox, nil, intake.Options{Logger: slog.New(slog.DiscardHandler)})
+	in := intake.New(store, inbox, nil, intake.Options{Stored: store, Logger: slog.New(slog.DiscardHandler)})
 	t.Cleanup(in.Close)
 	h := start(t, api.Deps{
 		Catalog: store, Auth: store, Intake: in, Scores: analytics.NewScores(store, store),
@@ -125,10 +130,10 @@ func testRealStore(t *testing.T, store *sqlstore.Store) {
 	}
 	h.get(t, regPath("survey"), "").envelope(t, http.StatusNotFound, "not_found")
 
-	// Submissions: one anonymous (then the limit), then the kiosk's token, which is not limited,
-	// re-sending the same id.
+	// Submissions: one anonymous (then the limit), then the kiosk's token, which has its own
+	// limit, re-sending the same id.
 	body := func(id string, rating int) string {
-		return fmt.Sprintf(`{"id":%q,"agency_id":%d,"office_id":%d,"survey_id":%d,"survey_version":1,"channel":"kiosk","answers":[{"question_id":"q1","value":%d}]}`,
+		return fmt.Sprintf(`{"id":%q,"agency_id":%d,"office_id":%d,"survey_id":%d,"survey_version":1,"answers":[{"question_id":"q1","value":%d}]}`,
 			id, f.tax.ID, f.office.ID, f.version.SurveyID, rating)
 	}
 	const id1, id2 = "0193a1d2-7c4e-7b3a-9f00-000000000001", "0193a1d2-7c4e-7b3a-9f00-000000000002"
@@ -138,15 +143,31 @@ func testRealStore(t *testing.T, store *sqlstore.Store) {
 		t.Fatalf("acknowledged %q, want %q", got.ID, id1)
 	}
 	h.post(t, "", body(id2, 4)).envelope(t, http.StatusTooManyRequests, "rate_limited")
+	h.post(t, f.kiosk, body(id2, 4)).wantStatus(t, http.StatusAccepted)
 	for i := 0; i < 3; i++ {
-		h.post(t, f.kiosk, body(id1, 5)).wantStatus(t, http.StatusAccepted).json(t, &got)
-		if got.ID != id1 {
+		h.post(t, f.kiosk, body(id2, 4)).wantStatus(t, http.StatusOK).json(t, &got)
+		if got.ID != id2 {
 			t.Fatalf("resubmission acknowledged %q", got.ID)
 		}
 	}
-	h.post(t, f.kiosk, body(id2, 4)).wantStatus(t, http.StatusAccepted)
+	// The web response's id, claimed by the kiosk (another origin), is a conflict.
+	h.post(t, f.kiosk, body(id1, 5)).envelope(t, http.StatusConflict, "id_conflict")
+	// The registry's kiosk token cannot file answers for the tax agency.
+	h.post(t, f.registryKiosk, body("", 5)).envelope(t, http.StatusForbidden, "forbidden")
+	// Staff tokens (the bootstrap admin is a token row like any other) do not answer.
+	h.post(t, adminToken, body("", 5)).envelope(t, http.StatusForbidden, "forbidden")
 	e := h.post(t, f.kiosk, body("", 7)).envelope(t, http.StatusUnprocessableEntity, "invalid")
 	if _, ok := e.Error.Fields["answers[0].value"]; !ok {
+		t.Fatalf("fields %+v", e.Error.Fields)
+	}
+	// What the store cannot hold is refused before it is acknowledged: a NUL (PostgreSQL refuses
+	// it in text, and the whole fold batch with it) and a version beyond the integer column.
+	nul := strings.Replace(body("", 3), `"answers"`, `"source":"a\u0000b","answers"`, 1)
+	if e := h.post(t, f.kiosk, nul).envelope(t, http.StatusUnprocessableEntity, "invalid"); e.Error.Fields["source"].Code != "control_character" {
+		t.Fatalf("fields %+v", e.Error.Fields)
+	}
+	big := strings.Replace(body("", 3), `"survey_version":1`, `"survey_version":2147483648`, 1)
+	if e := h.post(t, f.kiosk, big).envelope(t, http.StatusUnprocessableEntity, "invalid"); e.Error.Fields["survey_version"].Code != "out_of_range" {
 		t.Fatalf("fields %+v", e.Error.Fields)
 	}
 
@@ -156,8 +177,8 @@ func testRealStore(t *testing.T, store *sqlstore.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ds) != 5 {
-		t.Fatalf("inbox holds %d entries, want 5", len(ds))
+	if len(ds) != 2 {
+		t.Fatalf("inbox holds %d entries, want 2 (resends are not stored again)", len(ds))
 	}
 	rs := make([]survey.Response, 0, len(ds))
 	refs := make([]string, 0, len(ds))
@@ -189,5 +210,19 @@ func testRealStore(t *testing.T, store *sqlstore.Store) {
 	e = h.get(t, taxPath("score?to=9999-12-31"), f.province).envelope(t, http.StatusUnprocessableEntity, "invalid")
 	if e.Error.Fields["to"].Code != "invalid_date" {
 		t.Fatalf("to=9999-12-31: fields %+v, want to: invalid_date", e.Error.Fields)
+	}
+
+	// Another process, with no memory of recent ids, asks the store: the stored id is still a
+	// resend with the same answers and a conflict with others, and neither is buffered again.
+	in2 := intake.New(store, inbox, nil, intake.Options{Stored: store, Logger: slog.New(slog.DiscardHandler)})
+	t.Cleanup(in2.Close)
+	h2 := start(t, api.Deps{Catalog: store, Auth: store, Intake: in2, Scores: analytics.NewScores(store, store)})
+	h2.post(t, f.kiosk, body(id2, 4)).wantStatus(t, http.StatusOK).json(t, &got)
+	if got.ID != id2 {
+		t.Fatalf("resend after the fold acknowledged %q", got.ID)
+	}
+	h2.post(t, f.kiosk, body(id2, 3)).envelope(t, http.StatusConflict, "id_conflict")
+	if ds, err := inbox.Read(ctx, "api-test", 100, 0); err != nil || len(ds) != 0 {
+		t.Fatalf("resends after the fold were buffered: %d entries, %v", len(ds), err)
 	}
 }

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"math"
@@ -154,18 +152,18 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // identify reads `Authorization: Bearer <token>`. Without the header the request goes on
-// anonymously; with it, the token must be valid — the admin token (compared in constant time)
-// or one the Authenticator knows — or the request is refused with 401, because a client that
-// presents credentials should learn they are wrong rather than be silently treated as anonymous.
+// anonymously; with it, the token must be one the Authenticator knows — the bootstrap admin's
+// included, which is a token row like any other — or the request is refused with 401, because a
+// client that presents credentials should learn they are wrong rather than be silently treated
+// as anonymous.
 func (s *Server) identify(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get(echo.HeaderAuthorization)
 		if h == "" {
 			return next(c)
 		}
-		scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
-		token = strings.TrimSpace(token)
-		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		token, ok := bearerToken(h)
+		if !ok {
 			return survey.Errorf(survey.ECodeUnauthorized, "سرآیند Authorization باید به شکل Bearer <توکن> باشد.", "the Authorization header must be `Bearer <token>`")
 		}
 		p, err := s.authenticate(c, token)
@@ -179,12 +177,17 @@ func (s *Server) identify(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// bearerToken takes the token out of an Authorization header value; the scheme is
+// case-insensitive (RFC 7235).
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	token = strings.TrimSpace(token)
+	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
+}
+
 // authenticate resolves a token. Storage failures keep their own code (503 rather than a
 // misleading 401); any other refusal is a plain 401 that does not say why.
 func (s *Server) authenticate(c echo.Context, token string) (survey.Principal, error) {
-	if s.d.AdminToken != "" && tokenEqual(token, s.d.AdminToken) {
-		return survey.Principal{Role: survey.RoleProvinceAdmin, Name: "admin"}, nil
-	}
 	if s.d.Auth == nil {
 		return survey.Principal{}, newError(survey.ECodeUnauthorized)
 	}
@@ -197,12 +200,6 @@ func (s *Server) authenticate(c echo.Context, token string) (survey.Principal, e
 		return survey.Principal{}, newError(survey.ECodeUnauthorized)
 	}
 	return p, nil
-}
-
-// tokenEqual compares in constant time; hashing first hides the length of the secret too.
-func tokenEqual(a, b string) bool {
-	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
-	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
 }
 
 // principal returns the caller identified by identify.
@@ -236,17 +233,25 @@ func (s *Server) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// rateLimitAnonymous applies the per-IP bucket to callers without a principal. It runs after
-// identify, so a request with a valid bearer token is never limited.
-func (s *Server) rateLimitAnonymous(next echo.HandlerFunc) echo.HandlerFunc {
+// rateLimitSubmissions runs after identify and spends one request of the caller's bucket:
+// anonymous callers share a bucket per client IP (Deps.RateLimit), each bearer token has its own,
+// larger one (Deps.TokenRateLimit), so a kiosk fleet behind one address is not throttled like a
+// single browser, yet a leaked token cannot flood intake either. Refused requests get 429 with
+// Retry-After.
+func (s *Server) rateLimitSubmissions(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.limiter == nil {
-			return next(c)
-		}
+		l, key := s.limiter, ""
 		if _, ok := principal(c); ok {
+			// identify admitted the token, so the key space is the valid tokens: bounded.
+			l = s.tokenLimiter
+			key, _ = bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+		} else if l != nil {
+			key = c.RealIP()
+		}
+		if l == nil {
 			return next(c)
 		}
-		if ok, wait := s.limiter.allow(c.RealIP()); !ok {
+		if ok, wait := l.allow(key); !ok {
 			secs := int(math.Ceil(wait.Seconds()))
 			if secs < 1 {
 				secs = 1
@@ -258,14 +263,15 @@ func (s *Server) rateLimitAnonymous(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requireJSON refuses bodies declared as something other than JSON with 415. A body with no
-// Content-Type at all is read as JSON: simple clients (old phones' browsers, shell scripts) often
-// omit it, and the decoder rejects anything that is not JSON anyway. A charset parameter is
-// optional but, if present, must be UTF-8 (the only encoding JSON allows).
+// requireJSON refuses bodies that are not declared as JSON with 415 — a missing Content-Type
+// included. A third-party page can make its visitors' browsers POST a form or text/plain
+// without a CORS preflight, but not application/json; requiring it means another site cannot
+// cast votes through citizens' browsers. A charset parameter is optional but, if present, must
+// be UTF-8 (the only encoding JSON allows).
 func requireJSON(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ct := c.Request().Header.Get(echo.HeaderContentType)
-		if strings.TrimSpace(ct) == "" {
+		if ct == echo.MIMEApplicationJSON { // the common case, without parsing
 			return next(c)
 		}
 		mt, params, err := mime.ParseMediaType(ct)

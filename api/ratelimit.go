@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// limiter is a per-key token bucket: each key (a client IP) holds up to perMinute tokens, refilled
-// continuously at perMinute per minute, and each request takes one. A full bucket lets a burst of
+// limiter is a per-key token bucket: each key (a client IP, or a bearer token in the limiter for
+// tokens) holds up to perMinute tokens, refilled continuously at perMinute per minute, and each
+// request takes one. A full bucket lets a burst of
 // perMinute through, then one request every 60/perMinute seconds. It is written here rather than
 // taken from echo's middleware package because that package pulls in golang.org/x/time, which
 // the module does not otherwise need.

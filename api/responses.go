@@ -11,12 +11,20 @@ import (
 )
 
 // postResponse takes one citizen's answers and answers {"id": …}, the id the response is known
-// by; sending the same id again is safe and answers the same. It answers 202 only after intake reports the response
-// durable; a body that is not JSON is 400, answers that break the survey's rules are 422 with
-// per-field problems.
+// by. The caller decides the origin: an anonymous caller answers on the web, an integration token
+// on its own channel and only for its own agency (and office); staff tokens are 403. It answers
+// 202 only after intake reports the response durable, and 200 for a resend of an id already
+// accepted with the same content (nothing is stored twice); the same id with other answers is
+// 409 id_conflict. A body that is not JSON is 400; answers that break the survey's rules, or a
+// channel in the body other than the caller's, are 422 with per-field problems.
 func (s *Server) postResponse(c echo.Context) error {
 	if s.d.Intake == nil {
 		return unavailable("intake")
+	}
+	p, _ := principal(c)
+	origin, err := survey.WebOrigin(p)
+	if err != nil {
+		return err
 	}
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
@@ -30,11 +38,15 @@ func (s *Server) postResponse(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.d.Intake.Submit(c.Request().Context(), &sub)
+	rc, err := s.d.Intake.Submit(c.Request().Context(), origin, &sub)
 	if err != nil {
 		return err
 	}
+	status := http.StatusAccepted
+	if rc.Resent {
+		status = http.StatusOK
+	}
 	// The hottest reply in Afkar: written without reflection. Ids are validated UUIDs (hex and
 	// dashes), so they need no escaping.
-	return c.JSONBlob(http.StatusAccepted, append(append([]byte(`{"id":"`), r.ID...), `"}`...))
+	return c.JSONBlob(status, append(append([]byte(`{"id":"`), rc.Response.ID...), `"}`...))
 }

@@ -17,12 +17,12 @@ func (s *Server) registerRoutes() {
 	e := s.e
 	s.registerOpsRoutes()
 
-	// Public: anyone, no credentials. Submissions from callers without a valid bearer token
-	// (citizens' browsers, QR forms) are rate-limited per client IP; kiosks and integrations
-	// that present a token are not.
+	// Public: anyone, no credentials. Submissions from callers without a bearer token
+	// (citizens' browsers, QR forms) are recorded as web and rate-limited per client IP; an
+	// integration token submits on its own channel, for its own agency, with its own limit.
 	e.Match(pageMethods, "/", s.pages.Landing)
 	e.GET("/api/v1/agencies/:id/survey", s.getSurvey)
-	e.POST("/api/v1/responses", s.postResponse, s.identify, s.rateLimitAnonymous, requireJSON)
+	e.POST("/api/v1/responses", s.postResponse, s.identify, s.rateLimitSubmissions, requireJSON)
 
 	// Authenticated: any valid bearer token, staff or integration (a kiosk checks its token).
 	e.GET("/api/v1/me", s.getMe, s.identify, s.requirePrincipal)

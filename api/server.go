@@ -32,10 +32,11 @@ type Catalog interface {
 	Offices(ctx context.Context, agencyID survey.ID) ([]survey.Office, error)
 }
 
-// Intake validates a submission and returns once it is durable; the response it returns carries
-// the id the client is acknowledged with.
+// Intake checks a submission against the origin the handler vouches for, validates it and
+// returns once it is durable; the receipt carries the id the client is acknowledged with and
+// whether the submission was a resend.
 type Intake interface {
-	Submit(ctx context.Context, s *survey.Submission) (survey.Response, error)
+	Submit(ctx context.Context, origin survey.Origin, s *survey.Submission) (survey.Receipt, error)
 }
 
 // Scores computes an agency's score for a period. It enforces tenancy itself (from the principal),
@@ -65,11 +66,12 @@ type Deps struct {
 	Intake  Intake
 	Scores  Scores
 	Auth    Authenticator
-	// AdminToken is the bootstrap province admin's bearer token; empty disables it.
-	AdminToken string
-	// RateLimit is how many responses per minute one client IP may submit anonymously; callers
-	// with a valid bearer token are never limited. 0 turns limiting off.
+	// RateLimit is how many responses per minute one client IP may submit anonymously.
+	// 0 turns it off.
 	RateLimit int
+	// TokenRateLimit is how many responses per minute one bearer token may submit. 0 turns
+	// it off.
+	TokenRateLimit int
 	// TrustProxy makes the client IP come from X-Forwarded-For (set by a reverse proxy on a
 	// private or loopback address) instead of the connection's remote address. Leave it off
 	// when clients reach the server directly: they could forge the header to dodge the limit.
@@ -94,9 +96,11 @@ type Server struct {
 	d       Deps
 	e       *echo.Echo
 	log     *slog.Logger
-	limiter *limiter
-	metrics *httpMetrics
-	pages   *web.Pages
+	limiter *limiter // anonymous submissions, per client IP
+	// tokenLimiter limits submissions per bearer token.
+	tokenLimiter *limiter
+	metrics      *httpMetrics
+	pages        *web.Pages
 }
 
 // New builds the server and registers every route.
@@ -141,6 +145,9 @@ func newServer(d Deps) *Server {
 	s := &Server{d: d, e: e, log: d.Logger, pages: web.New(d.Version)}
 	if d.RateLimit > 0 {
 		s.limiter = newLimiter(d.RateLimit, nil)
+	}
+	if d.TokenRateLimit > 0 {
+		s.tokenLimiter = newLimiter(d.TokenRateLimit, nil)
 	}
 	if d.Registerer != nil {
 		s.metrics = newHTTPMetrics(d.Registerer)

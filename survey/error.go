@@ -15,6 +15,7 @@ const (
 	ECodeBadRequest   Code = "bad_request"   // input could not be read at all (400)
 	ECodeNotFound     Code = "not_found"     // no such thing, or not visible to the caller (404)
 	ECodeConflict     Code = "conflict"      // clashes with what is stored (409)
+	ECodeIDConflict   Code = "id_conflict"   // a response id already accepted with other content (409)
 	ECodeUnauthorized Code = "unauthorized"  // no or unknown credentials (401)
 	ECodeForbidden    Code = "forbidden"     // known caller, not allowed (403)
 	ECodeRateLimited  Code = "rate_limited"  // too many requests (429)

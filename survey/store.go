@@ -26,43 +26,15 @@ type Catalog interface {
 	Version(ctx context.Context, surveyID ID, version int) (Version, error)
 }
 
-// Role is what a staff member or integration may do. Tenancy rests on it: every read of agency
-// data is checked against the caller's principal below the HTTP handlers.
-type Role string
-
-// Roles, from widest to narrowest.
-const (
-	RoleProvinceAdmin Role = "province_admin" // the governorate PR office's administrators
-	RoleProvinceStaff Role = "province_staff" // governorate PR office: reads every agency
-	RoleAgencyStaff   Role = "agency_staff"   // an agency's PR staff: reads only that agency
-	RoleIntegration   Role = "integration"    // a machine client (kiosk fleet, SMS gateway)
-)
-
-// Principal is an authenticated caller.
-type Principal struct {
-	Role     Role   `json:"role"`
-	AgencyID ID     `json:"agency_id,omitempty"`
-	Name     string `json:"name,omitempty"`
-}
-
-// CanReadAgency reports whether p may read agency id's scores and responses.
-func (p Principal) CanReadAgency(id ID) bool {
-	switch p.Role {
-	case RoleProvinceAdmin, RoleProvinceStaff:
-		return true
-	case RoleAgencyStaff:
-		return p.AgencyID != 0 && p.AgencyID == id
-	}
-	return false
-}
-
-// IsStaff reports whether p is a person working for the province or an agency.
-func (p Principal) IsStaff() bool {
-	return p.Role == RoleProvinceAdmin || p.Role == RoleProvinceStaff || p.Role == RoleAgencyStaff
-}
-
-// ErrForbiddenAgency is returned when a principal asks for an agency it may not read. It is a
-// not-found error on purpose: callers must not learn which agencies exist elsewhere.
-func ErrForbiddenAgency() error {
-	return Errorf(ECodeNotFound, "این دستگاه پیدا نشد.", "agency not found")
+// FoldResult is what one fold of responses into the rollups did. Inserted counts the responses
+// stored for the first time (and so added to the rollups). Conflicts lists, by position in the
+// folded slice, the responses that were not stored because a response with the same id but
+// different content was stored first — two different bodies sent with one id, which intake
+// answers with 409 id_conflict when it sees both but which can slip past it (two replicas, or
+// the second sent before the first was folded). The first stays counted; the aggregator sets the
+// later ones aside as dead letters (reason id_conflict) instead of dropping them silently.
+// Resends of the same content are neither inserted nor conflicts.
+type FoldResult struct {
+	Inserted  int
+	Conflicts []int
 }

@@ -8,6 +8,7 @@ package survey
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +33,8 @@ func (id *ID) UnmarshalJSON(b []byte) error {
 	}
 	n, err := strconv.ParseInt(NormalizeDigits(s), 10, 64)
 	if err != nil || n < 0 {
-		return fmt.Errorf("invalid id %q", s)
+		// A type error, so the decoder names the field and the client gets a 422 for it.
+		return &json.UnmarshalTypeError{Value: "id " + strconv.Quote(s), Type: reflect.TypeFor[ID]()}
 	}
 	*id = ID(n)
 	return nil
@@ -196,6 +198,11 @@ type Response struct {
 	SubmittedAt   time.Time `json:"submitted_at"`
 	ReceivedAt    time.Time `json:"received_at"`
 	Answers       []Answer  `json:"answers"`
+	// Hash identifies the accepted content (everything but the id and the server's clock), so
+	// that the same id sent again can be told apart: a resend (same hash) or a different
+	// response reusing an id (id_conflict). Validate sets it; it is stored with the response.
+	// Empty on responses accepted before hashes were kept, which match any resend.
+	Hash string `json:"hash,omitempty"`
 }
 
 // Answer is a validated answer. Number holds rating5, nps and yesno (1 yes, 0 no); Choices holds

@@ -86,22 +86,19 @@ func TestDecodeSubmission(t *testing.T) {
 	})
 
 	bad := map[string]string{
-		"unknown field":            `{"agency_id":7,"answer":[]}`,
-		"unknown answer field":     `{"agency_id":7,"answers":[{"question_id":"overall","valeu":5}]}`,
-		"trailing object":          `{"agency_id":7} {}`,
-		"trailing garbage":         `{"agency_id":7} x`,
-		"trailing brace":           `{"agency_id":7}}`,
-		"trailing bracket":         `{"agency_id":7}]`,
-		"not json":                 `agency=7`,
-		"empty body":               ``,
-		"array":                    `[{"agency_id":7}]`,
-		"bad id":                   `{"agency_id":"هفت"}`,
-		"bad time":                 `{"submitted_at":"yesterday"}`,
-		"truncated":                `{"agency_id":7,"answers":[`,
-		"wrong type for answers":   `{"answers":{}}`,
-		"wrong type for version":   `{"survey_version":"1"}`,
-		"text must be a string":    `{"answers":[{"question_id":"note","text":5}]}`,
-		"question id not a string": `{"answers":[{"question_id":1}]}`,
+		"unknown field":        `{"agency_id":7,"answer":[]}`,
+		"unknown answer field": `{"agency_id":7,"answers":[{"question_id":"overall","valeu":5}]}`,
+		"trailing object":      `{"agency_id":7} {}`,
+		"trailing garbage":     `{"agency_id":7} x`,
+		"trailing brace":       `{"agency_id":7}}`,
+		"trailing bracket":     `{"agency_id":7}]`,
+		"not json":             `agency=7`,
+		"empty body":           ``,
+		"array":                `[{"agency_id":7}]`,
+		"bad time":             `{"submitted_at":"yesterday"}`,
+		"truncated":            `{"agency_id":7,"answers":[`,
+		"not UTF-8":            "{\"source\":\"\xff\"}",
+		"not UTF-8 in a text":  "{\"answers\":[{\"question_id\":\"note\",\"text\":\"\xc3\x28\"}]}",
 	}
 	for name, in := range bad {
 		t.Run(name, func(t *testing.T) {
@@ -112,6 +109,28 @@ func TestDecodeSubmission(t *testing.T) {
 			var e *survey.Error
 			if !errors.As(err, &e) || e.Code != survey.ECodeBadRequest || e.Message == "" || e.MessageFA == "" {
 				t.Fatalf("error = %#v, want a bilingual %s *survey.Error", err, survey.ECodeBadRequest)
+			}
+		})
+	}
+
+	// Readable JSON with a field of the wrong type, or a number its field cannot hold, is a 422
+	// naming the field.
+	wrongType := map[string][2]string{
+		"bad id":                   {`{"agency_id":"هفت"}`, "agency_id"},
+		"negative id":              {`{"survey_id":-3}`, "survey_id"},
+		"id beyond 64 bits":        {`{"office_id":18446744073709551616}`, "office_id"},
+		"id as a float":            {`{"agency_id":1e30}`, "agency_id"},
+		"version beyond 64 bits":   {`{"survey_version":99999999999999999999}`, "survey_version"},
+		"wrong type for answers":   {`{"answers":{}}`, "answers"},
+		"wrong type for version":   {`{"survey_version":"1"}`, "survey_version"},
+		"text must be a string":    {`{"answers":[{"question_id":"note","text":5}]}`, "answers.text"},
+		"question id not a string": {`{"answers":[{"question_id":1}]}`, "answers.question_id"},
+	}
+	for name, c := range wrongType {
+		t.Run(name, func(t *testing.T) {
+			_, err := survey.DecodeSubmission([]byte(c[0]))
+			if got := fieldCodes(t, err); got[c[1]] != "wrong_type" {
+				t.Fatalf("%s: fields %v, want %s: wrong_type", c[0], got, c[1])
 			}
 		})
 	}

@@ -2,7 +2,11 @@ package survey
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -13,7 +17,9 @@ import (
 )
 
 // Submission is a response as a client sends it, before validation: answers carry raw JSON values
-// because only the survey version knows what each one must be.
+// because only the survey version knows what each one must be. Channel is optional: the entry
+// point that received the submission sets it (see Origin.Apply), and a body that names another
+// channel is refused.
 type Submission struct {
 	ID            string            `json:"id"`
 	AgencyID      ID                `json:"agency_id"`
@@ -33,21 +39,43 @@ type SubmittedAnswer struct {
 	Text       *string         `json:"text,omitempty"`
 }
 
+// Receipt is intake's answer to one submission: the response as accepted, and whether the
+// submission was a resend of a response already accepted with the same id and content — then
+// nothing new was stored and the client is answered 200 rather than 202.
+type Receipt struct {
+	Response Response
+	Resent   bool
+}
+
 // Limits on a submission, generous for people and tight for abuse.
 const (
 	MaxClockSkew   = 5 * time.Minute     // how far in the future a client clock may run
 	MaxResponseAge = 60 * 24 * time.Hour // how long an offline kiosk may hold a response
 	MaxSourceLen   = 128
 	MaxAnswers     = 50
+	// MaxSurveyVersion bounds survey_version: versions are 32-bit integers in storage, and a
+	// larger number must be a 422 here rather than a failed query there.
+	MaxSurveyVersion = math.MaxInt32
 )
 
 // DecodeSubmission reads one submission from JSON, rejecting unknown fields and trailing data so
-// that typos in client code surface as errors instead of silently dropped answers.
+// that typos in client code surface as errors instead of silently dropped answers. A body that is
+// not UTF-8 is refused (encoding/json would quietly turn the bad bytes into U+FFFD); a field of
+// the wrong JSON type, or a number too large for its field, is a 422 naming the field.
 func DecodeSubmission(data []byte) (Submission, error) {
 	var s Submission
+	if !utf8.Valid(data) {
+		return s, Errorf(ECodeBadRequest, "بدنه درخواست UTF-8 معتبر نیست.", "The request body is not valid UTF-8.")
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			msg := fmt.Sprintf("%s has the wrong type or is out of range", te.Field)
+			return s, &Error{Code: ECodeInvalid, Message: msg, MessageFA: "نوع یا بازهٔ مقدار یک فیلد نادرست است.", Err: err,
+				Fields: map[string]FieldError{te.Field: {Code: "wrong_type", Message: msg, MessageFA: "نوع یا بازهٔ این مقدار نادرست است."}}}
+		}
 		return s, Wrap(ECodeBadRequest, err, "بدنه درخواست JSON معتبر نیست.", "The request body is not valid JSON: "+err.Error())
 	}
 	// dec.More is not enough: it reports false for a stray "}" or "]", which would let
@@ -56,6 +84,70 @@ func DecodeSubmission(data []byte) (Submission, error) {
 		return s, Errorf(ECodeBadRequest, "پس از JSON داده اضافی آمده است.", "Unexpected data after the JSON body.")
 	}
 	return s, nil
+}
+
+// CheckKeys checks what selects the survey version — survey_id and survey_version — before any
+// store is asked for it: both are required, and the version must fit its 32-bit column.
+func (s *Submission) CheckKeys() error {
+	fe := &fieldErrors{}
+	if s.SurveyID <= 0 {
+		fe.add("survey_id", "required", "شناسه پرسشنامه لازم است.", "survey_id is required")
+	}
+	switch {
+	case s.SurveyVersion == 0:
+		fe.add("survey_version", "required", "نسخه پرسشنامه لازم است.", "survey_version is required")
+	case s.SurveyVersion < 0 || s.SurveyVersion > MaxSurveyVersion:
+		fe.add("survey_version", "out_of_range", "نسخه پرسشنامه خارج از بازه است.", "survey_version is out of range")
+	}
+	if fe.empty() {
+		return nil
+	}
+	return invalid(fe)
+}
+
+// textProblem returns the field error code for a string that cannot be an answer: "invalid_utf8"
+// or "control_character" (NUL and the other C0 and C1 controls and DEL; free text may also hold
+// tab, newline and carriage return), and "" for a fine one. Such strings are never a person's
+// answer, and some cannot be stored at all (PostgreSQL refuses NUL in text, which made a whole
+// fold batch fail). Callers build the field path only when there is a problem, so the common
+// case allocates nothing.
+func textProblem(s string, multiline bool) string {
+	if !utf8.ValidString(s) {
+		return "invalid_utf8"
+	}
+	if hasControl(s, multiline) {
+		return "control_character"
+	}
+	return ""
+}
+
+// addTextProblem records a textProblem code for field.
+func (f *fieldErrors) addTextProblem(field, code string) {
+	if code == "invalid_utf8" {
+		f.add(field, code, "متن UTF-8 معتبر نیست.", field+" is not valid UTF-8")
+		return
+	}
+	f.add(field, code, "متن نویسهٔ کنترلی دارد.", field+" contains a control character")
+}
+
+// hasControl reports whether s holds a C0 control (U+0000–U+001F, but tab, newline and carriage
+// return when multiline), DEL (U+007F) or a C1 control (U+0080–U+009F, encoded C2 80–C2 9F in
+// UTF-8: 0xC2 is only ever a lead byte). A byte loop: it runs on every string of every
+// submission.
+func hasControl(s string, multiline bool) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20:
+			if !multiline || (c != '\t' && c != '\n' && c != '\r') {
+				return true
+			}
+		case c == 0x7f:
+			return true
+		case c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f:
+			return true
+		}
+	}
+	return false
 }
 
 // fieldErrors collects per-field problems of one submission. The map is made on the first
@@ -78,7 +170,10 @@ func answerPath(i int) string { return "answers[" + strconv.Itoa(i) + "]" }
 
 // Validate checks a submission against exactly this version and returns the response to store.
 // now is the server clock (received_at). The response id is kept as sent (lower-cased); an empty
-// id is left empty for the caller to assign. Offices are checked by the caller, who knows them.
+// id is left empty for the caller to assign. Offices are checked by the caller, who knows them;
+// the channel must already be set from the submission's origin (Origin.Apply). Every string is
+// checked for invalid UTF-8 and control characters. The accepted response carries its content
+// hash, which tells a resend from a different body sent with the same id.
 func (v *Version) Validate(s *Submission, now time.Time) (Response, error) {
 	fe := &fieldErrors{}
 	r := Response{
@@ -91,8 +186,12 @@ func (v *Version) Validate(s *Submission, now time.Time) (Response, error) {
 		Source:        strings.TrimSpace(s.Source),
 		ReceivedAt:    now.UTC(),
 	}
-	if r.ID != "" && !ValidUUID(r.ID) {
-		fe.add("id", "invalid_id", "شناسه پاسخ باید UUID باشد.", "id must be a UUID")
+	if r.ID != "" {
+		if code := textProblem(r.ID, false); code != "" {
+			fe.addTextProblem("id", code)
+		} else if !ValidUUID(r.ID) {
+			fe.add("id", "invalid_id", "شناسه پاسخ باید UUID باشد.", "id must be a UUID")
+		}
 	}
 	if s.AgencyID != v.AgencyID {
 		fe.add("agency_id", "agency_mismatch", "این پرسشنامه متعلق به این دستگاه نیست.", "the survey does not belong to this agency")
@@ -100,10 +199,13 @@ func (v *Version) Validate(s *Submission, now time.Time) (Response, error) {
 	if !s.Channel.Valid() {
 		fe.add("channel", "invalid_channel", "کانال باید kiosk، web یا sms باشد.", "channel must be kiosk, web or sms")
 	}
-	if utf8.RuneCountInString(r.Source) > MaxSourceLen {
+	if code := textProblem(r.Source, false); code != "" {
+		fe.addTextProblem("source", code)
+	} else if utf8.RuneCountInString(r.Source) > MaxSourceLen {
 		fe.add("source", "too_long", "مرجع منبع بیش از حد بلند است.", fmt.Sprintf("source is longer than %d characters", MaxSourceLen))
 	}
 	r.SubmittedAt = r.ReceivedAt
+	clientTime := false
 	if s.SubmittedAt != nil && !s.SubmittedAt.IsZero() {
 		t := s.SubmittedAt.UTC()
 		switch {
@@ -113,6 +215,7 @@ func (v *Version) Validate(s *Submission, now time.Time) (Response, error) {
 			fe.add("submitted_at", "too_old", "این پاسخ قدیمی‌تر از حد مجاز است.", "submitted_at is older than the accepted age")
 		default:
 			r.SubmittedAt = t
+			clientTime = true
 		}
 	}
 	if len(s.Answers) > MaxAnswers {
@@ -122,6 +225,10 @@ func (v *Version) Validate(s *Submission, now time.Time) (Response, error) {
 
 	given := make(map[string]Answer, len(s.Answers))
 	for i, a := range s.Answers {
+		if code := textProblem(a.QuestionID, false); code != "" {
+			fe.addTextProblem(answerPath(i)+".question_id", code)
+			continue
+		}
 		q, _, ok := v.Question(a.QuestionID)
 		if !ok {
 			fe.add(answerPath(i)+".question_id", "unknown_question", "این پرسش در این نسخه از پرسشنامه نیست.", fmt.Sprintf("question %q is not in this survey version", a.QuestionID))
@@ -167,6 +274,7 @@ func (v *Version) Validate(s *Submission, now time.Time) (Response, error) {
 		fe.add("answers", "empty", "هیچ پاسخی داده نشده است.", "no answers given")
 		return r, invalid(fe)
 	}
+	r.Hash = r.contentHash(clientTime)
 	return r, nil
 }
 
@@ -309,6 +417,10 @@ func (q *Question) parse(a SubmittedAnswer, i int, fe *fieldErrors) (ans Answer,
 		}
 		seen := map[string]bool{}
 		for _, id := range ids {
+			if code := textProblem(id, false); code != "" {
+				fe.addTextProblem(path()+".value", code)
+				return ans, false, false
+			}
 			if !q.hasOption(id) {
 				fe.add(path()+".value", "unknown_option", "گزینه انتخاب‌شده در این پرسش نیست.", fmt.Sprintf("option %q is not offered", id))
 				return ans, false, false
@@ -329,8 +441,13 @@ func (q *Question) parse(a SubmittedAnswer, i int, fe *fieldErrors) (ans Answer,
 			}
 		}
 		text = strings.TrimSpace(text)
-		if !utf8.ValidString(text) {
-			return wrong("text must be UTF-8")
+		if code := textProblem(text, true); code != "" {
+			field := path() + ".value"
+			if a.Text != nil {
+				field = path() + ".text"
+			}
+			fe.addTextProblem(field, code)
+			return ans, false, false
 		}
 		if text == "" {
 			return ans, true, true
@@ -501,4 +618,57 @@ func (v *Version) Check() error {
 		return invalid(fe)
 	}
 	return nil
+}
+
+// contentHashVersion starts the hashed encoding, so a future change of what is hashed cannot be
+// mistaken for a change of content.
+const contentHashVersion = "afkar-response-v1"
+
+// contentHash is the Hash of an accepted response: the first 128 bits, in hex, of the SHA-256 of
+// a length-prefixed encoding of the agency, office, survey version, channel, source, the client's
+// submitted_at (only when the client sent one: the server's default is a new clock reading on
+// every resend) and the validated answers in question order. The id and received_at are left
+// out. It is computed on the validated form, so a resend that spells the same answers
+// differently ("5" or 5, extra spaces) is still the same content.
+func (r *Response) contentHash(clientTime bool) string {
+	var buf [512]byte
+	b := append(buf[:0], contentHashVersion...)
+	b = binary.AppendUvarint(b, uint64(r.AgencyID))
+	b = binary.AppendUvarint(b, uint64(r.OfficeID))
+	b = binary.AppendUvarint(b, uint64(r.SurveyID))
+	b = binary.AppendUvarint(b, uint64(r.SurveyVersion))
+	b = appendHashString(b, string(r.Channel))
+	b = appendHashString(b, r.Source)
+	if clientTime {
+		b = append(b, 1)
+		b = binary.AppendVarint(b, r.SubmittedAt.UnixNano())
+	} else {
+		b = append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(r.Answers)))
+	for i := range r.Answers {
+		a := &r.Answers[i]
+		b = appendHashString(b, a.QuestionID)
+		b = appendHashString(b, string(a.Type))
+		if a.Number != nil {
+			b = append(b, 1)
+			b = binary.AppendVarint(b, int64(*a.Number))
+		} else {
+			b = append(b, 0)
+		}
+		b = binary.AppendUvarint(b, uint64(len(a.Choices)))
+		for _, c := range a.Choices {
+			b = appendHashString(b, c)
+		}
+		b = appendHashString(b, a.Text)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// appendHashString appends s with its length in front, so that no two sequences of strings
+// encode alike.
+func appendHashString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
 }

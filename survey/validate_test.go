@@ -247,6 +247,32 @@ func TestValidate(t *testing.T) {
 		{name: "empty channel", sub: submission(ok5), edit: func(s *survey.Submission) { s.Channel = "" }, fields: map[string]string{"channel": "invalid_channel"}},
 		{name: "source too long", sub: submission(ok5), edit: func(s *survey.Submission) { s.Source = strings.Repeat("س", survey.MaxSourceLen+1) },
 			fields: map[string]string{"source": "too_long"}},
+		// strings the store cannot hold, or that no person typed
+		{name: "NUL in source", sub: submission(ok5), edit: func(s *survey.Submission) { s.Source = "a\x00b" },
+			fields: map[string]string{"source": "control_character"}},
+		{name: "C1 control in source", sub: submission(ok5), edit: func(s *survey.Submission) { s.Source = "a\u009bb" },
+			fields: map[string]string{"source": "control_character"}},
+		{name: "invalid UTF-8 in source", sub: submission(ok5), edit: func(s *survey.Submission) { s.Source = "a\xffb" },
+			fields: map[string]string{"source": "invalid_utf8"}},
+		{name: "NUL in the id", sub: submission(ok5), edit: func(s *survey.Submission) { s.ID = testResponseID[:35] + "\x00" },
+			fields: map[string]string{"id": "control_character"}},
+		{name: "control in a question id", sub: submission(ok5, val("note\x01", `"x"`)),
+			fields: map[string]string{"answers[1].question_id": "control_character"}},
+		{name: "invalid UTF-8 in a question id", sub: submission(ok5, val("note\xc3", `"x"`)),
+			fields: map[string]string{"answers[1].question_id": "invalid_utf8"}},
+		{name: "control in a choice id", sub: submission(ok5, val("desk", `"front\u0000"`)),
+			fields: map[string]string{"answers[1].value": "control_character"}},
+		{name: "NUL in a text answer", sub: submission(ok5, txt("note", "خوب\x00")),
+			fields: map[string]string{"answers[1].text": "control_character"}},
+		{name: "escape in a text value", sub: submission(ok5, val("note", `"\u001b[31m"`)),
+			fields: map[string]string{"answers[1].value": "control_character"}},
+		{name: "invalid UTF-8 in a text answer", sub: submission(ok5, txt("note", "\xc3\x28")),
+			fields: map[string]string{"answers[1].text": "invalid_utf8"}},
+		{name: "line breaks and tabs in free text", sub: submission(ok5, txt("note", "یک\nدو\r\n\tسه")),
+			want: []survey.Answer{num("overall", 5), text("note", "یک\nدو\r\n\tسه")}},
+		{name: "ZWNJ and direction marks are text", sub: submission(ok5, txt("note", "می\u200cخواهم \u200fخوب")),
+			want: []survey.Answer{num("overall", 5), text("note", "می\u200cخواهم \u200fخوب")}},
+
 		{name: "several problems at once", sub: submission(val("overall", "9"), val("price", "1")), edit: func(s *survey.Submission) {
 			s.ID, s.AgencyID, s.Channel = "x", 1, "fax"
 		}, fields: map[string]string{
@@ -305,7 +331,7 @@ func TestValidateEnvelope(t *testing.T) {
 			Channel: survey.ChannelKiosk, Source: "qr-poster",
 		}
 		got := r
-		got.Answers, got.SubmittedAt, got.ReceivedAt = nil, time.Time{}, time.Time{}
+		got.Answers, got.SubmittedAt, got.ReceivedAt, got.Hash = nil, time.Time{}, time.Time{}, ""
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("response = %+v, want %+v", got, want)
 		}
@@ -567,5 +593,86 @@ func TestPersianMessagesUsePersianDigits(t *testing.T) {
 	e = survey.Errorf(survey.ECodeConflict, "نسخه %d از %d؛ شناسه %s", "version %d of %d; id %s", 12, int64(30), "a1b2")
 	if e.MessageFA != "نسخه ۱۲ از ۳۰؛ شناسه a1b2" || e.Message != "version 12 of 30; id a1b2" {
 		t.Fatalf("Errorf = %q / %q", e.MessageFA, e.Message)
+	}
+}
+
+func TestCheckKeys(t *testing.T) {
+	for _, c := range []struct {
+		survey  survey.ID
+		version int
+		fields  map[string]string
+	}{
+		{3, 1, nil},
+		{3, survey.MaxSurveyVersion, nil},
+		{0, 1, map[string]string{"survey_id": "required"}},
+		{3, 0, map[string]string{"survey_version": "required"}},
+		{3, -1, map[string]string{"survey_version": "out_of_range"}},
+		{3, survey.MaxSurveyVersion + 1, map[string]string{"survey_version": "out_of_range"}},
+		{0, 1 << 40, map[string]string{"survey_id": "required", "survey_version": "out_of_range"}},
+	} {
+		s := survey.Submission{SurveyID: c.survey, SurveyVersion: c.version}
+		err := s.CheckKeys()
+		if c.fields == nil {
+			if err != nil {
+				t.Errorf("%d/%d refused: %v", c.survey, c.version, err)
+			}
+			continue
+		}
+		if got := fieldCodes(t, err); !sameCodes(got, c.fields) {
+			t.Errorf("%d/%d: fields %v, want %v", c.survey, c.version, got, c.fields)
+		}
+	}
+}
+
+// The content hash tells a resend from a different response under the same id: equal for the same
+// accepted content however it was spelled or when it arrived, different for any change a person
+// or an origin makes.
+func TestContentHash(t *testing.T) {
+	v := testVersion()
+	hash := func(s survey.Submission, now time.Time) string {
+		t.Helper()
+		r, err := v.Validate(&s, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Hash) != 32 || strings.Trim(r.Hash, "0123456789abcdef") != "" {
+			t.Fatalf("hash %q is not 32 hex digits", r.Hash)
+		}
+		return r.Hash
+	}
+	base := submission(val("overall", "2"), val("reasons", `["waiting","other"]`), txt("note", "ممنون"))
+	h := hash(base, testNow)
+
+	same := base
+	same.ID = strings.ToUpper(testResponseID)
+	same.Source = " " + base.Source + " "
+	same.Answers = []survey.SubmittedAnswer{txt("note", " ممنون "), val("overall", `"۲"`), val("reasons", `["waiting","other","waiting"]`)}
+	if got := hash(same, testNow.Add(time.Minute)); got != h {
+		t.Error("the same content, spelled differently and received later, hashes differently")
+	}
+	noTime := base
+	noTime.SubmittedAt = nil
+	hNoTime := hash(noTime, testNow)
+	if hash(noTime, testNow.Add(time.Minute)) != hNoTime {
+		t.Error("without submitted_at the server clock (which differs on every resend) changed the hash")
+	}
+
+	for name, edit := range map[string]func(s *survey.Submission){
+		"rating":       func(s *survey.Submission) { s.Answers[0] = val("overall", "1") },
+		"choice":       func(s *survey.Submission) { s.Answers[1] = val("reasons", `["waiting"]`) },
+		"text":         func(s *survey.Submission) { s.Answers[2] = txt("note", "ممنونم") },
+		"no text":      func(s *survey.Submission) { s.Answers = s.Answers[:2] },
+		"channel":      func(s *survey.Submission) { s.Channel = survey.ChannelWeb },
+		"office":       func(s *survey.Submission) { s.OfficeID = 12 },
+		"source":       func(s *survey.Submission) { s.Source = "kiosk-2" },
+		"submitted_at": func(s *survey.Submission) { at := s.SubmittedAt.Add(time.Second); s.SubmittedAt = &at },
+		"no time":      func(s *survey.Submission) { s.SubmittedAt = nil },
+	} {
+		s := base
+		s.Answers = append([]survey.SubmittedAnswer(nil), base.Answers...)
+		edit(&s)
+		if hash(s, testNow) == h {
+			t.Errorf("changing the %s kept the hash", name)
+		}
 	}
 }

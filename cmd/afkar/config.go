@@ -28,8 +28,10 @@ type Config struct {
 	SecretKey   string // AFKAR_SECRET_KEY (secret)
 	Demo        bool   // AFKAR_DEMO: seed the demo province on an empty database
 	RateLimit   int    // AFKAR_RATE_LIMIT: anonymous submissions per minute per IP; 0 = off
-	TrustProxy  bool   // AFKAR_TRUST_PROXY: take the client IP from X-Forwarded-For
-	PprofAddr   string // AFKAR_PPROF_ADDR: serve net/http/pprof here (e.g. 127.0.0.1:6060); empty = off
+	// TokenRateLimit is AFKAR_TOKEN_RATE_LIMIT: submissions per minute per bearer token; 0 = off.
+	TokenRateLimit int
+	TrustProxy     bool   // AFKAR_TRUST_PROXY: take the client IP from X-Forwarded-For
+	PprofAddr      string // AFKAR_PPROF_ADDR: serve net/http/pprof here (e.g. 127.0.0.1:6060); empty = off
 	// MaxConnections caps open client connections (AFKAR_MAX_CONNECTIONS); 0 = no cap.
 	MaxConnections int
 
@@ -109,6 +111,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		AdminToken:       str("AFKAR_ADMIN_TOKEN", ""),
 		SecretKey:        str("AFKAR_SECRET_KEY", ""),
 		RateLimit:        integer("AFKAR_RATE_LIMIT", 60),
+		TokenRateLimit:   integer("AFKAR_TOKEN_RATE_LIMIT", 6000),
 		TrustProxy:       boolean("AFKAR_TRUST_PROXY", false),
 		PprofAddr:        str("AFKAR_PPROF_ADDR", ""),
 		MaxConnections:   integer("AFKAR_MAX_CONNECTIONS", 4096),
@@ -155,6 +158,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxConnections < 0 {
 		errs = append(errs, errors.New("AFKAR_MAX_CONNECTIONS must be 0 (no cap) or more"))
+	}
+	if c.TokenRateLimit < 0 {
+		errs = append(errs, errors.New("AFKAR_TOKEN_RATE_LIMIT must be 0 (off) or more"))
 	}
 	if c.FoldBatch < 1 || c.FoldBatch > 10000 {
 		errs = append(errs, errors.New("AFKAR_FOLD_BATCH must be 1–10000"))
@@ -262,6 +268,7 @@ func (c *Config) Print(w io.Writer) {
 		{"AFKAR_SECRET_KEY", red(c.SecretKey)},
 		{"AFKAR_DEMO", strconv.FormatBool(c.Demo)},
 		{"AFKAR_RATE_LIMIT", strconv.Itoa(c.RateLimit)},
+		{"AFKAR_TOKEN_RATE_LIMIT", strconv.Itoa(c.TokenRateLimit)},
 		{"AFKAR_TRUST_PROXY", strconv.FormatBool(c.TrustProxy)},
 		{"AFKAR_PPROF_ADDR", c.PprofAddr},
 		{"AFKAR_MAX_CONNECTIONS", strconv.Itoa(c.MaxConnections)},

@@ -18,7 +18,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != ":8080" || c.RateLimit != 60 || !c.Embedded() || !c.Demo || c.LogFormat != "text" {
+	if c.Addr != ":8080" || c.RateLimit != 60 || c.TokenRateLimit != 6000 || !c.Embedded() || !c.Demo || c.LogFormat != "text" {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 	if c.DatabaseURL != "sqlite://data/afkar.db" {
@@ -36,12 +36,12 @@ func TestConfigDefaults(t *testing.T) {
 func TestConfigRejectsBadValues(t *testing.T) {
 	_, err := LoadConfig(envMap(map[string]string{
 		"AFKAR_RATE_LIMIT": "lots", "AFKAR_DEMO": "maybe", "AFKAR_REDIS_URL": "http://x",
-		"AFKAR_CLAIM_IDLE": "soon", "AFKAR_ADMIN_TOKEN": "short",
+		"AFKAR_CLAIM_IDLE": "soon", "AFKAR_ADMIN_TOKEN": "short", "AFKAR_TOKEN_RATE_LIMIT": "-1",
 	}))
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
-	for _, k := range []string{"AFKAR_RATE_LIMIT", "AFKAR_DEMO", "AFKAR_REDIS_URL", "AFKAR_CLAIM_IDLE", "AFKAR_ADMIN_TOKEN"} {
+	for _, k := range []string{"AFKAR_RATE_LIMIT", "AFKAR_DEMO", "AFKAR_REDIS_URL", "AFKAR_CLAIM_IDLE", "AFKAR_ADMIN_TOKEN", "AFKAR_TOKEN_RATE_LIMIT"} {
 		if !strings.Contains(err.Error(), k) {
 			t.Errorf("error does not name %s: %v", k, err)
 		}

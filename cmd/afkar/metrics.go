@@ -28,6 +28,9 @@ func registerIntakeMetrics(reg prometheus.Registerer, in *intake.Intake) {
 	counterFunc(reg, "afkar_ingest_batches_total", "Group commits to a buffer.", func() float64 { return float64(s.Batches.Load()) })
 	counterFunc(reg, "afkar_ingest_primary_errors_total", "Failed appends to the primary buffer.", func() float64 { return float64(s.PrimaryFailures.Load()) })
 	counterFunc(reg, "afkar_ingest_append_seconds_total", "Time spent appending batches.", func() float64 { return float64(s.AppendNanosTotal.Load()) / 1e9 })
+	counterFunc(reg, "afkar_ingest_resent_total", "Resends of an accepted id with the same content, answered 200 without storing.", func() float64 { return float64(s.Resent.Load()) })
+	counterFunc(reg, "afkar_ingest_id_conflicts_total", "Accepted ids sent again with different content (answered 409).", func() float64 { return float64(s.IDConflicts.Load()) })
+	counterFunc(reg, "afkar_ingest_lookup_errors_total", "Failed lookups of stored response ids (batches appended unchecked).", func() float64 { return float64(s.LookupFailures.Load()) })
 	gaugeFunc(reg, "afkar_ingest_primary_up", "1 while appends go to the primary buffer (Redis), 0 while it is considered down and the SQL inbox takes them.", func() float64 { return boolValue(in.PrimaryUp()) })
 }
 

@@ -213,8 +213,8 @@ func must(t *testing.T, err error) {
 func (f fixture) submission(id string, rating int) []byte {
 	b, _ := json.Marshal(map[string]any{
 		"id": id, "agency_id": f.agency, "office_id": f.office, "survey_id": f.version.SurveyID,
-		"survey_version": f.version.Version, "channel": "kiosk",
-		"answers": []map[string]any{{"question_id": "overall", "value": rating}, {"question_id": "speed", "value": 6 - rating}},
+		"survey_version": f.version.Version,
+		"answers":        []map[string]any{{"question_id": "overall", "value": rating}, {"question_id": "speed", "value": 6 - rating}},
 	})
 	return b
 }

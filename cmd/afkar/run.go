@@ -10,6 +10,7 @@ import (
 	"math/rand"
 	"net"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -181,6 +182,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 			return err
 		}
 	}
+	// The bootstrap admin is a token row like any other; registering it replaces the previous
+	// one, so a rotated or per-process token does not stay valid.
+	if err := store.RegisterBootstrapToken(ctx, cfg.AdminToken); err != nil {
+		return fmt.Errorf("registering the admin token: %w", err)
+	}
 	primary, fallback, bufs, closeBuffers, err := buffers(cfg, store, log)
 	if err != nil {
 		return err
@@ -205,7 +211,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	db := newDBMonitor(store.Ping, log)
 	go db.run(bgCtx)
 
-	in := intake.New(cat, primary, fallback, intake.Options{PrimaryTimeout: cfg.RedisTimeout, Logger: log})
+	// Stored answers "was this client-made id accepted before?" from the database; while it is
+	// down intake appends unchecked rather than refuse anyone (the fold still keeps the first).
+	in := intake.New(cat, primary, fallback, intake.Options{PrimaryTimeout: cfg.RedisTimeout, Stored: store, Logger: log})
 	registerIntakeMetrics(reg, in)
 	registerBufferMetrics(reg, bufs)
 	registerHealthMetrics(reg, db, cat)
@@ -229,18 +237,18 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 
 	srv := api.New(api.Deps{
-		Catalog:    cat,
-		Intake:     in,
-		Scores:     analytics.NewScores(store, store),
-		Auth:       cat,
-		AdminToken: cfg.AdminToken,
-		RateLimit:  cfg.RateLimit,
-		TrustProxy: cfg.TrustProxy,
-		Ready:      intakeChecks(primary, fallback, cat, db),
-		Gatherer:   reg,
-		Registerer: reg,
-		Logger:     log,
-		Version:    version,
+		Catalog:        cat,
+		Intake:         in,
+		Scores:         analytics.NewScores(store, store),
+		Auth:           cat,
+		RateLimit:      cfg.RateLimit,
+		TokenRateLimit: cfg.TokenRateLimit,
+		TrustProxy:     cfg.TrustProxy,
+		Ready:          intakeChecks(primary, fallback, cat, db),
+		Gatherer:       reg,
+		Registerer:     reg,
+		Logger:         log,
+		Version:        version,
 	})
 
 	ln, err := listen(cfg.Addr, cfg.MaxConnections)
@@ -475,20 +483,23 @@ func headlineBackfill(ctx context.Context, store *sqlstore.Store) (delta func([]
 func tokenCmd(ctx context.Context, cfg *Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	role := fs.String("role", string(survey.RoleAgencyStaff), "province_admin | province_staff | agency_staff | integration")
-	agency := fs.Int64("agency", 0, "agency id (for agency_staff)")
+	agency := fs.Int64("agency", 0, "agency id (agency_staff and integration)")
+	office := fs.Int64("office", 0, "office id an integration may submit for (optional; default: any office of the agency)")
+	channel := fs.String("channel", "", "kiosk | web | sms: the channel an integration's submissions are recorded with (integration only)")
 	name := fs.String("name", "", "who the token is for")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	p := survey.Principal{Role: survey.Role(*role), AgencyID: survey.ID(*agency), Name: strings.TrimSpace(*name)}
-	switch p.Role {
-	case survey.RoleProvinceAdmin, survey.RoleProvinceStaff, survey.RoleIntegration:
-	case survey.RoleAgencyStaff:
-		if p.AgencyID == 0 {
-			return errors.New("token: agency_staff needs --agency")
-		}
-	default:
-		return fmt.Errorf("token: unknown role %q", *role)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("token: unexpected argument %q", fs.Arg(0))
+	}
+	if *agency < 0 || *office < 0 {
+		return errors.New("token: --agency and --office are positive ids")
+	}
+	p := survey.Principal{Role: survey.Role(*role), AgencyID: survey.ID(*agency), OfficeID: survey.ID(*office),
+		Channel: survey.Channel(strings.TrimSpace(*channel)), Name: strings.TrimSpace(*name)}
+	if err := p.Check(); err != nil {
+		return fmt.Errorf("token: %s", principalProblems(err))
 	}
 	store, err := openStore(ctx, cfg, log, false)
 	if err != nil {
@@ -502,8 +513,29 @@ func tokenCmd(ctx context.Context, cfg *Config, log *slog.Logger, args []string,
 	}
 	tok, err := store.CreateToken(ctx, p)
 	if err != nil {
-		return err
+		return fmt.Errorf("token: %s", principalProblems(err))
 	}
 	fmt.Fprintln(stdout, tok)
 	return nil
+}
+
+// principalProblems spells out a refused principal for the command line: the message and each
+// field's problem, flag by flag.
+func principalProblems(err error) string {
+	var se *survey.Error
+	if !errors.As(err, &se) || len(se.Fields) == 0 {
+		return err.Error()
+	}
+	keys := make([]string, 0, len(se.Fields))
+	for k := range se.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(se.Message)
+	for _, k := range keys {
+		flagName := strings.TrimSuffix(k, "_id")
+		fmt.Fprintf(&b, "; --%s: %s", flagName, se.Fields[k].Message)
+	}
+	return b.String()
 }

@@ -201,11 +201,15 @@ func (l *load) run(ctx context.Context, w *worker, tickets <-chan time.Time) {
 }
 
 // next returns the n-th request of w with a fresh UUIDv7 written over the previous id: the
-// worker's version-7 timestamp and random bytes, its number, and a counter.
+// current time in milliseconds (as a real client stamps its ids, and as the server's check for
+// recently minted ids expects), the worker's version and random bytes, its number, and a
+// counter.
 func (w *worker) next(n int) []byte {
 	r := w.reqs[n%len(w.reqs)]
 	w.count++
 	id := w.base
+	ms := uint64(time.Now().UnixMilli())
+	id[0], id[1], id[2], id[3], id[4], id[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
 	id[12], id[13], id[14], id[15] = byte(w.count>>24), byte(w.count>>16), byte(w.count>>8), byte(w.count)
 	b, at := r.buf, r.idAt
 	hex.Encode(b[at:], id[0:4])

@@ -78,7 +78,7 @@ func prepareTraffic(ctx context.Context, o *options, env []string, dbURL string)
 		return nil, counts{}, err
 	}
 
-	tokens, fallback, err := integrationTokens(o.server, env, agencies)
+	tokens, err := integrationTokens(o.server, env, agencies)
 	if err != nil {
 		return nil, counts{}, err
 	}
@@ -93,7 +93,7 @@ func prepareTraffic(ctx context.Context, o *options, env []string, dbURL string)
 		}
 		t.reqs = append(t.reqs, prepare(s, auth))
 	}
-	t.mix = describeMix(subs, len(agencies), fallback)
+	t.mix = describeMix(subs, len(agencies))
 	return t, before, nil
 }
 
@@ -130,30 +130,23 @@ type tokenKey struct {
 
 // integrationTokens creates one integration token per agency for each non-web channel with
 // `afkar token`, as an operator would for a fleet of kiosks or an SMS gateway.
-func integrationTokens(bin string, env []string, agencies []survey.Agency) (map[tokenKey]string, bool, error) {
+func integrationTokens(bin string, env []string, agencies []survey.Agency) (map[tokenKey]string, error) {
 	tokens := map[tokenKey]string{}
-	fallback := false
 	for _, a := range agencies {
 		for _, ch := range []survey.Channel{survey.ChannelKiosk, survey.ChannelSMS} {
 			args := []string{"token", "--role", "integration", "--agency", a.ID.String(), "--channel", string(ch), "--name", fmt.Sprintf("bench %s %s", ch, a.Slug)}
 			out, err := afkarCmd(bin, env, args...)
-			if err != nil && strings.Contains(err.Error(), "flag provided but not defined") {
-				// until origin lands: today's `afkar token` has no --channel, and today's server
-				// takes the channel from the body, which the prepared requests carry anyway.
-				fallback = true
-				out, err = afkarCmd(bin, env, append(args[:5:5], args[7:]...)...)
-			}
 			if err != nil {
-				return nil, false, err
+				return nil, err
 			}
 			lines := strings.Fields(strings.TrimSpace(out))
 			if len(lines) == 0 {
-				return nil, false, fmt.Errorf("afkar token printed nothing")
+				return nil, fmt.Errorf("afkar token printed nothing")
 			}
 			tokens[tokenKey{a.ID, ch}] = lines[len(lines)-1]
 		}
 	}
-	return tokens, fallback, nil
+	return tokens, nil
 }
 
 // prepare builds the HTTP/1.1 request for s, with an Authorization header when auth is set.
@@ -179,7 +172,7 @@ func prepare(s survey.Submission, auth string) prepared {
 }
 
 // describeMix summarises the pool: what the traffic holds, so a reader can judge it.
-func describeMix(subs []survey.Submission, agencies int, fallback bool) string {
+func describeMix(subs []survey.Submission, agencies int) string {
 	ch := map[survey.Channel]int{}
 	offices := map[survey.ID]bool{}
 	conditional, texts := 0, 0
@@ -202,9 +195,6 @@ func describeMix(subs []survey.Submission, agencies int, fallback bool) string {
 	pct := func(n int) float64 { return 100 * float64(n) / float64(len(subs)) }
 	m := fmt.Sprintf("%d demo submissions cycled: %d agencies, %d offices, %d day(s); kiosk %.0f%% and sms %.0f%% by integration token, web %.0f%% anonymous; %.0f%% answer the conditional «why» choice, %.0f%% write a comment",
 		len(subs), agencies, len(offices), len(days), pct(ch[survey.ChannelKiosk]), pct(ch[survey.ChannelSMS]), pct(ch[survey.ChannelWeb]), pct(conditional), pct(texts))
-	if fallback { // until origin lands
-		m += " (tokens without --channel: this afkar predates the origin contract, the body names the channel)"
-	}
 	return m
 }
 

@@ -322,18 +322,32 @@ func (s *Store) Authenticate(_ context.Context, token string) (survey.Principal,
 	return p, nil
 }
 
-// Fold stores the responses not stored yet (by id) and adds delta(those) to the rollups, like
-// the SQL store's one-transaction fold; it returns how many were new.
-func (s *Store) Fold(_ context.Context, rs []survey.Response, delta func([]survey.Response) survey.RollupDelta) (int, error) {
+// Fold is FoldResponses reporting only how many responses were new.
+func (s *Store) Fold(ctx context.Context, rs []survey.Response, delta func([]survey.Response) survey.RollupDelta) (int, error) {
+	res, err := s.FoldResponses(ctx, rs, delta)
+	return res.Inserted, err
+}
+
+// FoldResponses stores the responses not stored yet (by id) and adds delta(those) to the
+// rollups, like the SQL store's one-transaction fold. A response whose id is stored (or earlier
+// in rs) with a different content hash is not stored and its position is reported in
+// Conflicts; an empty hash on either side never conflicts.
+func (s *Store) FoldResponses(_ context.Context, rs []survey.Response, delta func([]survey.Response) survey.RollupDelta) (survey.FoldResult, error) {
+	var res survey.FoldResult
+	for _, r := range rs {
+		if id := strings.ToLower(strings.TrimSpace(r.ID)); !survey.ValidUUID(id) {
+			return res, survey.Errorf(survey.ECodeInvalid, "شناسهٔ پاسخ باید UUID باشد: %s", "response ids must be UUIDs: %s", r.ID)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var fresh []survey.Response
-	for _, r := range rs {
+	for i, r := range rs {
 		id := strings.ToLower(strings.TrimSpace(r.ID))
-		if !survey.ValidUUID(id) {
-			return 0, survey.Errorf(survey.ECodeInvalid, "شناسهٔ پاسخ باید UUID باشد: %s", "response ids must be UUIDs: %s", r.ID)
-		}
-		if _, seen := s.responses[id]; seen {
+		if old, seen := s.responses[id]; seen {
+			if old.Hash != "" && r.Hash != "" && old.Hash != r.Hash {
+				res.Conflicts = append(res.Conflicts, i)
+			}
 			continue
 		}
 		r.ID = id
@@ -343,7 +357,8 @@ func (s *Store) Fold(_ context.Context, rs []survey.Response, delta func([]surve
 	if len(fresh) > 0 {
 		s.rollups.Add(delta(fresh))
 	}
-	return len(fresh), nil
+	res.Inserted = len(fresh)
+	return res, nil
 }
 
 // Quarantine keeps an entry that could not be processed.

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/afkar-gov/afkar/survey"
-	"github.com/afkar-gov/afkar/survey/buffertest"
 	"github.com/afkar-gov/afkar/survey/intake"
 	"github.com/afkar-gov/afkar/survey/redisbuffer"
 	"github.com/afkar-gov/afkar/survey/redisbuffer/redistest"
@@ -50,18 +48,17 @@ func TestFrozenPrimary(t *testing.T) {
 				default:
 				}
 				mu.Lock()
-				r := buffertest.Response(n)
 				n++
 				mu.Unlock()
 				start := time.Now()
-				err := in.Append(context.Background(), []survey.Response{r})
+				rc, err := in.Submit(context.Background(), f.kiosk(), f.sub("", 1+n%5))
 				el := time.Since(start)
 				mu.Lock()
 				latencies = append(latencies, el)
 				if err != nil {
 					failures = append(failures, err)
 				} else {
-					acked[r.ID] = true
+					acked[rc.Response.ID] = true
 				}
 				mu.Unlock()
 				time.Sleep(2 * time.Millisecond)
@@ -102,14 +99,14 @@ func TestFrozenPrimary(t *testing.T) {
 		t.Error("nothing went to the fallback while Redis was frozen")
 	}
 	before := in.Stats().FallbackAppends.Load()
-	r := buffertest.Response(n + 1)
-	if err := in.Append(context.Background(), []survey.Response{r}); err != nil {
+	rc, err := in.Submit(context.Background(), f.kiosk(), f.sub("", 4))
+	if err != nil {
 		t.Fatal(err)
 	}
 	if in.Stats().FallbackAppends.Load() != before {
 		t.Error("after the thaw and a successful probe an append still went to the fallback")
 	}
-	acked[r.ID] = true
+	acked[rc.Response.ID] = true
 
 	seen := drain(t, inbox)
 	for id := range drain(t, rb) {

@@ -60,8 +60,14 @@ func must(t *testing.T, err error) {
 
 func (f fixture) sub(id string, rating int) *survey.Submission {
 	return &survey.Submission{ID: id, AgencyID: f.agency.ID, OfficeID: f.office.ID, SurveyID: f.v.SurveyID,
-		SurveyVersion: f.v.Version, Channel: survey.ChannelKiosk,
-		Answers: []survey.SubmittedAnswer{{QuestionID: "overall", Value: json.RawMessage(string(rune('0' + rating)))}}}
+		SurveyVersion: f.v.Version,
+		Answers:       []survey.SubmittedAnswer{{QuestionID: "overall", Value: json.RawMessage(string(rune('0' + rating)))}}}
+}
+
+// kiosk is the origin of the fixture's submissions: the agency's kiosk fleet token.
+func (f fixture) kiosk() survey.Origin {
+	return survey.Origin{Channel: survey.ChannelKiosk,
+		Principal: survey.Principal{Role: survey.RoleIntegration, AgencyID: f.agency.ID, Channel: survey.ChannelKiosk}}
 }
 
 // drain reads and acks everything in the buffer, returning the ids seen.
@@ -103,11 +109,12 @@ func TestSubmitIsDurableAndGroupCommitted(t *testing.T) {
 			if i%2 == 0 {
 				id = uuid.NewString() // client-made id, kept as given
 			}
-			r, err := in.Submit(context.Background(), f.sub(id, 1+i%5))
+			rc, err := in.Submit(context.Background(), f.kiosk(), f.sub(id, 1+i%5))
 			if err != nil {
 				errs <- err
 				return
 			}
+			r := rc.Response
 			if id != "" && r.ID != id {
 				errs <- errors.New("client id not kept")
 			}
@@ -157,7 +164,7 @@ func TestValidationErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := f.sub("", 3)
 			c.mut(s)
-			_, err := in.Submit(context.Background(), s)
+			_, err := in.Submit(context.Background(), f.kiosk(), s)
 			var e *survey.Error
 			if !errors.As(err, &e) || e.Code != survey.ECodeInvalid {
 				t.Fatalf("want invalid, got %v", err)
@@ -192,11 +199,11 @@ func TestFallbackWhenPrimaryDown(t *testing.T) {
 	start := time.Now()
 	var ids []string
 	for i := 0; i < 20; i++ {
-		r, err := in.Submit(context.Background(), f.sub("", 4))
+		rc, err := in.Submit(context.Background(), f.kiosk(), f.sub("", 4))
 		if err != nil {
 			t.Fatalf("submission %d not acknowledged while Redis is down: %v", i, err)
 		}
-		ids = append(ids, r.ID)
+		ids = append(ids, rc.Response.ID)
 		time.Sleep(5 * time.Millisecond)
 	}
 	if d := time.Since(start); d > 10*time.Second {
@@ -222,7 +229,7 @@ func TestNoFallbackMeansUnavailable(t *testing.T) {
 	defer rb.Close()
 	in := intake.New(f.store, rb, nil, intake.Options{})
 	defer in.Close()
-	_, err = in.Submit(context.Background(), f.sub("", 4))
+	_, err = in.Submit(context.Background(), f.kiosk(), f.sub("", 4))
 	if survey.ErrorCode(err) != survey.ECodeUnavailable {
 		t.Fatalf("want unavailable when no buffer can store, got %v", err)
 	}
@@ -239,10 +246,10 @@ func TestCloseFlushesAndRefuses(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := in.Submit(context.Background(), f.sub("", 2))
+			rc, err := in.Submit(context.Background(), f.kiosk(), f.sub("", 2))
 			if err == nil {
 				mu.Lock()
-				acked[r.ID] = true
+				acked[rc.Response.ID] = true
 				mu.Unlock()
 			} else if survey.ErrorCode(err) != survey.ECodeUnavailable {
 				t.Errorf("unexpected error during close: %v", err)
@@ -252,7 +259,7 @@ func TestCloseFlushesAndRefuses(t *testing.T) {
 	time.Sleep(time.Millisecond)
 	in.Close()
 	wg.Wait()
-	if _, err := in.Submit(context.Background(), f.sub("", 2)); !errors.Is(err, intake.ErrClosed) {
+	if _, err := in.Submit(context.Background(), f.kiosk(), f.sub("", 2)); !errors.Is(err, intake.ErrClosed) {
 		t.Fatalf("submit after close: %v", err)
 	}
 	seen := drain(t, inbox)

@@ -15,8 +15,8 @@ import (
 // insertResponses stores raw responses; RETURNING names the ones that were new. CAST(… AS
 // TEXT) reads the same on both dialects (PostgreSQL's id is a uuid).
 var insertResponsesSQL = bulkStatement{
-	head:    "INSERT INTO responses (id, agency_id, office_id, survey_id, survey_version, channel, source, submitted_at, received_at, day, answers)",
-	pgTypes: []string{"uuid", "bigint", "bigint", "bigint", "integer", "text", "text", "timestamptz", "timestamptz", "text", "text"},
+	head:    "INSERT INTO responses (id, agency_id, office_id, survey_id, survey_version, channel, source, submitted_at, received_at, day, answers, content_hash)",
+	pgTypes: []string{"uuid", "bigint", "bigint", "bigint", "integer", "text", "text", "timestamptz", "timestamptz", "text", "text", "text"},
 	tail:    " ON CONFLICT (id) DO NOTHING RETURNING CAST(id AS TEXT)",
 }
 
@@ -36,57 +36,81 @@ var upsertValuesSQL = bulkStatement{
 		" n = rollup_values.n + excluded.n",
 }
 
-// pendingResponse is a response ready to insert: id normalised, answers encoded.
+// pendingResponse is a response ready to insert: id normalised, answers encoded; idx is its
+// position in the slice given to Fold.
 type pendingResponse struct {
 	r       survey.Response
+	idx     int
 	day     string
 	answers string
 }
 
 // Fold stores raw responses and adds exactly the newly stored ones to the rollups, in one
-// transaction, and returns how many were new. It is the heart of exactly-once counting: a
-// response already stored (an id seen before, in this batch or any earlier one, by this worker
-// or a concurrent one) is skipped by ON CONFLICT DO NOTHING, and only the ids the INSERT
-// RETURNs are passed to delta, so re-delivered or duplicated responses never count twice.
+// transaction, and returns how many were new. It is FoldResponses without the conflicts, for
+// callers that only count.
+func (s *Store) Fold(ctx context.Context, rs []survey.Response, delta func(inserted []survey.Response) survey.RollupDelta) (inserted int, err error) {
+	res, err := s.FoldResponses(ctx, rs, delta)
+	return res.Inserted, err
+}
+
+// FoldResponses stores raw responses and adds exactly the newly stored ones to the rollups, in
+// one transaction. It is the heart of exactly-once counting: a response already stored (an id
+// seen before, in this batch or any earlier one, by this worker or a concurrent one) is skipped
+// by ON CONFLICT DO NOTHING, and only the ids the INSERT RETURNs are passed to delta, so
+// re-delivered or duplicated responses never count twice.
+//
+// A skipped response whose content hash differs from the one kept for its id — the stored row,
+// or the first of the id in this batch — is not a resend but a different response reusing an
+// id: its position is reported in FoldResult.Conflicts, so the caller can set it aside rather
+// than lose it silently. The stored hashes are read only when some response was skipped, so a
+// batch of new responses costs no extra query. Rows or responses without a hash (from before
+// hashes were kept) never conflict.
 //
 // Responses are written in id order and rollup cells in key order, so concurrent folds lock
 // rows in one global order and cannot deadlock. Every id must be a UUID (intake guarantees it);
-// otherwise Fold stores nothing and returns an ECodeInvalid error naming the ids, which the
-// caller should quarantine and drop.
-func (s *Store) Fold(ctx context.Context, rs []survey.Response, delta func(inserted []survey.Response) survey.RollupDelta) (inserted int, err error) {
+// otherwise nothing is stored and the error is ECodeInvalid naming the ids, which the caller
+// should quarantine and drop.
+func (s *Store) FoldResponses(ctx context.Context, rs []survey.Response, delta func(inserted []survey.Response) survey.RollupDelta) (survey.FoldResult, error) {
+	var res survey.FoldResult
 	if len(rs) == 0 {
-		return 0, nil
+		return res, nil
 	}
-	pending, err := prepareResponses(rs)
+	all, err := prepareResponses(rs)
 	if err != nil {
-		return 0, err
+		return res, err
 	}
+	unique := firstOfEachID(all)
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		ids, err := insertResponses(tx, s.dialect, pending)
+		res = survey.FoldResult{}
+		ids, err := insertResponses(tx, s.dialect, unique)
 		if err != nil {
 			return err
 		}
+		if len(unique) > len(ids) || len(all) > len(unique) {
+			if res.Conflicts, err = foldConflicts(tx, s.dialect, all, ids); err != nil {
+				return err
+			}
+		}
 		if len(ids) == 0 {
-			inserted = 0
 			return nil
 		}
 		fresh := make([]survey.Response, 0, len(ids))
-		for i := range pending {
-			if _, ok := ids[pending[i].r.ID]; ok {
-				fresh = append(fresh, pending[i].r)
+		for i := range unique {
+			if _, ok := ids[unique[i].r.ID]; ok {
+				fresh = append(fresh, unique[i].r)
 			}
 		}
-		inserted = len(fresh)
+		res.Inserted = len(fresh)
 		return writeDelta(tx, s.dialect, delta(fresh))
 	})
 	if err != nil {
-		return 0, err
+		return survey.FoldResult{}, err
 	}
-	return inserted, nil
+	return res, nil
 }
 
 // prepareResponses copies rs with ids lower-cased (PostgreSQL's uuid text form), sorted by id
-// and de-duplicated (first wins), answers encoded, before any lock is taken.
+// (stable: the first of an id stays first), answers encoded, before any lock is taken.
 func prepareResponses(rs []survey.Response) ([]pendingResponse, error) {
 	out := make([]pendingResponse, 0, len(rs))
 	var bad []string
@@ -105,7 +129,7 @@ func prepareResponses(rs []survey.Response) ([]pendingResponse, error) {
 		if err != nil {
 			return nil, survey.Wrap(survey.ECodeInvalid, err, "پاسخ‌ها کدگذاری نشدند.", "cannot encode answers")
 		}
-		out = append(out, pendingResponse{r: r, day: r.Day().Format(survey.DayFormat), answers: string(b)})
+		out = append(out, pendingResponse{r: r, idx: i, day: r.Day().Format(survey.DayFormat), answers: string(b)})
 	}
 	if len(bad) > 0 {
 		if len(bad) > 5 {
@@ -114,15 +138,102 @@ func prepareResponses(rs []survey.Response) ([]pendingResponse, error) {
 		return nil, survey.Errorf(survey.ECodeInvalid, "شناسهٔ پاسخ باید UUID باشد: %s", "response ids must be UUIDs: %s", strings.Join(bad, ", "))
 	}
 	slices.SortStableFunc(out, func(a, b pendingResponse) int { return strings.Compare(a.r.ID, b.r.ID) })
-	w := 0
-	for i := range out {
-		if i > 0 && out[i].r.ID == out[w-1].r.ID {
+	return out, nil
+}
+
+// firstOfEachID returns the first response of each id of a sorted slice, in a new slice.
+func firstOfEachID(sorted []pendingResponse) []pendingResponse {
+	out := make([]pendingResponse, 0, len(sorted))
+	for i := range sorted {
+		if i > 0 && sorted[i].r.ID == sorted[i-1].r.ID {
 			continue
 		}
-		out[w] = out[i]
-		w++
+		out = append(out, sorted[i])
 	}
-	return out[:w], nil
+	return out
+}
+
+// foldConflicts returns the positions (pendingResponse.idx) of the responses of a batch that
+// were not stored and differ from what is kept for their id: the row stored before this fold
+// (its hash read here), or else the first of the id in this batch, which was just inserted.
+func foldConflicts(tx *gorm.DB, dialect string, all []pendingResponse, inserted map[string]struct{}) ([]int, error) {
+	var old []string
+	for i := range all {
+		id := all[i].r.ID
+		if _, ok := inserted[id]; !ok && (i == 0 || all[i-1].r.ID != id) {
+			old = append(old, id)
+		}
+	}
+	stored, err := contentHashes(tx, dialect, old)
+	if err != nil {
+		return nil, err
+	}
+	var conflicts []int
+	kept := ""
+	for i := range all {
+		p := &all[i]
+		first := i == 0 || all[i-1].r.ID != p.r.ID
+		_, fresh := inserted[p.r.ID]
+		switch {
+		case first && fresh:
+			kept = p.r.Hash // stored by this fold: the rest of its id compare with it
+			continue
+		case first:
+			kept = stored[p.r.ID]
+		}
+		if kept != "" && p.r.Hash != "" && p.r.Hash != kept {
+			conflicts = append(conflicts, p.idx)
+		}
+	}
+	slices.Sort(conflicts)
+	return conflicts, nil
+}
+
+// ContentHashes returns the content hash stored with each of ids that is stored (implements
+// intake.Stored); absent ids are not stored, "" is a row from before hashes were kept. Intake
+// calls it once per group commit with the batch's client-made ids; ids that are not UUIDs are
+// skipped (they cannot be stored).
+func (s *Store) ContentHashes(ctx context.Context, ids []string) (map[string]string, error) {
+	valid := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id = strings.ToLower(id); survey.ValidUUID(id) {
+			valid = append(valid, id)
+		}
+	}
+	out, err := contentHashes(s.read(ctx), s.dialect, valid)
+	return out, s.dbError(err)
+}
+
+// contentHashes reads id → content_hash for the stored ones of ids (lower-case UUIDs): on
+// PostgreSQL with one uuid array parameter, on SQLite with IN lists that fit a statement.
+func contentHashes(db *gorm.DB, dialect string, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	per := sqliteParams
+	if dialect == DialectPostgres {
+		per = pgBulkRows
+	}
+	for start := 0; start < len(ids); start += per {
+		chunk := ids[start:min(start+per, len(ids))]
+		var rows []struct {
+			ID          string
+			ContentHash string
+		}
+		var q *gorm.DB
+		if dialect == DialectPostgres {
+			// UUIDs need no quoting inside an array literal.
+			q = db.Raw("SELECT CAST(id AS TEXT) AS id, content_hash FROM responses WHERE id = ANY(CAST(? AS uuid[]))",
+				"{"+strings.Join(chunk, ",")+"}")
+		} else {
+			q = db.Raw("SELECT id, content_hash FROM responses WHERE id IN ?", chunk)
+		}
+		if err := q.Scan(&rows).Error; err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out[strings.ToLower(r.ID)] = r.ContentHash
+		}
+	}
+	return out, nil
 }
 
 // insertResponses inserts in chunks and returns the set of ids that were new.
@@ -141,6 +252,7 @@ func insertResponses(tx *gorm.DB, dialect string, pending []pendingResponse) (ma
 		w.Time(p.r.ReceivedAt)
 		w.Text(p.day)
 		w.Text(p.answers)
+		w.Text(p.r.Hash)
 	}, func(rows *sql.Rows) error {
 		for rows.Next() {
 			var id string

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,7 +24,10 @@ type tokenRow struct {
 	TokenHash string
 	Role      string
 	AgencyID  *int64
+	OfficeID  *int64
+	Channel   string
 	Name      string
+	Bootstrap bool
 	CreatedAt time.Time
 }
 
@@ -35,18 +39,8 @@ func hashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func checkPrincipal(p survey.Principal) error {
-	switch p.Role {
-	case survey.RoleProvinceAdmin, survey.RoleProvinceStaff, survey.RoleIntegration:
-	case survey.RoleAgencyStaff:
-		if p.AgencyID == 0 {
-			return survey.Errorf(survey.ECodeInvalid, "کارمند دستگاه باید دستگاه داشته باشد.", "agency staff need an agency_id")
-		}
-	default:
-		return survey.Errorf(survey.ECodeInvalid, "نقش ناشناخته است.", "unknown role %q", p.Role)
-	}
-	return nil
-}
+// BootstrapName is the name of the bootstrap admin's token row.
+const BootstrapName = "bootstrap admin (AFKAR_ADMIN_TOKEN)"
 
 // CreateToken makes a new bearer token for p (32 random bytes, base64url, after TokenPrefix),
 // stores only its SHA-256, and returns the token. It cannot be shown again.
@@ -62,31 +56,65 @@ func (s *Store) CreateToken(ctx context.Context, p survey.Principal) (string, er
 	return token, nil
 }
 
-// RegisterToken stores a token chosen elsewhere — AFKAR_ADMIN_TOKEN from the environment — for
-// p. Registering the same token again updates its principal, so start-up may call it every
-// time. Tokens shorter than 16 characters are refused.
+// RegisterToken stores a token chosen elsewhere (CreateToken's random one, or a configured one)
+// for p, which must pass p.Check; an integration's office must belong to its agency.
+// Registering the same token again updates its principal, so a caller may register it on every
+// start. Tokens shorter than 16 characters are refused.
 func (s *Store) RegisterToken(ctx context.Context, token string, p survey.Principal) error {
+	return s.registerToken(ctx, token, p, false)
+}
+
+// RegisterBootstrapToken makes token the bootstrap province admin's (AFKAR_ADMIN_TOKEN), a token
+// row like any other, which `afkar serve` registers at every start. It replaces the previous
+// bootstrap token in the same transaction, so rotating AFKAR_ADMIN_TOKEN (or a token generated
+// for one process) revokes the old one instead of leaving it valid forever.
+func (s *Store) RegisterBootstrapToken(ctx context.Context, token string) error {
+	return s.registerToken(ctx, token, survey.Principal{Role: survey.RoleProvinceAdmin, Name: BootstrapName}, true)
+}
+
+func (s *Store) registerToken(ctx context.Context, token string, p survey.Principal, bootstrap bool) error {
 	if len(token) < 16 {
 		return survey.Errorf(survey.ECodeInvalid, "توکن باید دست‌کم ۱۶ نویسه باشد.", "a token needs at least 16 characters")
 	}
-	if err := checkPrincipal(p); err != nil {
+	if err := p.Check(); err != nil {
 		return err
 	}
-	var agency *int64
-	if p.AgencyID != 0 {
-		a := int64(p.AgencyID)
-		agency = &a
+	if p.OfficeID != 0 {
+		offices, err := s.Offices(ctx, p.AgencyID)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(offices, func(o survey.Office) bool { return o.ID == p.OfficeID }) {
+			const en, fa = "the office does not belong to the token's agency", "این دفتر متعلق به دستگاه توکن نیست."
+			return &survey.Error{Code: survey.ECodeInvalid, Message: en, MessageFA: fa,
+				Fields: map[string]survey.FieldError{"office_id": {Code: "unknown_office", Message: en, MessageFA: fa}}}
+		}
 	}
-	h := hashToken(token)
+	row := tokenRow{TokenHash: hashToken(token), Role: string(p.Role), AgencyID: optionalID(p.AgencyID),
+		OfficeID: optionalID(p.OfficeID), Channel: string(p.Channel), Name: p.Name, Bootstrap: bootstrap}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&tokenRow{}).Where("token_hash = ?", h).
-			Updates(map[string]any{"role": string(p.Role), "agency_id": agency, "name": p.Name})
+		if bootstrap {
+			if err := tx.Where("bootstrap AND token_hash <> ?", row.TokenHash).Delete(&tokenRow{}).Error; err != nil {
+				return err
+			}
+		}
+		res := tx.Model(&tokenRow{}).Where("token_hash = ?", row.TokenHash).
+			Updates(map[string]any{"role": row.Role, "agency_id": row.AgencyID, "office_id": row.OfficeID,
+				"channel": row.Channel, "name": row.Name, "bootstrap": row.Bootstrap})
 		if res.Error != nil || res.RowsAffected > 0 {
 			return res.Error
 		}
-		return tx.Create(&tokenRow{TokenHash: h, Role: string(p.Role), AgencyID: agency, Name: p.Name}).Error
+		return tx.Create(&row).Error
 	})
 	return refError(err, "agency_id", "این دستگاه وجود ندارد.", "the agency does not exist")
+}
+
+func optionalID(id survey.ID) *int64 {
+	if id == 0 {
+		return nil
+	}
+	n := int64(id)
+	return &n
 }
 
 // Authenticate returns the principal of a bearer token; an empty or unknown token is an
@@ -104,9 +132,12 @@ func (s *Store) Authenticate(ctx context.Context, token string) (survey.Principa
 		return survey.Principal{}, unauthorized()
 	}
 	r := rows[0]
-	p := survey.Principal{Role: survey.Role(r.Role), Name: r.Name}
+	p := survey.Principal{Role: survey.Role(r.Role), Channel: survey.Channel(r.Channel), Name: r.Name}
 	if r.AgencyID != nil {
 		p.AgencyID = survey.ID(*r.AgencyID)
+	}
+	if r.OfficeID != nil {
+		p.OfficeID = survey.ID(*r.OfficeID)
 	}
 	return p, nil
 }

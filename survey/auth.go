@@ -1,0 +1,193 @@
+package survey
+
+// This file is Afkar's whole permission model: the roles, the principal a credential stands for,
+// what a principal may read, whether and for whom it may submit responses, and the origin of a
+// submission. Handlers and stores only pass principals and origins along; the rules are here.
+
+// Role is what a staff member or integration may do. Tenancy rests on it: every read of agency
+// data is checked against the caller's principal below the HTTP handlers.
+type Role string
+
+// Roles, from widest to narrowest.
+const (
+	RoleProvinceAdmin Role = "province_admin" // the governorate PR office's administrators
+	RoleProvinceStaff Role = "province_staff" // governorate PR office: reads every agency
+	RoleAgencyStaff   Role = "agency_staff"   // an agency's PR staff: reads only that agency
+	RoleIntegration   Role = "integration"    // a machine client (kiosk fleet, web-form backend, SMS bridge)
+)
+
+// Principal is an authenticated caller; the zero Principal is an anonymous one (a citizen's
+// browser). AgencyID scopes agency staff and integrations. OfficeID and Channel are set only for
+// integrations: an integration submits for one agency (and, when OfficeID is set, one office) on
+// one channel, so a leaked kiosk-fleet token cannot file answers for another agency or pose as
+// SMS.
+type Principal struct {
+	Role     Role    `json:"role"`
+	AgencyID ID      `json:"agency_id,omitempty"`
+	OfficeID ID      `json:"office_id,omitempty"`
+	Channel  Channel `json:"channel,omitempty"`
+	Name     string  `json:"name,omitempty"`
+}
+
+// Anonymous reports whether p is the zero principal: a caller that presented no credentials.
+func (p Principal) Anonymous() bool { return p.Role == "" }
+
+// CanReadAgency reports whether p may read agency id's scores and responses.
+func (p Principal) CanReadAgency(id ID) bool {
+	switch p.Role {
+	case RoleProvinceAdmin, RoleProvinceStaff:
+		return true
+	case RoleAgencyStaff:
+		return p.AgencyID != 0 && p.AgencyID == id
+	}
+	return false
+}
+
+// IsStaff reports whether p is a person working for the province or an agency.
+func (p Principal) IsStaff() bool {
+	return p.Role == RoleProvinceAdmin || p.Role == RoleProvinceStaff || p.Role == RoleAgencyStaff
+}
+
+// Check reports whether a credential may be issued for p: a known role, an agency for agency
+// staff and integrations, a channel for integrations, and no scope a role does not use (an
+// office or channel on a person's token would suggest a limit that nothing enforces).
+func (p Principal) Check() error {
+	fe := &fieldErrors{}
+	switch p.Role {
+	case RoleProvinceAdmin, RoleProvinceStaff:
+		if p.AgencyID != 0 {
+			fe.add("agency_id", "not_allowed", "نقش استانی به دستگاه محدود نمی‌شود.", "province roles are not limited to an agency")
+		}
+	case RoleAgencyStaff, RoleIntegration:
+		if p.AgencyID == 0 {
+			fe.add("agency_id", "required", "این نقش باید به یک دستگاه محدود باشد.", "this role needs an agency_id")
+		}
+	default:
+		fe.add("role", "unknown_role", "نقش ناشناخته است.", "role must be province_admin, province_staff, agency_staff or integration")
+	}
+	if p.Role == RoleIntegration {
+		if !p.Channel.Valid() {
+			fe.add("channel", "invalid_channel", "کانال توکن یکپارچه‌سازی باید kiosk، web یا sms باشد.", "an integration token needs a channel: kiosk, web or sms")
+		}
+	} else {
+		if p.OfficeID != 0 {
+			fe.add("office_id", "not_allowed", "فقط توکن یکپارچه‌سازی به دفتر محدود می‌شود.", "only integration tokens are limited to an office")
+		}
+		if p.Channel != "" {
+			fe.add("channel", "not_allowed", "فقط توکن یکپارچه‌سازی کانال دارد.", "only integration tokens have a channel")
+		}
+	}
+	if code := textProblem(p.Name, false); code != "" {
+		fe.addTextProblem("name", code)
+	}
+	if !fe.empty() {
+		return &Error{Code: ECodeInvalid, Message: "the token's principal is not valid",
+			MessageFA: "مشخصات توکن معتبر نیست.", Fields: fe.m}
+	}
+	return nil
+}
+
+// SubmitChannel is the channel a response submitted by p through the public submission route is
+// recorded with: web for an anonymous caller, the token's own channel for an integration. Staff
+// do not answer surveys: their tokens are refused, so a dashboard token cannot stuff the box.
+func (p Principal) SubmitChannel() (Channel, error) {
+	switch {
+	case p.Anonymous():
+		return ChannelWeb, nil
+	case p.Role == RoleIntegration:
+		if !p.Channel.Valid() {
+			return "", forbidden("channel", "این توکن کانال ندارد؛ توکن تازه‌ای با --channel بسازید.",
+				"this integration token has no channel; issue a new one with --channel")
+		}
+		return p.Channel, nil
+	}
+	return "", forbidden("", "کارمندان با توکن خود به پرسشنامه پاسخ نمی‌دهند.", "staff tokens do not submit responses")
+}
+
+// CanSubmit reports whether p may submit a response for agency (and office, 0 for none). An
+// anonymous caller may submit for any agency — the survey is public — and is rate-limited
+// instead; an integration only for its own agency, and for its own office when it has one;
+// staff never. The refusal is ECodeForbidden naming the field that is out of scope.
+func (p Principal) CanSubmit(agency, office ID) error {
+	switch {
+	case p.Anonymous():
+		return nil
+	case p.Role != RoleIntegration:
+		return forbidden("", "کارمندان با توکن خود به پرسشنامه پاسخ نمی‌دهند.", "staff tokens do not submit responses")
+	case p.AgencyID == 0:
+		return forbidden("agency_id", "این توکن به دستگاهی محدود نیست؛ توکن تازه‌ای با --agency بسازید.",
+			"this integration token is not scoped to an agency; issue a new one with --agency")
+	case agency != p.AgencyID:
+		return forbidden("agency_id", "این توکن برای دستگاه دیگری صادر شده است.", "this token may not submit for this agency")
+	case p.OfficeID != 0 && office != p.OfficeID:
+		return forbidden("office_id", "این توکن برای دفتر دیگری صادر شده است.", "this token may not submit for this office")
+	}
+	return nil
+}
+
+// forbidden is a 403 naming the out-of-scope field ("" for none).
+func forbidden(field, fa, en string) error {
+	e := &Error{Code: ECodeForbidden, Message: en, MessageFA: fa}
+	if field != "" {
+		e.Fields = map[string]FieldError{field: {Code: string(ECodeForbidden), Message: en, MessageFA: fa}}
+	}
+	return e
+}
+
+// ErrForbiddenAgency is returned when a principal asks for an agency it may not read. It is a
+// not-found error on purpose: callers must not learn which agencies exist elsewhere.
+func ErrForbiddenAgency() error {
+	return Errorf(ECodeNotFound, "این دستگاه پیدا نشد.", "agency not found")
+}
+
+// Origin is where a submission came from, as the entry point that received it knows it: the
+// channel it arrived on, the principal that sent it (zero: anonymous), and the kiosk device or
+// the invitation (SMS, signed link) it belongs to, when there is one. The body of a submission
+// never says where it came from — an anonymous web caller could otherwise file "kiosk" or "sms"
+// answers and skew the by-channel figures.
+type Origin struct {
+	Channel      Channel
+	Principal    Principal
+	DeviceID     ID
+	InvitationID ID
+}
+
+// WebOrigin is the origin of a submission to the public route by p (zero: anonymous): the
+// channel comes from p (SubmitChannel); staff are refused.
+func WebOrigin(p Principal) (Origin, error) {
+	ch, err := p.SubmitChannel()
+	if err != nil {
+		return Origin{}, err
+	}
+	return Origin{Channel: ch, Principal: p}, nil
+}
+
+// Apply checks that o may submit s and makes s say what o says. The principal must be allowed
+// the agency and office (403); an integration's channel must be o's (403); a channel in the body
+// is optional, but one that differs from o's is a client bug or a forgery (422
+// channel_mismatch). Then s.Channel is set to o's, and an office-scoped integration's office
+// fills an empty office_id. Callers pass a copy when they must keep the original.
+func (o Origin) Apply(s *Submission) error {
+	if !o.Channel.Valid() {
+		return Errorf(ECodeInternal, "کانال ورودی نامعتبر است.", "origin channel %q is not a channel", o.Channel)
+	}
+	p := o.Principal
+	if p.Role == RoleIntegration && p.Channel != o.Channel {
+		return forbidden("channel", "این توکن برای کانال دیگری صادر شده است.", "this token may not submit on this channel")
+	}
+	if p.Role == RoleIntegration && p.OfficeID != 0 && s.OfficeID == 0 {
+		s.OfficeID = p.OfficeID
+	}
+	if err := p.CanSubmit(s.AgencyID, s.OfficeID); err != nil {
+		return err
+	}
+	if s.Channel != "" && s.Channel != o.Channel {
+		en := "channel is set by the entry point (" + string(o.Channel) + "); omit it or send " + string(o.Channel)
+		return &Error{Code: ECodeInvalid, Message: "the response's channel does not match where it was sent",
+			MessageFA: "کانال پاسخ با مسیر ارسال آن نمی‌خواند.",
+			Fields: map[string]FieldError{"channel": {Code: "channel_mismatch", Message: en,
+				MessageFA: "کانال را مسیر ارسال تعیین می‌کند؛ آن را نفرستید یا " + string(o.Channel) + " بفرستید."}}}
+	}
+	s.Channel = o.Channel
+	return nil
+}
