@@ -31,7 +31,7 @@ func TestPostgresOutage(t *testing.T) {
 		"AFKAR_SECRET_KEY": strings.Repeat("k", 40), "AFKAR_ADMIN_TOKEN": strings.Repeat("a", 32),
 		"AFKAR_DATA_DIR": t.TempDir(),
 	}
-	token := afkarCmd(t, env, "token", "--role", "integration", "--agency", fmt.Sprint(f.agency), "--name", "kiosk-1")
+	token := afkarCmd(t, env, "token", "--role", "integration", "--agency", fmt.Sprint(f.agency), "--channel", "kiosk", "--name", "kiosk-1")
 	s := startServer(t, env)
 	exp := newExpectation()
 	// The kiosk has posted before the outage, as kiosks do all day: its token is cached.

@@ -82,7 +82,7 @@ var listenLine = regexp.MustCompile(`listening on (http://\S+)`)
 func startServer(t *testing.T, env map[string]string) *server {
 	t.Helper()
 	cmd := exec.Command(binPath, "serve")
-	cmd.Env = append(os.Environ(), "AFKAR_ADDR=127.0.0.1:0", "AFKAR_LOG_LEVEL=info", "AFKAR_RATE_LIMIT=0")
+	cmd.Env = append(os.Environ(), "AFKAR_ADDR=127.0.0.1:0", "AFKAR_LOG_LEVEL=info", "AFKAR_RATE_LIMIT=0", "AFKAR_TOKEN_RATE_LIMIT=0")
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
