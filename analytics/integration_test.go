@@ -20,6 +20,7 @@ import (
 
 	"github.com/afkar-gov/afkar/analytics"
 	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/inmem"
 	"github.com/afkar-gov/afkar/survey/redisbuffer"
 	"github.com/afkar-gov/afkar/survey/redisbuffer/redistest"
 	"github.com/afkar-gov/afkar/survey/sqlstore"
@@ -66,63 +67,33 @@ func genResponses(n int, seed uint64) []survey.Response {
 	return out
 }
 
-type totalKey struct {
-	q  string
-	t  survey.QuestionType
-	ch survey.Channel
-}
-
-type histKey struct {
-	q  string
-	ch survey.Channel
-	v  string
-}
-
-// expectTotals is what the rollups must hold after folding rs once each.
-func expectTotals(rs []survey.Response) (map[totalKey][3]int64, map[histKey]int64) {
-	tot, hist := map[totalKey][3]int64{}, map[histKey]int64{}
-	d := analytics.Delta(rs)
-	for _, r := range d.Rollups {
-		k := totalKey{r.QuestionID, r.Type, r.Channel}
-		v := tot[k]
-		tot[k] = [3]int64{v[0] + r.N, v[1] + r.Sum, v[2] + r.SumSq}
-	}
-	for _, h := range d.Histogram {
-		hist[histKey{h.QuestionID, h.Channel, h.Value}] += h.N
-	}
-	return tot, hist
-}
-
-// checkTotals compares the store's rollups for testAgency with folding want exactly once.
+// checkTotals compares the store's reports for testAgency with those of the shared in-memory
+// store after folding want exactly once: the oracle is the in-memory store, not a copy of its
+// arithmetic.
 func checkTotals(t *testing.T, st *sqlstore.Store, want []survey.Response) {
 	t.Helper()
 	ctx := context.Background()
 	if n, err := st.ResponseCount(ctx, testAgency); err != nil || n != int64(len(want)) {
 		t.Errorf("ResponseCount = %d, %v; want %d", n, err, len(want))
 	}
-	wantTot, wantHist := expectTotals(want)
+	oracle := inmem.New()
+	if _, err := oracle.Fold(ctx, want, analytics.Delta); err != nil {
+		t.Fatal(err)
+	}
 	f := survey.RollupFilter{AgencyID: testAgency}
-	tots, err := st.RollupTotals(ctx, f)
+	got, err := st.RollupTotals(ctx, f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[totalKey][3]int64{}
-	for _, r := range tots {
-		k := totalKey{r.QuestionID, r.Type, r.Channel}
-		v := got[k]
-		got[k] = [3]int64{v[0] + r.N, v[1] + r.Sum, v[2] + r.SumSq}
-	}
+	wantTot, _ := oracle.RollupTotals(ctx, f)
 	if fmt.Sprint(got) != fmt.Sprint(wantTot) {
 		t.Errorf("rollup totals:\n got  %v\n want %v", got, wantTot)
 	}
-	hs, err := st.HistogramTotals(ctx, f)
+	gotHist, err := st.HistogramTotals(ctx, f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gotHist := map[histKey]int64{}
-	for _, h := range hs {
-		gotHist[histKey{h.QuestionID, h.Channel, h.Value}] += h.N
-	}
+	wantHist, _ := oracle.HistogramTotals(ctx, f)
 	if fmt.Sprint(gotHist) != fmt.Sprint(wantHist) {
 		t.Errorf("histogram totals:\n got  %v\n want %v", gotHist, wantHist)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/afkar-gov/afkar/analytics"
 	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/inmem"
 	"github.com/afkar-gov/afkar/survey/intake"
 )
 
@@ -50,82 +51,28 @@ func taxVersion() survey.Version {
 	}
 }
 
-// memCatalog stands in for the SQL store (written by another engineer) in the fast tests: the
-// catalog reads and token authentication the API calls. The integration test runs the real store.
-type memCatalog struct {
-	agencies []survey.Agency
-	versions map[survey.ID]survey.Version // by agency
-	offices  map[survey.ID][]survey.Office
-	tokens   map[string]survey.Principal
-}
-
-func newMemCatalog() *memCatalog {
-	return &memCatalog{
-		agencies: []survey.Agency{
-			{ID: taxID, ProvinceID: 1, Name: "اداره کل امور مالیاتی", Slug: "tax"},
-			{ID: registryID, ProvinceID: 1, Name: "اداره کل ثبت اسناد", Slug: "registry"},
-		},
-		versions: map[survey.ID]survey.Version{taxID: taxVersion()},
-		offices:  map[survey.ID][]survey.Office{taxID: {{ID: taxOffice, AgencyID: taxID, Name: "دفتر مرکزی"}}},
-		tokens: map[string]survey.Principal{
-			adminToken:       {Role: survey.RoleProvinceAdmin, Name: "admin"},
-			taxStaffToken:    {Role: survey.RoleAgencyStaff, AgencyID: taxID, Name: "tax staff"},
-			provinceToken:    {Role: survey.RoleProvinceStaff, Name: "province staff"},
-			integrationToken: {Role: survey.RoleIntegration, AgencyID: taxID, Channel: survey.ChannelKiosk, Name: "kiosks"},
-			officeKioskToken: {Role: survey.RoleIntegration, AgencyID: taxID, OfficeID: taxOffice, Channel: survey.ChannelKiosk, Name: "lobby kiosk"},
-			registryToken:    {Role: survey.RoleIntegration, AgencyID: registryID, Channel: survey.ChannelKiosk, Name: "registry kiosks"},
-			smsBridgeToken:   {Role: survey.RoleIntegration, AgencyID: taxID, Channel: survey.ChannelSMS, Name: "sms bridge"},
-			legacyToken:      {Role: survey.RoleIntegration, Name: "old kiosks"},
-		},
+// newMemCatalog is the shared in-memory store holding the fixture: two agencies, the tax
+// agency's office and survey, and a token of every kind. The integration test runs the real
+// store.
+func newMemCatalog() *inmem.Store {
+	st := inmem.New()
+	st.PutAgency(survey.Agency{ID: taxID, ProvinceID: 1, Name: "اداره کل امور مالیاتی", Slug: "tax"})
+	st.PutAgency(survey.Agency{ID: registryID, ProvinceID: 1, Name: "اداره کل ثبت اسناد", Slug: "registry"})
+	st.PutOffice(survey.Office{ID: taxOffice, AgencyID: taxID, Name: "دفتر مرکزی"})
+	st.PutVersion(taxVersion())
+	for token, p := range map[string]survey.Principal{
+		adminToken:       {Role: survey.RoleProvinceAdmin, Name: "admin"},
+		taxStaffToken:    {Role: survey.RoleAgencyStaff, AgencyID: taxID, Name: "tax staff"},
+		provinceToken:    {Role: survey.RoleProvinceStaff, Name: "province staff"},
+		integrationToken: {Role: survey.RoleIntegration, AgencyID: taxID, Channel: survey.ChannelKiosk, Name: "kiosks"},
+		officeKioskToken: {Role: survey.RoleIntegration, AgencyID: taxID, OfficeID: taxOffice, Channel: survey.ChannelKiosk, Name: "lobby kiosk"},
+		registryToken:    {Role: survey.RoleIntegration, AgencyID: registryID, Channel: survey.ChannelKiosk, Name: "registry kiosks"},
+		smsBridgeToken:   {Role: survey.RoleIntegration, AgencyID: taxID, Channel: survey.ChannelSMS, Name: "sms bridge"},
+		legacyToken:      {Role: survey.RoleIntegration, Name: "old kiosks"},
+	} {
+		st.AddToken(token, p)
 	}
-}
-
-func (m *memCatalog) Agencies(_ context.Context, p survey.Principal) ([]survey.Agency, error) {
-	var out []survey.Agency
-	for _, a := range m.agencies {
-		if p.CanReadAgency(a.ID) {
-			out = append(out, a)
-		}
-	}
-	return out, nil
-}
-
-func (m *memCatalog) Agency(_ context.Context, id survey.ID) (survey.Agency, error) {
-	for _, a := range m.agencies {
-		if a.ID == id {
-			return a, nil
-		}
-	}
-	return survey.Agency{}, survey.ErrNotFound
-}
-
-func (m *memCatalog) ActiveVersion(_ context.Context, agencyID survey.ID) (survey.Version, error) {
-	v, ok := m.versions[agencyID]
-	if !ok {
-		return v, survey.ErrNotFound
-	}
-	return v, nil
-}
-
-func (m *memCatalog) Version(_ context.Context, surveyID survey.ID, version int) (survey.Version, error) {
-	for _, v := range m.versions {
-		if v.SurveyID == surveyID && v.Version == version {
-			return v, nil
-		}
-	}
-	return survey.Version{}, survey.ErrNotFound
-}
-
-func (m *memCatalog) Offices(_ context.Context, agencyID survey.ID) ([]survey.Office, error) {
-	return m.offices[agencyID], nil
-}
-
-func (m *memCatalog) Authenticate(_ context.Context, token string) (survey.Principal, error) {
-	p, ok := m.tokens[token]
-	if !ok {
-		return p, survey.Errorf(survey.ECodeUnauthorized, "توکن ناشناخته است.", "unknown token")
-	}
-	return p, nil
+	return st
 }
 
 // memBuffer is an in-memory buffer (the write side intake needs) for the fast tests: the real

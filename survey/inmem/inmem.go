@@ -187,6 +187,14 @@ func (s *Store) PutAgency(a survey.Agency) {
 	s.nextID["agencies"] = max(s.nextID["agencies"], a.ID)
 }
 
+// PutOffice stores o with the id it carries, for fixtures that need fixed ids.
+func (s *Store) PutOffice(o survey.Office) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.offices[o.ID] = o
+	s.nextID["offices"] = max(s.nextID["offices"], o.ID)
+}
+
 // PutVersion stores a published version exactly as given (its survey is created when missing)
 // and makes it the survey's active version when it is the newest, for fixtures that need fixed
 // survey ids and version numbers.
