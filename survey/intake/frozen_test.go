@@ -49,9 +49,10 @@ func TestFrozenPrimary(t *testing.T) {
 				}
 				mu.Lock()
 				n++
+				rating := 1 + n%5
 				mu.Unlock()
 				start := time.Now()
-				rc, err := in.Submit(context.Background(), f.kiosk(), f.sub("", 1+n%5))
+				rc, err := in.Submit(context.Background(), f.kiosk(), f.sub("", rating))
 				el := time.Since(start)
 				mu.Lock()
 				latencies = append(latencies, el)
