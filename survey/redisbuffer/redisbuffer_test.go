@@ -14,6 +14,7 @@ import (
 	"github.com/afkar-gov/afkar/survey/buffertest"
 	"github.com/afkar-gov/afkar/survey/redisbuffer"
 	"github.com/afkar-gov/afkar/survey/redisbuffer/redistest"
+	"github.com/afkar-gov/afkar/survey/testenv"
 )
 
 func open(t *testing.T, opts redisbuffer.Options) (*redisbuffer.Buffer, *redis.Client) {
@@ -251,7 +252,7 @@ func TestReadHonoursDeadline(t *testing.T) {
 // TestDeadRedis: with nothing listening, every call fails fast with ECodeUnavailable, and Read
 // reports the failure rather than an empty result.
 func TestDeadRedis(t *testing.T) {
-	url := fmt.Sprintf("redis://127.0.0.1:%d/0", redistest.FreePort(t))
+	url := fmt.Sprintf("redis://127.0.0.1:%d/0", testenv.FreePort(t))
 	b, err := redisbuffer.Open(url, redisbuffer.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/afkar-gov/afkar/analytics"
 	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/inmem"
 	"github.com/afkar-gov/afkar/survey/sqlstore"
 	"github.com/afkar-gov/afkar/survey/sqlstore/sqltest"
 )
@@ -130,69 +130,22 @@ func fold(t testing.TB, s *sqlstore.Store, rs []survey.Response) int {
 	return n
 }
 
-// expectedTotals computes in Go what RollupTotals must return for rs under filter f.
+// expectedTotals is what RollupTotals and HistogramTotals must return for rs under filter f: the
+// answers of the shared in-memory store (survey/inmem) after folding every element of rs — a
+// response listed twice counts twice, as a test that doubles a delta wants.
 func expectedTotals(rs []survey.Response, f survey.RollupFilter) ([]survey.RollupTotal, []survey.HistogramTotal) {
-	d := testDelta(rs)
-	type tk struct {
-		q   string
-		typ survey.QuestionType
-		ch  survey.Channel
+	ctx := context.Background()
+	oracle := inmem.New()
+	each := make([]survey.Response, len(rs))
+	for i, r := range rs {
+		r.ID = fmt.Sprintf("00000000-0000-4000-8000-%012x", i) // ids are not part of any cell
+		each[i] = r
 	}
-	type hk struct {
-		q, v string
-		ch   survey.Channel
+	if _, err := oracle.Fold(ctx, each, testDelta); err != nil {
+		panic(err) // the generated responses always have UUID ids
 	}
-	keep := func(k survey.RollupKey) bool {
-		return (f.AgencyID == 0 || k.AgencyID == f.AgencyID) && (f.OfficeID == 0 || k.OfficeID == f.OfficeID) &&
-			(f.FromDay == "" || k.Day >= f.FromDay) && (f.ToDay == "" || k.Day <= f.ToDay)
-	}
-	tot := map[tk]*survey.RollupTotal{}
-	for _, c := range d.Rollups {
-		if !keep(c.RollupKey) {
-			continue
-		}
-		k := tk{c.QuestionID, c.Type, c.Channel}
-		if tot[k] == nil {
-			tot[k] = &survey.RollupTotal{QuestionID: c.QuestionID, Type: c.Type, Channel: c.Channel}
-		}
-		tot[k].N += c.N
-		tot[k].Sum += c.Sum
-		tot[k].SumSq += c.SumSq
-	}
-	hist := map[hk]int64{}
-	for _, c := range d.Histogram {
-		if keep(c.RollupKey) {
-			hist[hk{c.QuestionID, c.Value, c.Channel}] += c.N
-		}
-	}
-	rt := []survey.RollupTotal{}
-	for _, v := range tot {
-		rt = append(rt, *v)
-	}
-	sort.Slice(rt, func(i, j int) bool {
-		a, b := rt[i], rt[j]
-		if a.QuestionID != b.QuestionID {
-			return a.QuestionID < b.QuestionID
-		}
-		if a.Channel != b.Channel {
-			return a.Channel < b.Channel
-		}
-		return a.Type < b.Type
-	})
-	ht := []survey.HistogramTotal{}
-	for k, n := range hist {
-		ht = append(ht, survey.HistogramTotal{QuestionID: k.q, Channel: k.ch, Value: k.v, N: n})
-	}
-	sort.Slice(ht, func(i, j int) bool {
-		a, b := ht[i], ht[j]
-		if a.QuestionID != b.QuestionID {
-			return a.QuestionID < b.QuestionID
-		}
-		if a.Channel != b.Channel {
-			return a.Channel < b.Channel
-		}
-		return a.Value < b.Value
-	})
+	rt, _ := oracle.RollupTotals(ctx, f)
+	ht, _ := oracle.HistogramTotals(ctx, f)
 	return rt, ht
 }
 

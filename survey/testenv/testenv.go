@@ -5,6 +5,7 @@
 package testenv
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"testing"
@@ -31,4 +32,16 @@ func LookPath(t testing.TB, name, install string) string {
 		Missing(t, name+" is not installed ("+install+")", err)
 	}
 	return path
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago, for a private server a test
+// starts (redis-server, PostgreSQL) so that it never touches the shared one.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }

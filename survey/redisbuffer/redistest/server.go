@@ -3,7 +3,6 @@ package redistest
 import (
 	"context"
 	"fmt"
-	"net"
 	"os/exec"
 	"strconv"
 	"syscall"
@@ -30,7 +29,7 @@ type Server struct {
 // answers PING. Without persistence arguments it keeps nothing on disk.
 func StartServer(t testing.TB, args ...string) *Server {
 	t.Helper()
-	s := &Server{Port: FreePort(t), Dir: t.TempDir(), args: args, t: t}
+	s := &Server{Port: testenv.FreePort(t), Dir: t.TempDir(), args: args, t: t}
 	s.Start()
 	t.Cleanup(s.Kill)
 	return s
@@ -79,14 +78,3 @@ func (s *Server) Freeze() { _ = s.cmd.Process.Signal(syscall.SIGSTOP) }
 
 // Thaw resumes a frozen server (SIGCONT).
 func (s *Server) Thaw() { _ = s.cmd.Process.Signal(syscall.SIGCONT) }
-
-// FreePort returns a loopback TCP port that was free a moment ago.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}

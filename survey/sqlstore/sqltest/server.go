@@ -3,7 +3,6 @@ package sqltest
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -41,7 +40,7 @@ func StartServer(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Port: freePort(t), Dir: dir, bin: bin, t: t}
+	s := &Server{Port: testenv.FreePort(t), Dir: dir, bin: bin, t: t}
 	t.Cleanup(func() {
 		s.pgctl("stop", "-m", "immediate")
 		_ = os.RemoveAll(dir)
@@ -144,14 +143,4 @@ func serverBin(t testing.TB) string {
 	}
 	testenv.Missing(t, "sqltest: PostgreSQL's initdb is not installed (apt-get install postgresql)", exec.ErrNotFound)
 	return ""
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
