@@ -216,12 +216,12 @@ func drawScore(rng *rand.Rand, d design, n int, c *citizen) [4]Estimate {
 			h.citizens.n++
 			h.citizens.sum += head.scaled
 			h.citizens.sumSq += head.scaled * head.scaled
-			if head.scaled >= satisfiedFrom {
+			if head.bucket() >= satisfiedFrom {
 				h.satisfied++
 			}
 		}
 		if nps.ok {
-			classes.add(nps.scaled, promoterFrom, passiveFrom, 1)
+			classes.add(nps.bucket(), promoterFrom, passiveFrom, 1)
 		}
 	}
 	mean, csat := h.estimates()

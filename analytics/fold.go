@@ -62,7 +62,7 @@ func Delta(rs []survey.Response) survey.RollupDelta {
 			k := base
 			k.QuestionID = c.id
 			add(k, survey.TypeCitizenMean, c.v.scaled, true)
-			count(k, strconv.FormatInt(c.v.scaled, 10))
+			count(k, strconv.FormatInt(c.v.bucket(), 10))
 		}
 	}
 	return sum.Delta()
@@ -74,6 +74,12 @@ type citizenValue struct {
 	scaled int64
 	ok     bool
 }
+
+// bucket is the histogram value of a per-citizen mean: its whole part ("4" for 4.33). Every
+// threshold the scores read is a whole number (satisfied ≥ 4; promoter ≥ 9, passive ≥ 7), so
+// the buckets classify every citizen exactly, and they keep a per-citizen rollup to five or
+// eleven histogram cells per key instead of one per distinct mean (fewer cells per fold).
+func (v citizenValue) bucket() int64 { return v.scaled / survey.CitizenScale }
 
 // citizenValues returns a response's headline values: the mean of its rating5 answers marked
 // Headline, and the mean of its nps answers marked Headline (see survey.CitizenValue). Answers

@@ -189,7 +189,8 @@ func TestDeltaHeadlineCells(t *testing.T) {
 			hist[c.QuestionID+"="+c.Value] += c.N
 		}
 	}
-	want := map[string]int64{"@headline=10920": 1, "@headline=6300": 1, "@headline=12600": 1, "@nps=22680": 1, "@nps=16380": 1}
+	// Buckets are the whole part of each citizen's mean: 13/3 → 4, 5/2 → 2, 5 → 5; 9 → 9, 6.5 → 6.
+	want := map[string]int64{"@headline=4": 1, "@headline=2": 1, "@headline=5": 1, "@nps=9": 1, "@nps=6": 1}
 	if !reflect.DeepEqual(hist, want) {
 		t.Errorf("histogram = %v, want %v", hist, want)
 	}

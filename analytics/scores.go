@@ -223,13 +223,14 @@ func (m moments) citizenMeanCI(lo, hi float64) Estimate {
 	return BoundedMeanCI(m.n, float64(m.sum)/s, float64(m.sumSq)/(s*s), lo, hi)
 }
 
-// Thresholds on per-citizen values (× survey.CitizenScale): a citizen is satisfied when the mean
-// of its headline ratings is 4 or more; an NPS promoter when the mean of its headline nps
-// answers is 9 or more, a detractor when it is below 7 — for one answer, the usual 9–10 and 0–6.
+// Thresholds on the per-citizen histogram buckets (the whole part of a citizen's mean): a
+// citizen is satisfied when the mean of its headline ratings is 4 or more; an NPS promoter when
+// the mean of its headline nps answers is 9 or more, a detractor when it is below 7 — for one
+// answer, the usual 9–10 and 0–6.
 const (
-	satisfiedFrom = 4 * survey.CitizenScale
-	promoterFrom  = 9 * survey.CitizenScale
-	passiveFrom   = 7 * survey.CitizenScale
+	satisfiedFrom = 4
+	promoterFrom  = 9
+	passiveFrom   = 7
 )
 
 // npsClasses counts promoters, passives and detractors.

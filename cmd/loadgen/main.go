@@ -49,7 +49,7 @@ const (
 	targetIngestPG       = 20000
 	targetIngestEmbedded = 3000
 	targetP99            = 15 * time.Millisecond
-	targetFold           = 30000
+	targetFold           = 30000 // PostgreSQL; the embedded default has no fold target
 	targetVisibility     = time.Second
 	targetRSS            = 150 << 20
 )
@@ -339,8 +339,12 @@ func burst(o *options, env []string, tr *traffic, figs *figures, tag string, ing
 		fmt.Printf("%s fold: %v\n", tag, derr)
 	}
 	fold := (last.folded - first.folded) / last.at.Sub(first.at).Seconds()
-	fmt.Printf("%s fold (standalone worker draining the burst, %s responses): %s responses/s — target ≥ %s/s: %s\n",
-		tag, thousands(last.folded), thousands(fold), thousands(targetFold), metMissed(fold >= targetFold))
+	verdict := "no target for the embedded default"
+	if o.mode == "postgres" {
+		verdict = fmt.Sprintf("target ≥ %s/s: %s", thousands(targetFold), metMissed(fold >= targetFold))
+	}
+	fmt.Printf("%s fold (standalone worker draining the burst, %s responses): %s responses/s — %s\n",
+		tag, thousands(last.folded), thousands(fold), verdict)
 	figs.add(o.mode+" fold (drain) responses/s", fold, thousands)
 	return rss, nil
 }
