@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -126,21 +124,6 @@ func TestPostgresOutage(t *testing.T) {
 		back.Sub(down).Round(time.Millisecond), acked, probes, took.Round(time.Millisecond))
 	exp.verify(t, f)
 	s.stop()
-}
-
-// afkarCmd runs an afkar subcommand with env and returns its trimmed standard output.
-func afkarCmd(t *testing.T, env map[string]string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(binPath, args...)
-	cmd.Env = os.Environ()
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("afkar %v: %v", args, err)
-	}
-	return strings.TrimSpace(string(out))
 }
 
 // metric returns the value of an unlabelled metric on url's /metrics ("" when absent).

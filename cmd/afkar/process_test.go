@@ -154,6 +154,24 @@ func (s *server) stop() {
 	}
 }
 
+// afkarCmd runs the afkar binary with env and returns its standard output, trimmed; a failure
+// ends the test with what the command wrote to standard error.
+func afkarCmd(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(binPath, args...)
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("afkar %v: %v\n%s", args, err, stderr.Bytes())
+	}
+	return strings.TrimSpace(string(out))
+}
+
 func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)

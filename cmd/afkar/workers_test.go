@@ -188,20 +188,12 @@ func TestReaggregateCommandReproducesRollups(t *testing.T) {
 	if len(before) < 1000 {
 		t.Fatalf("suspiciously small rollup dump (%d bytes)", len(before))
 	}
-	cmd := exec.Command(binPath, "reaggregate")
-	cmd.Env = os.Environ()
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("reaggregate: %v\n%s", err, out)
-	}
+	out := afkarCmd(t, env, "reaggregate")
 	after := dump()
 	if !bytes.Equal(before, after) {
 		t.Fatalf("reaggregate changed the rollups (%d → %d bytes)\n%s", len(before), len(after), out)
 	}
-	t.Logf("%s", bytes.TrimSpace(out))
+	t.Logf("%s", out)
 }
 
 // TestServeRefusesSchemaBehind: with automatic migration off, a database whose schema is behind
@@ -323,15 +315,7 @@ func TestReaggregateBackfillsHeadlineFlags(t *testing.T) {
 		t.Fatalf("unflagged responses already have %d headline cells", c)
 	}
 	st.Close()
-	cmd := exec.Command(binPath, "reaggregate")
-	cmd.Env = os.Environ()
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("reaggregate: %v\n%s", err, out)
-	}
+	out := afkarCmd(t, env, "reaggregate")
 	st, err = sqlstore.Open(ctx, db, sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -340,7 +324,7 @@ func TestReaggregateBackfillsHeadlineFlags(t *testing.T) {
 	if c := citizens(); c != int64(len(rs)) {
 		t.Fatalf("after reaggregate %d citizens have a headline value, want %d\n%s", c, len(rs), out)
 	}
-	if !strings.Contains(string(out), "gave 20 responses") {
+	if !strings.Contains(out, "gave 20 responses") {
 		t.Errorf("reaggregate did not report the backfill:\n%s", out)
 	}
 }
