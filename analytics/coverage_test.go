@@ -51,6 +51,10 @@ func (c *citizen) answer(id string, t survey.QuestionType, v int, headline bool)
 // truth is a design's population values; NaN where the design does not define a figure.
 type truth struct{ mean, csat, nps float64 }
 
+// values lists the true value of each figure, in the order of figures (the index is the mean
+// mapped onto 0–100).
+func (t truth) values() [4]float64 { return [4]float64{t.mean, t.csat, (t.mean - 1) / 4 * 100, t.nps} }
+
 // design is a population of citizens: gen fills one citizen's answers.
 type design struct {
 	name  string
@@ -234,7 +238,7 @@ func TestIntervalCoverage(t *testing.T) {
 	designs := coverageDesigns()
 	cells := make([][4][]coverageCell, len(designs))
 	for di, d := range designs {
-		want := [4]float64{d.truth.mean, d.truth.csat, (d.truth.mean - 1) / 4 * 100, d.truth.nps}
+		want := d.truth.values()
 		for f := range figures {
 			cells[di][f] = make([]coverageCell, len(coverageNs))
 		}
@@ -299,7 +303,7 @@ func coverageTable(designs []design, cells [][4][]coverageCell) string {
 	}
 	b.WriteString("\n")
 	for di, d := range designs {
-		want := [4]float64{d.truth.mean, d.truth.csat, (d.truth.mean - 1) / 4 * 100, d.truth.nps}
+		want := d.truth.values()
 		for f, name := range figures {
 			if math.IsNaN(want[f]) {
 				continue
@@ -323,7 +327,7 @@ func coverageTable(designs []design, cells [][4][]coverageCell) string {
 	}
 	b.WriteString("\n")
 	for di, d := range designs {
-		want := [4]float64{d.truth.mean, d.truth.csat, (d.truth.mean - 1) / 4 * 100, d.truth.nps}
+		want := d.truth.values()
 		for f, name := range figures {
 			if math.IsNaN(want[f]) || name == "index" {
 				continue
