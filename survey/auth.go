@@ -12,8 +12,13 @@ type Role string
 const (
 	RoleProvinceAdmin Role = "province_admin" // the governorate PR office's administrators
 	RoleProvinceStaff Role = "province_staff" // governorate PR office: reads every agency
-	RoleAgencyStaff   Role = "agency_staff"   // an agency's PR staff: reads only that agency
-	RoleIntegration   Role = "integration"    // a machine client (kiosk fleet, web-form backend, SMS bridge)
+	RoleAgencyAdmin   Role = "agency_admin"   // an agency's PR lead: reads and manages that agency (offices, kiosks)
+	RoleAgencyStaff   Role = "agency_staff"   // an agency's PR staff (viewer): reads only that agency
+	RoleIntegration   Role = "integration"    // a machine client (web-form backend, SMS bridge, queue system)
+	// RoleKiosk is a paired lobby tablet. It is never stored as a token row: a kiosk's device
+	// token is checked by the kiosk channel, which returns a principal scoped to the kiosk's
+	// agency, office and the kiosk channel, with KioskID set.
+	RoleKiosk Role = "kiosk"
 )
 
 // Principal is an authenticated caller; the zero Principal is an anonymous one (a citizen's
@@ -26,7 +31,9 @@ type Principal struct {
 	AgencyID ID      `json:"agency_id,omitempty"`
 	OfficeID ID      `json:"office_id,omitempty"`
 	Channel  Channel `json:"channel,omitempty"`
-	Name     string  `json:"name,omitempty"`
+	// KioskID is the paired kiosk a RoleKiosk principal stands for.
+	KioskID ID     `json:"kiosk_id,omitempty"`
+	Name    string `json:"name,omitempty"`
 }
 
 // Anonymous reports whether p is the zero principal: a caller that presented no credentials.
@@ -37,7 +44,20 @@ func (p Principal) CanReadAgency(id ID) bool {
 	switch p.Role {
 	case RoleProvinceAdmin, RoleProvinceStaff:
 		return true
-	case RoleAgencyStaff:
+	case RoleAgencyAdmin, RoleAgencyStaff:
+		return p.AgencyID != 0 && p.AgencyID == id
+	}
+	return false
+}
+
+// CanManageAgency reports whether p may change agency id's set-up: its offices and their hours,
+// its kiosks and their pairing. Province admins may manage every agency, agency admins their own;
+// viewers, province staff and machines never.
+func (p Principal) CanManageAgency(id ID) bool {
+	switch p.Role {
+	case RoleProvinceAdmin:
+		return true
+	case RoleAgencyAdmin:
 		return p.AgencyID != 0 && p.AgencyID == id
 	}
 	return false
@@ -45,7 +65,7 @@ func (p Principal) CanReadAgency(id ID) bool {
 
 // IsStaff reports whether p is a person working for the province or an agency.
 func (p Principal) IsStaff() bool {
-	return p.Role == RoleProvinceAdmin || p.Role == RoleProvinceStaff || p.Role == RoleAgencyStaff
+	return p.Role == RoleProvinceAdmin || p.Role == RoleProvinceStaff || p.Role == RoleAgencyAdmin || p.Role == RoleAgencyStaff
 }
 
 // Check reports whether a credential may be issued for p: a known role, an agency for agency
@@ -58,12 +78,12 @@ func (p Principal) Check() error {
 		if p.AgencyID != 0 {
 			fe.add("agency_id", "not_allowed", "نقش استانی به دستگاه محدود نمی‌شود.", "province roles are not limited to an agency")
 		}
-	case RoleAgencyStaff, RoleIntegration:
+	case RoleAgencyAdmin, RoleAgencyStaff, RoleIntegration:
 		if p.AgencyID == 0 {
 			fe.add("agency_id", "required", "این نقش باید به یک دستگاه محدود باشد.", "this role needs an agency_id")
 		}
 	default:
-		fe.add("role", "unknown_role", "نقش ناشناخته است.", "role must be province_admin, province_staff, agency_staff or integration")
+		fe.add("role", "unknown_role", "نقش ناشناخته است.", "role must be province_admin, province_staff, agency_admin, agency_staff or integration")
 	}
 	if p.Role == RoleIntegration {
 		if !p.Channel.Valid() {
@@ -112,7 +132,9 @@ func (p Principal) CanSubmit(agency, office ID) error {
 	switch {
 	case p.Anonymous():
 		return nil
-	case p.Role != RoleIntegration:
+	case p.Role == RoleKiosk && (p.KioskID == 0 || p.OfficeID == 0):
+		return forbidden("", "این دستگاه کیوسک جفت نشده است.", "this kiosk is not paired to an office")
+	case p.Role != RoleIntegration && p.Role != RoleKiosk:
 		return forbidden("", "کارمندان با توکن خود به پرسشنامه پاسخ نمی‌دهند.", "staff tokens do not submit responses")
 	case p.AgencyID == 0:
 		return forbidden("agency_id", "این توکن به دستگاهی محدود نیست؛ توکن تازه‌ای با --agency بسازید.",
@@ -145,11 +167,36 @@ func ErrForbiddenAgency() error {
 // the invitation (SMS, signed link) it belongs to, when there is one. The body of a submission
 // never says where it came from — an anonymous web caller could otherwise file "kiosk" or "sms"
 // answers and skew the by-channel figures.
+//
+// Flag is the entry point's verdict that the submission is suspect although valid — a kiosk
+// press too close to the one before, part of a burst, or made while the office was closed
+// (FlagInterval, FlagBurst, FlagAfterHours). A flagged response is stored like any other, so
+// nothing acknowledged is lost and staff can audit it, but it is left out of every score and
+// counted apart (the "flagged" figures). Empty for an ordinary submission.
 type Origin struct {
 	Channel      Channel
 	Principal    Principal
 	DeviceID     ID
 	InvitationID ID
+	Flag         Flag
+}
+
+// Flag says why a stored response is left out of the scores; empty for a counted one.
+type Flag string
+
+// Flags a kiosk's stuffing filter sets, on the tablet's own timeline.
+const (
+	FlagInterval   Flag = "interval"    // closer to the kiosk's previous press than the minimum interval
+	FlagBurst      Flag = "burst"       // one press too many within the burst window
+	FlagAfterHours Flag = "after_hours" // pressed while the office was closed
+)
+
+// Flags lists every flag, in display order.
+var Flags = []Flag{FlagInterval, FlagBurst, FlagAfterHours}
+
+// Valid reports whether f is a known flag or empty (not flagged).
+func (f Flag) Valid() bool {
+	return f == "" || f == FlagInterval || f == FlagBurst || f == FlagAfterHours
 }
 
 // WebOrigin is the origin of a submission to the public route by p (zero: anonymous): the
@@ -172,10 +219,10 @@ func (o Origin) Apply(s *Submission) error {
 		return Errorf(ECodeInternal, "کانال ورودی نامعتبر است.", "origin channel %q is not a channel", o.Channel)
 	}
 	p := o.Principal
-	if p.Role == RoleIntegration && p.Channel != o.Channel {
+	if (p.Role == RoleIntegration || p.Role == RoleKiosk) && p.Channel != o.Channel {
 		return forbidden("channel", "این توکن برای کانال دیگری صادر شده است.", "this token may not submit on this channel")
 	}
-	if p.Role == RoleIntegration && p.OfficeID != 0 && s.OfficeID == 0 {
+	if (p.Role == RoleIntegration || p.Role == RoleKiosk) && p.OfficeID != 0 && s.OfficeID == 0 {
 		s.OfficeID = p.OfficeID
 	}
 	if err := p.CanSubmit(s.AgencyID, s.OfficeID); err != nil {

@@ -157,3 +157,56 @@ func TestPrincipalCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestAgencyAdminsManageOnlyTheirAgency: managing (offices, hours, kiosks) is narrower than
+// reading — viewers, province staff, machines and kiosks may not; an agency admin only for its own
+// agency.
+func TestAgencyAdminsManageOnlyTheirAgency(t *testing.T) {
+	agencyAdmin := survey.Principal{Role: survey.RoleAgencyAdmin, AgencyID: 7}
+	device := survey.Principal{Role: survey.RoleKiosk, AgencyID: 7, OfficeID: 11, KioskID: 3, Channel: survey.ChannelKiosk}
+	for _, c := range []struct {
+		p                survey.Principal
+		manage7, manage8 bool
+		read7, staff     bool
+	}{
+		{admin, true, true, true, true},
+		{agencyAdmin, true, false, true, true},
+		{survey.Principal{Role: survey.RoleAgencyAdmin}, false, false, false, true},
+		{agencyUser, false, false, true, true},
+		{provinceUser, false, false, true, true},
+		{kioskFleet, false, false, false, false},
+		{device, false, false, false, false},
+		{anonymous, false, false, false, false},
+	} {
+		if c.p.CanManageAgency(7) != c.manage7 || c.p.CanManageAgency(8) != c.manage8 || c.p.CanReadAgency(7) != c.read7 || c.p.IsStaff() != c.staff {
+			t.Errorf("%+v: manage 7 %v, manage 8 %v, read 7 %v, staff %v", c.p, c.p.CanManageAgency(7), c.p.CanManageAgency(8), c.p.CanReadAgency(7), c.p.IsStaff())
+		}
+	}
+	if err := agencyAdmin.Check(); err != nil {
+		t.Errorf("agency admin with an agency: %v", err)
+	}
+	if err := (survey.Principal{Role: survey.RoleAgencyAdmin}).Check(); err == nil {
+		t.Error("an agency admin without an agency was accepted")
+	}
+	// A paired kiosk submits for its own office only, on the kiosk channel, and its flag and
+	// device reach the origin's checks untouched.
+	if err := device.CanSubmit(7, 11); err != nil {
+		t.Errorf("kiosk for its own office: %v", err)
+	}
+	forbiddenField(t, device.CanSubmit(7, 12), "office_id")
+	forbiddenField(t, device.CanSubmit(8, 11), "agency_id")
+	forbiddenField(t, survey.Principal{Role: survey.RoleKiosk, AgencyID: 7}.CanSubmit(7, 0), "")
+	sub := survey.Submission{AgencyID: 7}
+	if err := (survey.Origin{Channel: survey.ChannelKiosk, Principal: device, DeviceID: 3, Flag: survey.FlagBurst}).Apply(&sub); err != nil || sub.OfficeID != 11 || sub.Channel != survey.ChannelKiosk {
+		t.Errorf("kiosk origin: %v, office %d, channel %q", err, sub.OfficeID, sub.Channel)
+	}
+	forbiddenField(t, (survey.Origin{Channel: survey.ChannelWeb, Principal: device}).Apply(&survey.Submission{AgencyID: 7}), "channel")
+	for _, f := range append([]survey.Flag{""}, survey.Flags...) {
+		if !f.Valid() {
+			t.Errorf("flag %q not valid", f)
+		}
+	}
+	if survey.Flag("nope").Valid() {
+		t.Error("unknown flag valid")
+	}
+}

@@ -203,6 +203,11 @@ type Response struct {
 	// response reusing an id (id_conflict). Validate sets it; it is stored with the response.
 	// Empty on responses accepted before hashes were kept, which match any resend.
 	Hash string `json:"hash,omitempty"`
+	// DeviceID is the kiosk that took the response (Origin.DeviceID); 0 for other channels.
+	DeviceID ID `json:"device_id,omitempty"`
+	// Flag, when set, keeps the response out of the scores (see Origin.Flag). It is not part
+	// of Hash: the citizen's answers are the content, the verdict is the server's.
+	Flag Flag `json:"flag,omitempty"`
 }
 
 // Answer is a validated answer. Number holds rating5, nps and yesno (1 yes, 0 no); Choices holds

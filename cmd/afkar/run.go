@@ -482,7 +482,7 @@ func headlineBackfill(ctx context.Context, store *sqlstore.Store) (delta func([]
 
 func tokenCmd(ctx context.Context, cfg *Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	role := fs.String("role", string(survey.RoleAgencyStaff), "province_admin | province_staff | agency_staff | integration")
+	role := fs.String("role", string(survey.RoleAgencyStaff), "province_admin | province_staff | agency_admin | agency_staff | integration")
 	agency := fs.Int64("agency", 0, "agency id (agency_staff and integration)")
 	office := fs.Int64("office", 0, "office id an integration may submit for (optional; default: any office of the agency)")
 	channel := fs.String("channel", "", "kiosk | web | sms: the channel an integration's submissions are recorded with (integration only)")

@@ -309,6 +309,7 @@ func (in *Intake) Validate(ctx context.Context, origin survey.Origin, s *survey.
 	if r.ID == "" {
 		r.ID = NewID()
 	}
+	r.DeviceID, r.Flag = origin.DeviceID, origin.Flag
 	return r, nil
 }
 
