@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN     := bin
 
-.PHONY: run build test test-short vet services bench fuzz clean
+.PHONY: run build test test-short vet services bench fuzz fonts screenshots clean
 
 ## run: build and start Afkar on the embedded default (SQLite + durable inbox + demo data)
 run: build
@@ -44,6 +44,26 @@ bench: services build
 ## fuzz: fuzz the response decoder and validator for a minute
 fuzz:
 	$(GO) test ./survey -run XXX -fuzz FuzzDecodeValidate -fuzztime 60s
+
+## fonts: fetch Vazirmatn from the npm registry (npm pack, no install) and copy its variable
+## webfont and licence into api/web/static/fonts, checking the font's sha256. The server serves it
+## as /static/fonts/vazirmatn.<first 10 hex of sha256>.woff2 (the name is computed at start).
+VAZIRMATN        := 33.0.3
+VAZIRMATN_SHA256 := 4e3fa217d38fdafc1fea4414ceb58ca5e662cf0ab5fa735a8c8c20e8b42cad92
+FONTS_DIR        := api/web/static/fonts
+fonts:
+	@tmp=$$(mktemp -d) && \
+	(cd $$tmp && npm pack --silent vazirmatn@$(VAZIRMATN) >/dev/null && tar xzf vazirmatn-$(VAZIRMATN).tgz) && \
+	echo "$(VAZIRMATN_SHA256)  $$tmp/package/fonts/webfonts/Vazirmatn[wght].woff2" | sha256sum -c - && \
+	cp "$$tmp/package/fonts/webfonts/Vazirmatn[wght].woff2" $(FONTS_DIR)/Vazirmatn-wght.woff2 && \
+	cp $$tmp/package/OFL.txt $(FONTS_DIR)/OFL.txt && \
+	rm -rf $$tmp
+
+## screenshots: the browser tests that draw pages (landing, kiosk) save their screenshots under
+## docs/screenshots/ for the README
+screenshots:
+	mkdir -p docs/screenshots
+	AFKAR_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'Browser' ./api/ ./cmd/afkar/
 
 clean:
 	rm -rf $(BIN)

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/afkar-gov/afkar/api"
+	"github.com/afkar-gov/afkar/api/web"
 	"github.com/afkar-gov/afkar/survey"
 )
 
@@ -455,13 +456,13 @@ func TestLandingPage(t *testing.T) {
 		t.Fatalf("content type %q", ct)
 	}
 	page := string(r.body)
-	for _, want := range []string{`dir="rtl"`, `lang="fa"`, "افکار", "سامانه افکارسنجی دستگاه‌های اجرایی استان", `href="/healthz"`, "/api/v1/", "v1.2.3", "Tahoma"} {
+	for _, want := range []string{`dir="rtl"`, `lang="fa"`, "افکار", "سامانه افکارسنجی دستگاه‌های اجرایی استان", `href="/healthz"`, "/api/v1/", "v1.2.3", "Vazirmatn, Tahoma", `url("` + web.FontURL() + `")`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("landing page lacks %q", want)
 		}
 	}
-	// Self-contained: no CDN, no web fonts, nothing loaded from elsewhere.
-	for _, bad := range []string{"http://", "https://", "//cdn", "@import", "@font-face"} {
+	// Self-contained: no CDN, no font but our own, nothing loaded from elsewhere.
+	for _, bad := range []string{"http://", "https://", "//cdn", "@import"} {
 		if strings.Contains(page, bad) {
 			t.Errorf("landing page references %q", bad)
 		}

@@ -21,6 +21,9 @@ func (s *Server) registerRoutes() {
 	// (citizens' browsers, QR forms) are recorded as web and rate-limited per client IP; an
 	// integration token submits on its own channel, for its own agency, with its own limit.
 	e.Match(pageMethods, "/", s.pages.Landing)
+	e.Match(pageMethods, "/static/*", s.pages.Static)
+	e.Match(pageMethods, "/kiosk", s.pages.Kiosk) // → 301 /kiosk/
+	e.Match(pageMethods, "/kiosk/*", s.pages.Kiosk)
 	e.GET("/api/v1/agencies/:id/survey", s.getSurvey)
 	e.POST("/api/v1/responses", s.postResponse, s.identify, s.rateLimitSubmissions, requireJSON)
 
