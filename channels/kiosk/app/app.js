@@ -339,14 +339,20 @@
 
   // show switches to a screen. Every switch arms a fresh press guard: the new screen ignores
   // presses for ARM_MS (the second half of a double tap lands there), and single-choice screens
-  // take one press only.
+  // take one press only. The body's data-current, data-seq and data-armed say which screen is up,
+  // which showing of it, and whether it takes presses yet (tests and styles read them).
   function show(name) {
     state.seq++;
     state.armedAt = performance.now() + ARM_MS;
     state.handled = false;
     state.screen = name;
     Object.keys(sections).forEach(function (k) { sections[k].hidden = k !== name; });
-    document.body.setAttribute('data-current', name);
+    var body = document.body;
+    var seq = state.seq;
+    body.setAttribute('data-current', name);
+    body.setAttribute('data-seq', String(seq));
+    body.setAttribute('data-armed', 'false');
+    setTimeout(function () { if (state.seq === seq) body.setAttribute('data-armed', 'true'); }, ARM_MS);
   }
 
   // press wraps the handler of a button that ends its screen (a face, an option, "skip"): it
