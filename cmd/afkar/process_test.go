@@ -193,6 +193,16 @@ type fixture struct {
 
 func newFixture(t *testing.T, dbURL string) fixture {
 	t.Helper()
+	return newSurveyFixture(t, dbURL, []survey.Question{
+		{ID: "overall", Type: survey.TypeRating5, Title: "رضایت کلی", Required: true},
+		{ID: "respect", Type: survey.TypeRating5, Title: "احترام"},
+		{ID: "speed", Type: survey.TypeRating5, Title: "سرعت"},
+	})
+}
+
+// newSurveyFixture is newFixture with the survey's questions given.
+func newSurveyFixture(t *testing.T, dbURL string, questions []survey.Question) fixture {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, dbURL, sqlstore.Options{})
 	if err != nil {
@@ -210,11 +220,7 @@ func newFixture(t *testing.T, dbURL string) fixture {
 	must(t, st.CreateOffice(ctx, &o))
 	s := survey.Survey{AgencyID: a.ID, Title: "نظرسنجی"}
 	must(t, st.CreateSurvey(ctx, &s))
-	v := survey.Version{SurveyID: s.ID, AgencyID: a.ID, Title: "نظرسنجی", Questions: []survey.Question{
-		{ID: "overall", Type: survey.TypeRating5, Title: "رضایت کلی", Required: true},
-		{ID: "respect", Type: survey.TypeRating5, Title: "احترام"},
-		{ID: "speed", Type: survey.TypeRating5, Title: "سرعت"},
-	}}
+	v := survey.Version{SurveyID: s.ID, AgencyID: a.ID, Title: "نظرسنجی", Questions: questions}
 	must(t, st.PublishVersion(ctx, &v))
 	return fixture{dbURL: dbURL, agency: a.ID, office: o.ID, version: v}
 }

@@ -583,9 +583,14 @@
       updateStatus();
       syncSoon();
       if (!thank) { goStart(); return; }
+      // The thank-you screen stays at least thanks_seconds, and until min_interval_seconds have
+      // passed since this citizen's first press: the next citizen's press then never looks like
+      // ballot stuffing to the server's interval rule.
+      var st = settings();
+      var hold = Math.max(st.thanks_seconds * 1000, st.min_interval_seconds * 1000 - (Date.now() - sess.pressedAt.getTime()));
       show('thanks');
       var seq = state.seq;
-      setTimeout(function () { if (state.seq === seq) goStart(); }, settings().thanks_seconds * 1000);
+      setTimeout(function () { if (state.seq === seq) goStart(); }, hold);
     });
   }
 

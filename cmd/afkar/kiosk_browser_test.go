@@ -1,0 +1,565 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/afkar-gov/afkar/api/web/browsertest"
+	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/demo"
+)
+
+// These tests run the kiosk app in headless Chromium against the real binary on the embedded
+// default (SQLite and the durable inbox), as a lobby tablet would.
+
+const kioskAdminToken = "kiosk-browser-test-admin-token-0123456789"
+
+// kioskSite is a running server with the demo survey (four ratings, then «why?» and a comment
+// for an unhappy citizen) and one unpaired kiosk whose office is always open.
+type kioskSite struct {
+	srv     *server
+	fx      fixture
+	kioskID survey.ID
+	pairURL string
+}
+
+func newKioskSite(t *testing.T) kioskSite {
+	t.Helper()
+	env, db := embeddedEnv(t)
+	env["AFKAR_ADMIN_TOKEN"] = kioskAdminToken
+	fx := newSurveyFixture(t, db, demo.Questions())
+	s := kioskSite{srv: startServer(t, env), fx: fx}
+	var hours struct {
+		AlwaysOpen bool `json:"always_open"`
+	}
+	s.admin(t, http.MethodPut, fmt.Sprintf("/api/v1/offices/%d/hours", fx.office), `{"always_open": true}`, http.StatusOK, &hours)
+	if !hours.AlwaysOpen {
+		t.Fatalf("office hours not stored: %+v", hours)
+	}
+	var k struct {
+		ID          survey.ID `json:"id"`
+		PairingCode string    `json:"pairing_code"`
+		PairURL     string    `json:"pair_url"`
+	}
+	s.admin(t, http.MethodPost, "/api/v1/kiosks", fmt.Sprintf(`{"office_id": %d, "name": "کیوسک سالن انتظار", "free_text": true}`, fx.office), http.StatusCreated, &k)
+	if k.ID == 0 || !strings.HasSuffix(k.PairURL, "/kiosk/#code="+k.PairingCode) {
+		t.Fatalf("kiosk created as %+v", k)
+	}
+	s.kioskID = k.ID
+	// The server names itself by the Host it was asked on: the browser uses the same address.
+	s.pairURL = s.srv.url + "/kiosk/#code=" + k.PairingCode
+	return s
+}
+
+// admin calls the API as the province admin and decodes the answer, which must have status want.
+func (s kioskSite) admin(t *testing.T, method, path, body string, want int, out any) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.srv.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+kioskAdminToken)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != want {
+		t.Fatalf("%s %s: %d, want %d: %s", method, path, res.StatusCode, want, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+}
+
+// kioskCounts is what the score API says the agency received.
+type kioskCounts struct {
+	responses int64            // all channels
+	kiosk     int64            // by_channel kiosk
+	overall   map[string]int64 // the histogram of the faces question
+	respect   int64            // answers to the first follow-up rating
+	reasons   map[string]int64 // the «why?» options chosen
+	flagged   int64
+}
+
+func (s kioskSite) counts(t *testing.T) kioskCounts {
+	t.Helper()
+	var sc struct {
+		Responses  int64 `json:"responses"`
+		ByQuestion []struct {
+			QuestionID string           `json:"question_id"`
+			N          int64            `json:"n"`
+			Histogram  map[string]int64 `json:"histogram"`
+		} `json:"by_question"`
+		ByChannel []struct {
+			Channel   string `json:"channel"`
+			Responses int64  `json:"responses"`
+		} `json:"by_channel"`
+		Flagged *struct {
+			Total int64 `json:"total"`
+		} `json:"flagged"`
+	}
+	s.admin(t, http.MethodGet, fmt.Sprintf("/api/v1/agencies/%d/score", s.fx.agency), "", http.StatusOK, &sc)
+	c := kioskCounts{responses: sc.Responses, overall: map[string]int64{}, reasons: map[string]int64{}}
+	for _, ch := range sc.ByChannel {
+		if ch.Channel == string(survey.ChannelKiosk) {
+			c.kiosk = ch.Responses
+		}
+	}
+	for _, q := range sc.ByQuestion {
+		switch q.QuestionID {
+		case demo.QOverall:
+			for k, v := range q.Histogram {
+				if v > 0 {
+					c.overall[k] = v
+				}
+			}
+		case demo.QRespect:
+			c.respect = q.N
+		case demo.QReasons:
+			for k, v := range q.Histogram {
+				if v > 0 {
+					c.reasons[k] = v
+				}
+			}
+		}
+	}
+	if sc.Flagged != nil {
+		c.flagged = sc.Flagged.Total
+	}
+	return c
+}
+
+// waitCounted waits until the aggregator has counted n responses, then checks they all came by
+// the kiosk channel, none was flagged, and the faces add up to want.
+func (s kioskSite) waitCounted(t *testing.T, n int64, want map[string]int64) kioskCounts {
+	t.Helper()
+	var c kioskCounts
+	waitFor(t, 30*time.Second, fmt.Sprintf("%d responses counted", n), func() bool {
+		c = s.counts(t)
+		return c.responses >= n
+	})
+	if c.responses != n || c.kiosk != n || c.flagged != 0 {
+		t.Fatalf("counted %d responses (%d by kiosk, %d flagged), want exactly %d by kiosk", c.responses, c.kiosk, c.flagged, n)
+	}
+	if fmt.Sprint(c.overall) != fmt.Sprint(want) {
+		t.Fatalf("faces counted %v, want %v", c.overall, want)
+	}
+	return c
+}
+
+// requestsServed is how many requests the server has answered on any route but /metrics, from its
+// own metrics: the test's proof that nothing reached it while the tablet was offline.
+func (s kioskSite) requestsServed(t *testing.T) float64 {
+	t.Helper()
+	res, err := client.Get(s.srv.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	var total float64
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "afkar_http_requests_total{") || strings.Contains(line, `route="/metrics"`) {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		total += v
+	}
+	if total == 0 {
+		t.Fatal("no afkar_http_requests_total in /metrics")
+	}
+	return total
+}
+
+// tablet is the kiosk app in a browser.
+type tablet struct {
+	t   *testing.T
+	b   *browsertest.Browser
+	seq int // the last screen showing seen
+}
+
+// openTablet starts a browser of w×h, opens the pairing link (the app pairs by itself) and waits
+// for the faces.
+func openTablet(t *testing.T, s kioskSite, w, h int) *tablet {
+	t.Helper()
+	tb := &tablet{t: t, b: browsertest.Start(t, w, h, 4*time.Minute)}
+	tb.b.Do(chromedp.EmulateViewport(int64(w), int64(h)), chromedp.Navigate(s.pairURL))
+	tb.await("rating")
+	if got := browsertest.Eval[string](tb.b, `location.hash`); got != "" {
+		t.Fatalf("the pairing code stays in the address bar: %q", got)
+	}
+	tb.b.CheckPage()
+	return tb
+}
+
+// await waits for a new showing of screen, ready to take presses.
+func (tb *tablet) await(screen string) {
+	tb.t.Helper()
+	tb.b.WaitJS(20*time.Second, "screen "+screen, fmt.Sprintf(
+		`document.body.dataset.current === %q && document.body.dataset.armed === "true" && +document.body.dataset.seq > %d`, screen, tb.seq))
+	tb.seq = browsertest.Eval[int](tb.b, `+document.body.dataset.seq`)
+}
+
+func (tb *tablet) click(css string) {
+	tb.t.Helper()
+	tb.b.Do(chromedp.Click(chromedp.CSS(css)))
+}
+
+// answer gives one citizen's answers with real mouse clicks: a face, then the follow-ups — the
+// first follow-up rating when respect > 0, the first reason and a comment when the face is 2 or
+// less (the demo survey asks «why?» only then), every other question skipped — and waits for
+// the thank-you screen. It starts from the faces.
+func (tb *tablet) answer(face, respect int, comment string) {
+	tb.t.Helper()
+	tb.click(fmt.Sprintf(`section[data-screen="rating"] [data-rating="%d"]`, face))
+	for {
+		tb.b.WaitJS(20*time.Second, "the next screen", fmt.Sprintf(`+document.body.dataset.seq > %d && document.body.dataset.armed === "true"`, tb.seq))
+		tb.seq = browsertest.Eval[int](tb.b, `+document.body.dataset.seq`)
+		switch screen := browsertest.Eval[string](tb.b, `document.body.dataset.current`); screen {
+		case "thanks":
+			return
+		case "question":
+		default:
+			tb.t.Fatalf("screen %q in the middle of a survey", screen)
+		}
+		kind := browsertest.Eval[string](tb.b, `document.getElementById("question-body").className`)
+		title := browsertest.Eval[string](tb.b, `document.getElementById("question-title").textContent`)
+		switch {
+		case strings.Contains(kind, "type-rating5") && respect > 0 && strings.Contains(title, "احترام"):
+			tb.click(fmt.Sprintf(`#question-body [data-rating="%d"]`, respect))
+		case strings.Contains(kind, "type-choice multiple"):
+			tb.click(`#question-body button.choice`)
+			tb.click(`#question-actions .primary`)
+		case strings.Contains(kind, "type-text") && comment != "":
+			tb.b.Do(chromedp.SendKeys(chromedp.CSS(`#question-body textarea`), comment))
+			tb.click(`#question-actions .primary`)
+		default:
+			tb.click(`#question-actions .secondary`)
+		}
+	}
+}
+
+// queued is how many answers wait on the tablet, from its status corner.
+func (tb *tablet) queued() int {
+	return browsertest.Eval[int](tb.b, `+document.getElementById("status").dataset.queued`)
+}
+
+// setOffline cuts the tablet off, page and service worker alike (navigator.onLine follows), or
+// brings it back.
+func (tb *tablet) setOffline(off bool) {
+	tb.t.Helper()
+	conds := []*network.Conditions{}
+	if off {
+		conds = append(conds, &network.Conditions{Offline: true, DownloadThroughput: -1, UploadThroughput: -1})
+	}
+	if _, err := chromedp.Call(tb.b.Ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		EmulateOfflineServiceWorker: &off, MatchedNetworkConditions: conds,
+	}); err != nil {
+		tb.t.Fatal(err)
+	}
+	if _, err := chromedp.Call(tb.b.Ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{
+		Offline: off, DownloadThroughput: -1, UploadThroughput: -1,
+	}); err != nil {
+		tb.t.Fatal(err)
+	}
+}
+
+// watchSync makes the page keep every answer the server gives to a batch (window.__results).
+func (tb *tablet) watchSync() {
+	browsertest.Eval[bool](tb.b, `(() => {
+		window.__results = [];
+		const f = window.fetch;
+		window.fetch = function (url) {
+			return f.apply(this, arguments).then(r => {
+				if (String(url).indexOf("/api/v1/kiosk/responses") >= 0) r.clone().json().then(j => window.__results.push(...j.results));
+				return r;
+			});
+		};
+		return true;
+	})()`)
+}
+
+// syncResults returns, by answer id, the statuses the server gave since watchSync.
+func (tb *tablet) syncResults() map[string][]string {
+	var out map[string][]string
+	raw := browsertest.Eval[string](tb.b, `JSON.stringify(window.__results.reduce((m, r) => { (m[r.id] = m[r.id] || []).push(r.status + (r.flag ? ":" + r.flag : "")); return m; }, {}))`)
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		tb.t.Fatal(err)
+	}
+	return out
+}
+
+// idbQueue is the tablet's queue, straight from IndexedDB, as JSON.
+const idbQueue = `new Promise((ok, fail) => {
+	const open = indexedDB.open("afkar-kiosk");
+	open.onerror = () => fail(open.error);
+	open.onsuccess = () => {
+		const get = open.result.transaction("queue").objectStore("queue").getAll();
+		get.onsuccess = () => ok(JSON.stringify(get.result));
+		get.onerror = () => fail(get.error);
+	};
+})`
+
+// TestKioskOfflineExactlyOnce is the tablet's promise: an answer given offline survives a reload
+// and is counted once when the network returns, however often it is sent.
+func TestKioskOfflineExactlyOnce(t *testing.T) {
+	s := newKioskSite(t)
+	tb := openTablet(t, s, 1280, 800)
+	tb.b.WaitJS(20*time.Second, "the service worker to control the page", `navigator.serviceWorker.controller !== null`)
+
+	// Online: one answer goes straight through.
+	tb.answer(5, 0, "")
+	tb.await("rating")
+	tb.b.WaitJS(20*time.Second, "the first answer sent", `document.getElementById("status").dataset.queued === "0"`)
+	s.waitCounted(t, 1, map[string]int64{"5": 1})
+
+	// Offline: three more, kept on the tablet.
+	before := s.requestsServed(t)
+	tb.setOffline(true)
+	tb.b.WaitJS(5*time.Second, "the offline dot", `document.getElementById("status").dataset.online === "false"`)
+	tb.answer(2, 0, "صف خیلی طولانی بود")
+	tb.await("rating")
+	tb.answer(4, 3, "")
+	tb.await("rating")
+	tb.answer(1, 0, "")
+	tb.await("rating")
+	if n := tb.queued(); n != 3 {
+		t.Fatalf("%d answers queued offline, want 3", n)
+	}
+	var queued []struct {
+		ID      string            `json:"id"`
+		Answers []json.RawMessage `json:"answers"`
+	}
+	offlineQueue := browsertest.Eval[string](tb.b, idbQueue)
+	if err := json.Unmarshal([]byte(offlineQueue), &queued); err != nil || len(queued) != 3 {
+		t.Fatalf("IndexedDB queue %s: %v", offlineQueue, err)
+	}
+
+	// A reload with no network: the service worker serves the app, the queue is still there.
+	tb.b.Do(chromedp.Reload())
+	tb.seq = 0
+	tb.await("rating")
+	tb.b.CheckPage()
+	if n := tb.queued(); n != 3 {
+		t.Fatalf("%d answers queued after the reload, want 3", n)
+	}
+	if served := browsertest.Eval[bool](tb.b, `performance.getEntriesByType("navigation")[0].workerStart > 0`); !served {
+		t.Fatal("the reloaded page did not come through the service worker")
+	}
+	if after := s.requestsServed(t); after != before {
+		t.Fatalf("the server answered %v requests while the tablet was offline", after-before)
+	}
+	if c := s.counts(t); c.responses != 1 {
+		t.Fatalf("%d responses counted while offline, want 1", c.responses)
+	}
+
+	// Back online: the three are sent, accepted once each.
+	tb.watchSync()
+	tb.setOffline(false)
+	tb.b.WaitJS(60*time.Second, "the queue to drain", `document.getElementById("status").dataset.queued === "0"`)
+	for _, q := range queued {
+		if got := tb.syncResults()[q.ID]; len(got) != 1 || got[0] != "accepted" {
+			t.Errorf("answer %s: server said %v, want [accepted]", q.ID, got)
+		}
+	}
+	c := s.waitCounted(t, 4, map[string]int64{"1": 1, "2": 1, "4": 1, "5": 1})
+	if c.respect != 1 || fmt.Sprint(c.reasons) != "map[waiting:2]" {
+		t.Fatalf("follow-ups counted: respect n=%d, reasons %v; want 1 and map[waiting:2]", c.respect, c.reasons)
+	}
+
+	// An extra sync cycle that sends the same three again (as after a lost reply) changes nothing.
+	tb.watchSync()
+	browsertest.Eval[bool](tb.b, `new Promise((ok, fail) => {
+		const open = indexedDB.open("afkar-kiosk");
+		open.onsuccess = () => {
+			const tx = open.result.transaction("queue", "readwrite");
+			for (const item of `+offlineQueue+`) tx.objectStore("queue").put(item);
+			tx.oncomplete = () => { window.dispatchEvent(new Event("online")); ok(true); };
+			tx.onerror = () => fail(tx.error);
+		};
+	})`)
+	tb.b.WaitJS(60*time.Second, "the resent queue to drain", `document.getElementById("status").dataset.queued === "0"`)
+	for _, q := range queued {
+		if got := tb.syncResults()[q.ID]; len(got) != 1 || got[0] != "duplicate" {
+			t.Errorf("resent answer %s: server said %v, want [duplicate]", q.ID, got)
+		}
+	}
+	// One more answer, counted after the resends: the total moves by exactly one.
+	tb.answer(3, 0, "")
+	s.waitCounted(t, 5, map[string]int64{"1": 1, "2": 1, "3": 1, "4": 1, "5": 1})
+	tb.b.CheckRequests(s.srv.url)
+}
+
+// TestKioskDoublePress: a double tap answers once. The second press of a pair either hits the
+// same face again or lands on the next screen a moment later; both are ignored, and presses
+// during the thank-you screen do nothing.
+func TestKioskDoublePress(t *testing.T) {
+	s := newKioskSite(t)
+	tb := openTablet(t, s, 800, 1280)
+	ratingSeq := tb.seq
+
+	// Two clicks on the same face, in the same task: the screen takes one.
+	browsertest.Eval[bool](tb.b, `(() => { const b = document.querySelector('section[data-screen="rating"] [data-rating="4"]'); b.click(); b.click(); return true; })()`)
+	tb.await("question")
+	if tb.seq != ratingSeq+1 || !strings.Contains(browsertest.Eval[string](tb.b, `document.getElementById("question-title").textContent`), "احترام") {
+		t.Fatalf("after a double press the app is at showing %d (%s), want the first follow-up", tb.seq,
+			browsertest.Eval[string](tb.b, `document.getElementById("question-title").textContent`))
+	}
+	tb.skipToThanks()
+
+	// A real double tap: two mouse clicks at the face's centre, the second landing on the next
+	// screen while it is still arming.
+	tb.await("rating")
+	ratingSeq = tb.seq
+	x := browsertest.Eval[float64](tb.b, `(() => { const r = document.querySelector('section[data-screen="rating"] [data-rating="2"]').getBoundingClientRect(); return r.left + r.width / 2; })()`)
+	y := browsertest.Eval[float64](tb.b, `(() => { const r = document.querySelector('section[data-screen="rating"] [data-rating="2"]').getBoundingClientRect(); return r.top + r.height / 2; })()`)
+	tb.b.Do(chromedp.MouseClickXY(x, y), chromedp.MouseClickXY(x, y))
+	tb.await("question")
+	if tb.seq != ratingSeq+1 {
+		t.Fatalf("after a double tap the app is at showing %d, want %d (the first follow-up)", tb.seq, ratingSeq+1)
+	}
+	tb.skipToThanks()
+	// Presses on the thank-you screen are ignored.
+	tb.b.Do(chromedp.MouseClickXY(x, y), chromedp.MouseClickXY(x, y))
+	if cur := browsertest.Eval[string](tb.b, `document.body.dataset.current`); cur != "thanks" {
+		t.Fatalf("a press on the thank-you screen led to %q", cur)
+	}
+	tb.await("rating")
+	tb.b.WaitJS(20*time.Second, "the queue to drain", `document.getElementById("status").dataset.queued === "0"`)
+	c := s.waitCounted(t, 2, map[string]int64{"2": 1, "4": 1})
+	if c.respect != 0 {
+		t.Fatalf("a double press answered the follow-up too: respect n=%d", c.respect)
+	}
+	tb.b.CheckRequests(s.srv.url)
+}
+
+// skipToThanks skips every follow-up until the thank-you screen.
+func (tb *tablet) skipToThanks() {
+	tb.t.Helper()
+	for browsertest.Eval[string](tb.b, `document.body.dataset.current`) == "question" {
+		tb.click(`#question-actions .secondary, #question-actions .primary`)
+		tb.b.WaitJS(20*time.Second, "the next screen", fmt.Sprintf(`+document.body.dataset.seq > %d && document.body.dataset.armed === "true"`, tb.seq))
+		tb.seq = browsertest.Eval[int](tb.b, `+document.body.dataset.seq`)
+	}
+	if cur := browsertest.Eval[string](tb.b, `document.body.dataset.current`); cur != "thanks" {
+		tb.t.Fatalf("screen %q after the follow-ups, want thanks", cur)
+	}
+}
+
+// TestKioskScreensInBrowser looks at the faces and the thank-you screen on a 10" tablet held
+// either way and on a small phone: big enough faces, nothing scrolls, focus visible, text
+// readable, and (with AFKAR_SCREENSHOTS) screenshots for the README.
+func TestKioskScreensInBrowser(t *testing.T) {
+	s := newKioskSite(t)
+	tb := openTablet(t, s, 800, 1280)
+	for _, v := range []struct {
+		name    string
+		w, h    int64
+		minFace float64
+	}{
+		{"portrait", 800, 1280, 96},
+		{"landscape", 1280, 800, 96},
+		{"phone", 360, 740, 48},
+	} {
+		opts := []chromedp.EmulateViewportOption{}
+		if v.name == "phone" {
+			opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
+		}
+		tb.b.Do(chromedp.EmulateViewport(v.w, v.h, opts...))
+		tb.b.WaitJS(5*time.Second, "the new viewport", fmt.Sprintf(`innerWidth === %d && innerHeight === %d`, v.w, v.h))
+		tb.b.CheckPage()
+		tb.checkLayout(v.name, v.minFace)
+		tb.b.Screenshot("kiosk-rating-" + v.name + ".png")
+		tb.answer(5, 0, "")
+		tb.checkLayout(v.name, 0)
+		tb.b.Screenshot("kiosk-thanks-" + v.name + ".png")
+		tb.await("rating")
+	}
+	tb.b.CheckRequests(s.srv.url)
+}
+
+// checkLayout asserts the screen fits without scrolling and, on the faces screen, that every face
+// is a labelled button at least minFace CSS pixels each way, in the order the app documents
+// (خیلی بد at the right, where a Persian reader starts), that text contrast passes WCAG AA and
+// that keyboard focus is visible.
+func (tb *tablet) checkLayout(name string, minFace float64) {
+	tb.t.Helper()
+	fits := browsertest.Eval[bool](tb.b, `document.documentElement.scrollWidth <= innerWidth && document.documentElement.scrollHeight <= innerHeight`)
+	if !fits {
+		tb.t.Errorf("%s: the %s screen scrolls", name, browsertest.Eval[string](tb.b, `document.body.dataset.current`))
+	}
+	if minFace == 0 {
+		return
+	}
+	var faces []struct {
+		Rating string  `json:"rating"`
+		Label  string  `json:"label"`
+		W      float64 `json:"w"`
+		H      float64 `json:"h"`
+		X      float64 `json:"x"`
+	}
+	raw := browsertest.Eval[string](tb.b, `JSON.stringify(Array.from(document.querySelectorAll('section[data-screen="rating"] button[data-rating]')).map(b => {
+		const r = b.getBoundingClientRect();
+		return {rating: b.dataset.rating, label: b.getAttribute("aria-label"), w: r.width, h: r.height, x: r.left};
+	}))`)
+	if err := json.Unmarshal([]byte(raw), &faces); err != nil {
+		tb.t.Fatal(err)
+	}
+	labels := []string{"خیلی بد", "بد", "متوسط", "خوب", "عالی"}
+	if len(faces) != 5 {
+		tb.t.Fatalf("%s: %d faces", name, len(faces))
+	}
+	for i, f := range faces {
+		if f.Rating != strconv.Itoa(i+1) || !strings.HasPrefix(f.Label, labels[i]) {
+			tb.t.Errorf("%s: face %d is rating %s labelled %q", name, i, f.Rating, f.Label)
+		}
+		if f.W < minFace || f.H < minFace {
+			tb.t.Errorf("%s: face %s is %.0f×%.0f px, want at least %.0f", name, f.Rating, f.W, f.H, minFace)
+		}
+		if i > 0 && f.X >= faces[i-1].X {
+			tb.t.Errorf("%s: face %s is not to the left of face %s", name, f.Rating, faces[i-1].Rating)
+		}
+	}
+	// WCAG AA: 4.5:1 for the question and the face labels against what is behind them.
+	low := browsertest.Eval[string](tb.b, `(() => {
+		const rgb = s => s.match(/[\d.]+/g).slice(0, 3).map(Number);
+		const lum = c => { const [r, g, b] = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+		const bg = el => { for (; el; el = el.parentElement) { const c = getComputedStyle(el).backgroundColor; if (!/rgba\(.*, 0\)$/.test(c) && c !== "transparent") return c; } return "rgb(255, 255, 255)"; };
+		const bad = [];
+		for (const el of document.querySelectorAll('section[data-screen="rating"] h1, section[data-screen="rating"] .agency, section[data-screen="rating"] .face .label')) {
+			const a = lum(rgb(getComputedStyle(el).color)), b = lum(rgb(bg(el)));
+			const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+			if (ratio < 4.5) bad.push(el.textContent + " " + ratio.toFixed(2));
+		}
+		return bad.join("; ");
+	})()`)
+	if low != "" {
+		tb.t.Errorf("%s: text below 4.5:1 contrast: %s", name, low)
+	}
+	// Keyboard focus shows: Tab to the first face, which must draw an outline.
+	tb.b.Do(chromedp.KeyEvent("\t"))
+	outline := browsertest.Eval[string](tb.b, `(() => { const a = document.activeElement; return a && a.dataset.rating ? getComputedStyle(a).outlineStyle + " " + getComputedStyle(a).outlineWidth : "no face focused"; })()`)
+	if !strings.HasPrefix(outline, "solid") || strings.HasSuffix(outline, " 0px") {
+		tb.t.Errorf("%s: a focused face shows %q, want a visible outline", name, outline)
+	}
+	browsertest.Eval[bool](tb.b, `(document.activeElement && document.activeElement.blur(), true)`)
+}
