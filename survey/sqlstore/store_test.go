@@ -564,7 +564,8 @@ func TestReaggregate(t *testing.T) {
 		ctx := testCtx(t)
 		s := sqltest.Open(t, d)
 		g := newGen(4)
-		rs := g.responses(5000) // more than one page of the rebuild
+		g.flagged = 10
+		rs := g.responses(5000) // more than one page of the rebuild, some flagged
 		for start := 0; start < len(rs); start += 500 {
 			fold(t, s, rs[start:min(start+500, len(rs))])
 		}
@@ -605,7 +606,9 @@ func TestReaggregate(t *testing.T) {
 // TestDumpAcrossDialects: the same folds give byte-identical dumps on both dialects.
 func TestDumpAcrossDialects(t *testing.T) {
 	dumps := map[string]string{}
-	rs := newGen(5).responses(500)
+	g := newGen(5)
+	g.flagged = 5
+	rs := g.responses(500)
 	for _, d := range sqltest.Dialects {
 		s := sqltest.Open(t, d)
 		fold(t, s, rs)
