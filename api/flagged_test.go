@@ -15,7 +15,6 @@ import (
 	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/survey"
 	"github.com/afkar-gov/afkar/survey/sqlstore"
-	"github.com/afkar-gov/afkar/survey/sqlstore/sqltest"
 )
 
 // The score over HTTP, on the real store and scores service, both dialects: flagged responses
@@ -23,12 +22,7 @@ import (
 // to one office; an office that is not the agency's is 404 like an unknown one.
 func TestScoreFlaggedAndOffice(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range sqltest.Dialects {
-		t.Run(dialect, func(t *testing.T) {
-			t.Parallel()
-			testScoreFlaggedAndOffice(t, sqltest.Open(t, dialect))
-		})
-	}
+	onEachDialect(t, testScoreFlaggedAndOffice)
 }
 
 func testScoreFlaggedAndOffice(t *testing.T, store *sqlstore.Store) {

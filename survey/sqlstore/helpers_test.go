@@ -127,6 +127,26 @@ func dump(t testing.TB, s *sqlstore.Store) string {
 	return b.String()
 }
 
+// rebuildRepairs damages the rollups with the given statements, checks that the dump shows it,
+// and that Reaggregate brings the dump back to live byte for byte.
+func rebuildRepairs(t testing.TB, s *sqlstore.Store, live string, damage ...string) {
+	t.Helper()
+	for _, q := range damage {
+		if err := s.TestDB().Exec(q).Error; err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if dump(t, s) == live {
+		t.Fatal("damage did not show in the dump")
+	}
+	if err := s.Reaggregate(testCtx(t), testDelta); err != nil {
+		t.Fatalf("Reaggregate: %v", err)
+	}
+	if rebuilt := dump(t, s); rebuilt != live {
+		t.Fatalf("rebuild did not repair the rollups:\n%s", firstDiff(live, rebuilt))
+	}
+}
+
 func fold(t testing.TB, s *sqlstore.Store, rs []survey.Response) int {
 	t.Helper()
 	n, err := s.Fold(testCtx(t), rs, testDelta)
