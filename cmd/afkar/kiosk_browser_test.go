@@ -283,10 +283,13 @@ func (tb *tablet) setOffline(off bool) {
 	}
 }
 
-// watchSync makes the page keep every answer the server gives to a batch (window.__results).
+// watchSync makes the page keep every answer the server gives to a batch from now on
+// (window.__results).
 func (tb *tablet) watchSync() {
 	browsertest.Eval[bool](tb.b, `(() => {
 		window.__results = [];
+		if (window.__watching) return true;
+		window.__watching = true;
 		const f = window.fetch;
 		window.fetch = function (url) {
 			return f.apply(this, arguments).then(r => {
@@ -397,7 +400,10 @@ func TestKioskOfflineExactlyOnce(t *testing.T) {
 			tx.onerror = () => fail(tx.error);
 		};
 	})`)
-	tb.b.WaitJS(60*time.Second, "the resent queue to drain", `document.getElementById("status").dataset.queued === "0"`)
+	tb.b.WaitJS(60*time.Second, "the server's answers to the resend", `window.__results.length >= 3`)
+	if left := browsertest.Eval[string](tb.b, idbQueue); left != "[]" {
+		t.Fatalf("after the resend the queue holds %s", left)
+	}
 	for _, q := range queued {
 		if got := tb.syncResults()[q.ID]; len(got) != 1 || got[0] != "duplicate" {
 			t.Errorf("resent answer %s: server said %v, want [duplicate]", q.ID, got)
