@@ -134,6 +134,12 @@ func TestKioskApp(t *testing.T) {
 	if regexp.MustCompile(`<script(?:\s[^>]*)?>\s*[^<\s]`).MatchString(shell) || strings.Contains(shell, "style=") || strings.Contains(shell, "<style") || strings.Contains(shell, "<a ") {
 		t.Error("the shell has inline script or style, or a link")
 	}
+	// ES2019 for old Android Chrome: no optional chaining or nullish coalescing (ES2020).
+	for _, path := range []string{"/kiosk/app.js", "/kiosk/sw.js"} {
+		if js := string(h.get(t, path, "").body); strings.Contains(js, "?.") || strings.Contains(js, "??") {
+			t.Errorf("%s uses syntax newer than ES2019 (?. or ??)", path)
+		}
+	}
 	if sw := string(h.get(t, "/kiosk/sw.js", "").body); !strings.Contains(sw, "'"+web.FontURL()+"'") {
 		t.Error("the service worker does not cache the font")
 	}

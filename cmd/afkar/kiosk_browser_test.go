@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	jalaali "github.com/jalaali/go-jalaali"
 
 	"github.com/afkar-gov/afkar/api/web/browsertest"
 	"github.com/afkar-gov/afkar/survey"
@@ -29,6 +30,7 @@ type kioskSite struct {
 	srv     *server
 	fx      fixture
 	kioskID survey.ID
+	code    string // the pairing code
 	pairURL string
 }
 
@@ -54,7 +56,7 @@ func newKioskSite(t *testing.T) kioskSite {
 	if k.ID == 0 || !strings.HasSuffix(k.PairURL, "/kiosk/#code="+k.PairingCode) {
 		t.Fatalf("kiosk created as %+v", k)
 	}
-	s.kioskID = k.ID
+	s.kioskID, s.code = k.ID, k.PairingCode
 	// The server names itself by the Host it was asked on: the browser uses the same address.
 	s.pairURL = s.srv.url + "/kiosk/#code=" + k.PairingCode
 	return s
@@ -568,4 +570,143 @@ func (tb *tablet) checkLayout(name string, minFace float64) {
 		tb.t.Errorf("%s: a focused face shows %q, want a visible outline", name, outline)
 	}
 	browsertest.Eval[bool](tb.b, `(document.activeElement && document.activeElement.blur(), true)`)
+}
+
+// TestKioskPairingInBrowser pairs by hand, as staff do without a QR scanner: a wrong code is
+// refused in Persian, the right one typed with Persian digits, a dash and lower case is taken.
+// A revoked token sends the tablet back to pairing after the citizen is done, with the answer
+// kept, and it is sent once the tablet is paired again.
+func TestKioskPairingInBrowser(t *testing.T) {
+	s := newKioskSite(t)
+	tb := &tablet{t: t, b: browsertest.Start(t, 360, 740, 4*time.Minute)}
+	tb.b.Do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch), chromedp.Navigate(s.srv.url+"/kiosk/"))
+	tb.await("pair")
+	tb.b.CheckPage()
+	tb.typeCode("zz23-zz23")
+	tb.b.WaitJS(10*time.Second, "the refusal", `document.getElementById("pair-submit").disabled === false && document.getElementById("pair-message").textContent !== ""`)
+	// The page shows the server's own Persian words for the code field.
+	var refusal struct {
+		Error struct {
+			Fields map[string]struct {
+				MessageFA string `json:"message_fa"`
+			} `json:"fields"`
+		} `json:"error"`
+	}
+	s.admin(t, http.MethodPost, "/api/v1/kiosk/pair", `{"code": "ZZ23ZZ23"}`, http.StatusUnprocessableEntity, &refusal)
+	want := refusal.Error.Fields["code"].MessageFA
+	if msg := browsertest.Eval[string](tb.b, `document.getElementById("pair-message").textContent`); want == "" || msg != want || browsertest.Eval[string](tb.b, `document.body.dataset.current`) != "pair" {
+		t.Fatalf("a wrong code led to %q on screen %s, want %q", msg, browsertest.Eval[string](tb.b, `document.body.dataset.current`), want)
+	}
+	tb.b.Screenshot("kiosk-pair-phone.png")
+	tb.typeCode(persianTyping(s.code))
+	tb.await("rating")
+
+	// Revoked: the citizen finishes, then the tablet asks to be paired again and keeps the answer.
+	s.admin(t, http.MethodDelete, fmt.Sprintf("/api/v1/kiosks/%d/token", s.kioskID), "", http.StatusNoContent, nil)
+	tb.answer(4, 0, "")
+	tb.await("pair")
+	if msg := browsertest.Eval[string](tb.b, `document.getElementById("pair-message").textContent`); !strings.Contains(msg, "لغو") {
+		t.Fatalf("the pairing screen after a revocation says %q", msg)
+	}
+	if n := tb.queued(); n != 1 {
+		t.Fatalf("%d answers kept after the revocation, want 1", n)
+	}
+	var again struct {
+		Code string `json:"pairing_code"`
+	}
+	s.admin(t, http.MethodPost, fmt.Sprintf("/api/v1/kiosks/%d/pairing", s.kioskID), "", http.StatusOK, &again)
+	tb.typeCode(again.Code)
+	tb.await("rating")
+	tb.b.WaitJS(30*time.Second, "the kept answer sent", `document.getElementById("status").dataset.queued === "0"`)
+	s.waitCounted(t, 1, map[string]int64{"4": 1})
+	tb.b.CheckRequests(s.srv.url)
+}
+
+// typeCode replaces what the pairing field holds with code and submits it.
+func (tb *tablet) typeCode(code string) {
+	tb.t.Helper()
+	tb.b.Do(chromedp.SetValue(chromedp.CSS(`input[name="code"]`), ""), chromedp.SendKeys(chromedp.CSS(`input[name="code"]`), code))
+	tb.click(`#pair-submit`)
+}
+
+// persianTyping writes a pairing code as someone might type it: lower case, Persian digits, a dash
+// in the middle.
+func persianTyping(code string) string {
+	var b strings.Builder
+	for i, r := range strings.ToLower(code) {
+		if i == len(code)/2 {
+			b.WriteByte('-')
+		}
+		if r >= '0' && r <= '9' {
+			r = '۰' + (r - '0')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// TestKioskSleepInBrowser: on a holiday the tablet sleeps, deciding so from the cached hours in
+// Tehran time as the server does, and wakes when the office is open again.
+func TestKioskSleepInBrowser(t *testing.T) {
+	s := newKioskSite(t)
+	tb := openTablet(t, s, 1280, 800)
+	tehran, err := time.LoadLocation("Asia/Tehran")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var holidays []string
+	for _, d := range []int{-1, 0, 1} { // around today, so the test does not care about midnight
+		day := time.Now().In(tehran).AddDate(0, 0, d)
+		y, m, dd, err := jalaali.ToJalaali(day.Year(), day.Month(), day.Day())
+		if err != nil {
+			t.Fatal(err)
+		}
+		holidays = append(holidays, fmt.Sprintf(`"%04d-%02d-%02d"`, y, int(m), dd))
+	}
+	var weekly []string
+	for _, d := range []string{"sat", "sun", "mon", "tue", "wed", "thu", "fri"} {
+		weekly = append(weekly, `{"day": "`+d+`", "open": "00:00", "close": "24:00"}`)
+	}
+	s.admin(t, http.MethodPut, fmt.Sprintf("/api/v1/offices/%d/hours", s.fx.office),
+		`{"weekly": [`+strings.Join(weekly, ",")+`], "holidays": [`+strings.Join(holidays, ",")+`]}`, http.StatusOK, nil)
+	if s.openNow(t) {
+		t.Fatal("the server says the office is open on a holiday")
+	}
+	tb.b.Do(chromedp.Reload())
+	tb.seq = 0
+	tb.await("sleep")
+	tb.b.CheckPage()
+	if hours := browsertest.Eval[string](tb.b, `document.getElementById("sleep-hours").textContent`); !strings.Contains(hours, "شنبه تا جمعه") {
+		t.Errorf("the sleep screen shows the hours as %q", hours)
+	}
+	tb.checkLayout("landscape", 0)
+	tb.b.Screenshot("kiosk-sleep-landscape.png")
+
+	s.admin(t, http.MethodPut, fmt.Sprintf("/api/v1/offices/%d/hours", s.fx.office), `{"always_open": true}`, http.StatusOK, nil)
+	if !s.openNow(t) {
+		t.Fatal("the server says an always-open office is closed")
+	}
+	tb.b.Do(chromedp.Reload())
+	tb.seq = 0
+	tb.await("rating")
+	tb.b.CheckRequests(s.srv.url)
+}
+
+// openNow is the server's own verdict on the kiosk's office, from the fleet list.
+func (s kioskSite) openNow(t *testing.T) bool {
+	t.Helper()
+	var list struct {
+		Kiosks []struct {
+			ID      survey.ID `json:"id"`
+			OpenNow bool      `json:"open_now"`
+		} `json:"kiosks"`
+	}
+	s.admin(t, http.MethodGet, fmt.Sprintf("/api/v1/kiosks?agency_id=%d", s.fx.agency), "", http.StatusOK, &list)
+	for _, k := range list.Kiosks {
+		if k.ID == s.kioskID {
+			return k.OpenNow
+		}
+	}
+	t.Fatalf("kiosk %d not in the fleet list", s.kioskID)
+	return false
 }

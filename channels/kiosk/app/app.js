@@ -287,7 +287,8 @@
     lastInput: Date.now(),
     online: navigator.onLine !== false,
     lastSyncAt: null,
-    reloadPending: false
+    reloadPending: false,
+    pairMessage: '' // why the pairing screen is up, when it is not the first pairing
   };
 
   function settings() {
@@ -416,12 +417,19 @@
     return -1;
   }
 
+  // atStart reports whether the kiosk waits for a citizen (nobody is answering): it may then
+  // change screens on its own.
+  function atStart() {
+    var s = state.screen;
+    return s === 'sleep' || s === 'wait' || (s === 'rating' && !!state.session && !state.session.pressedAt);
+  }
+
   // goStart puts the kiosk back where a citizen finds it: the faces, or the sleep screen when the
   // office is closed, or pairing/waiting when it cannot ask yet.
   function goStart() {
     state.session = null;
     if (state.reloadPending) { location.reload(); return; }
-    if (!state.token) { showPair(''); return; }
+    if (!state.token) { showPair(state.pairMessage); return; }
     var cfg = state.config;
     if (!cfg || !cfg.survey || !cfg.survey.questions) { show('wait'); return; }
     if (!isOpen(cfg.hours, cfg.holidays_gregorian, serverNow())) { showSleep(); return; }
@@ -632,12 +640,14 @@
     return (f && f.message_fa) || e.message_fa || e.message || 'خطا';
   }
 
-  // unauthorized: the token was revoked or replaced. Back to pairing; the queue stays and is sent
-  // once the tablet is paired again.
+  // unauthorized: the token was revoked or replaced. Back to pairing — at once on the start
+  // screen, after the citizen on any other — and the queue stays, to be sent once the tablet is
+  // paired again.
   function unauthorized() {
     state.token = null;
+    state.pairMessage = 'اتصال این کیوسک لغو شده است؛ برای ادامه، آن را دوباره راه‌اندازی کنید.';
     store.del('token');
-    if (!state.session) showPair('اتصال این کیوسک لغو شده است؛ لطفاً دوباره آن را راه‌اندازی کنید.');
+    if (atStart()) goStart();
   }
 
   function showPair(message) {
@@ -664,6 +674,7 @@
         return;
       }
       state.token = r.data.token;
+      state.pairMessage = '';
       return store.set('token', state.token).then(function () {
         msg.textContent = 'کیوسک وصل شد؛ در حال دریافت پرسشنامه…';
         return refreshConfig();
@@ -689,8 +700,7 @@
       var was = state.config;
       state.config = r.data;
       noteServerTime(r.data.server_time);
-      var waiting = state.screen === 'wait' || state.screen === 'sleep' || (state.screen === 'rating' && !(state.session && state.session.pressedAt));
-      if (waiting && asKept(was) !== asKept(r.data)) goStart();
+      if (atStart() && asKept(was) !== asKept(r.data)) goStart();
       return store.set('config', r.data).then(function () { return true; });
     }, function () { return false; });
   }
@@ -870,7 +880,7 @@
       finish(false);
       return;
     }
-    if (state.config && !busy && (state.screen === 'rating' || state.screen === 'sleep')) {
+    if (state.config && atStart() && state.screen !== 'wait') {
       var open = isOpen(state.config.hours, state.config.holidays_gregorian, serverNow());
       if (open !== (state.screen === 'rating')) goStart();
     }
