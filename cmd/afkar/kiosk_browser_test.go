@@ -625,7 +625,8 @@ func TestKioskPairingInBrowser(t *testing.T) {
 // typeCode replaces what the pairing field holds with code and submits it.
 func (tb *tablet) typeCode(code string) {
 	tb.t.Helper()
-	tb.b.Do(chromedp.SetValue(chromedp.CSS(`input[name="code"]`), ""), chromedp.SendKeys(chromedp.CSS(`input[name="code"]`), code))
+	browsertest.Eval[bool](tb.b, `(document.querySelector('input[name="code"]').value = "", true)`)
+	tb.b.Do(chromedp.SendKeys(chromedp.CSS(`input[name="code"]`), code))
 	tb.click(`#pair-submit`)
 }
 
@@ -676,6 +677,9 @@ func TestKioskSleepInBrowser(t *testing.T) {
 	tb.seq = 0
 	tb.await("sleep")
 	tb.b.CheckPage()
+	if title := browsertest.Eval[string](tb.b, `document.getElementById("sleep-title").textContent`); title != "امروز اداره تعطیل است" {
+		t.Errorf("the sleep screen on a holiday says %q", title)
+	}
 	if hours := browsertest.Eval[string](tb.b, `document.getElementById("sleep-hours").textContent`); !strings.Contains(hours, "شنبه تا جمعه") {
 		t.Errorf("the sleep screen shows the hours as %q", hours)
 	}

@@ -441,6 +441,9 @@
   }
 
   function showSleep() {
+    var cfg = state.config;
+    var holiday = (cfg.holidays_gregorian || []).indexOf(tehran(serverNow()).date) >= 0;
+    $('sleep-title').textContent = holiday ? 'امروز اداره تعطیل است' : 'اکنون ساعت کاری نیست';
     var box = $('sleep-hours');
     box.textContent = '';
     hoursText(state.config.hours).forEach(function (line) { box.appendChild(el('span', {}, line)); });
@@ -645,7 +648,7 @@
   // paired again.
   function unauthorized() {
     state.token = null;
-    state.pairMessage = 'اتصال این کیوسک لغو شده است؛ برای ادامه، آن را دوباره راه‌اندازی کنید.';
+    state.pairMessage = 'اتصال این کیوسک لغو شده است؛ برای ادامه، آن را با کد جفت‌سازی تازه‌ای دوباره راه‌اندازی کنید.';
     store.del('token');
     if (atStart()) goStart();
   }
@@ -661,7 +664,7 @@
     var msg = $('pair-message');
     var input = $('pair-code');
     input.value = code;
-    if (!code) { msg.textContent = 'کد اتصال را وارد کنید.'; return Promise.resolve(); }
+    if (!code) { msg.textContent = 'کد جفت‌سازی را وارد کنید.'; return Promise.resolve(); }
     $('pair-submit').disabled = true;
     msg.textContent = 'در حال اتصال…';
     var saved = state.token;
