@@ -25,7 +25,8 @@ import (
 const kioskAdminToken = "kiosk-browser-test-admin-token-0123456789"
 
 // kioskSite is a running server with the demo survey (four ratings, then «why?» and a comment
-// for an unhappy citizen) and one unpaired kiosk whose office is always open.
+// for an unhappy citizen) and one unpaired kiosk whose office is always open. extraEnv adds
+// environment variables to the server's, as name, value pairs.
 type kioskSite struct {
 	srv     *server
 	fx      fixture
@@ -34,10 +35,13 @@ type kioskSite struct {
 	pairURL string
 }
 
-func newKioskSite(t *testing.T) kioskSite {
+func newKioskSite(t *testing.T, extraEnv ...string) kioskSite {
 	t.Helper()
 	env, db := embeddedEnv(t)
 	env["AFKAR_ADMIN_TOKEN"] = kioskAdminToken
+	for i := 0; i+1 < len(extraEnv); i += 2 {
+		env[extraEnv[i]] = extraEnv[i+1]
+	}
 	fx := newSurveyFixture(t, db, demo.Questions())
 	s := kioskSite{srv: startServer(t, env), fx: fx}
 	var hours struct {
@@ -713,4 +717,26 @@ func (s kioskSite) openNow(t *testing.T) bool {
 	}
 	t.Fatalf("kiosk %d not in the fleet list", s.kioskID)
 	return false
+}
+
+// TestKioskIdleReset: a citizen who presses a face and walks away is reset to the faces after
+// idle_seconds, without a thank-you screen, and what they answered (the required face) is kept.
+func TestKioskIdleReset(t *testing.T) {
+	s := newKioskSite(t, "AFKAR_KIOSK_IDLE", "2s")
+	tb := openTablet(t, s, 800, 1280)
+	if idle := browsertest.Eval[int](tb.b, `new Promise(ok => { const o = indexedDB.open("afkar-kiosk"); o.onsuccess = () => { const g = o.result.transaction("kv").objectStore("kv").get("config"); g.onsuccess = () => ok(g.result.settings.idle_seconds); }; })`); idle != 2 {
+		t.Fatalf("idle_seconds %d in the cached config, want 2", idle)
+	}
+	tb.click(`section[data-screen="rating"] [data-rating="3"]`)
+	tb.await("question")
+	browsertest.Eval[bool](tb.b, `(window.__screens = [], new MutationObserver(() => window.__screens.push(document.body.dataset.current)).observe(document.body, {attributes: true, attributeFilter: ["data-current"]}), true)`)
+	tb.await("rating")
+	if seen := browsertest.Eval[[]string](tb.b, `window.__screens`); len(seen) != 1 || seen[0] != "rating" {
+		t.Fatalf("screens after the citizen walked away: %v, want straight back to the faces", seen)
+	}
+	tb.b.WaitJS(20*time.Second, "the kept answer sent", `document.getElementById("status").dataset.queued === "0"`)
+	if c := s.waitCounted(t, 1, map[string]int64{"3": 1}); c.respect != 0 {
+		t.Fatalf("an idle reset answered the follow-up: respect n=%d", c.respect)
+	}
+	tb.b.CheckRequests(s.srv.url)
 }
