@@ -722,10 +722,10 @@ func (s kioskSite) openNow(t *testing.T) bool {
 // TestKioskIdleReset: a citizen who presses a face and walks away is reset to the faces after
 // idle_seconds, without a thank-you screen, and what they answered (the required face) is kept.
 func TestKioskIdleReset(t *testing.T) {
-	s := newKioskSite(t, "AFKAR_KIOSK_IDLE", "2s")
+	s := newKioskSite(t, "AFKAR_KIOSK_IDLE", "5s")
 	tb := openTablet(t, s, 800, 1280)
-	if idle := browsertest.Eval[int](tb.b, `new Promise(ok => { const o = indexedDB.open("afkar-kiosk"); o.onsuccess = () => { const g = o.result.transaction("kv").objectStore("kv").get("config"); g.onsuccess = () => ok(g.result.settings.idle_seconds); }; })`); idle != 2 {
-		t.Fatalf("idle_seconds %d in the cached config, want 2", idle)
+	if idle := browsertest.Eval[int](tb.b, `new Promise(ok => { const o = indexedDB.open("afkar-kiosk"); o.onsuccess = () => { const g = o.result.transaction("kv").objectStore("kv").get("config"); g.onsuccess = () => ok(g.result.settings.idle_seconds); }; })`); idle != 5 {
+		t.Fatalf("idle_seconds %d in the cached config, want 5", idle)
 	}
 	tb.click(`section[data-screen="rating"] [data-rating="3"]`)
 	tb.await("question")
