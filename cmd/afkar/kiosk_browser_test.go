@@ -237,6 +237,12 @@ func (tb *tablet) click(css string) {
 func (tb *tablet) answer(face, respect int, comment string) {
 	tb.t.Helper()
 	tb.click(fmt.Sprintf(`section[data-screen="rating"] [data-rating="%d"]`, face))
+	tb.followUps(respect, comment)
+}
+
+// followUps answers the questions after the face, as answer does, until the thank-you screen.
+func (tb *tablet) followUps(respect int, comment string) {
+	tb.t.Helper()
 	for {
 		tb.b.WaitJS(20*time.Second, "the next screen", fmt.Sprintf(`+document.body.dataset.seq > %d && document.body.dataset.armed === "true"`, tb.seq))
 		tb.seq = browsertest.Eval[int](tb.b, `+document.body.dataset.seq`)
@@ -501,12 +507,27 @@ func TestKioskScreensInBrowser(t *testing.T) {
 		tb.b.CheckPage()
 		tb.checkLayout(v.name, v.minFace)
 		tb.b.Screenshot("kiosk-rating-" + v.name + ".png")
-		tb.answer(5, 0, "")
+		tb.pressWithFeedback(`section[data-screen="rating"] [data-rating="5"]`)
+		tb.followUps(0, "")
 		tb.checkLayout(v.name, 0)
 		tb.b.Screenshot("kiosk-thanks-" + v.name + ".png")
 		tb.await("rating")
 	}
 	tb.b.CheckRequests(s.srv.url)
+}
+
+// pressWithFeedback presses the button css with the mouse and, before releasing it, checks that
+// it already looks pressed: feedback comes with the press, not with the click.
+func (tb *tablet) pressWithFeedback(css string) {
+	tb.t.Helper()
+	x := browsertest.Eval[float64](tb.b, `(() => { const r = document.querySelector('`+css+`').getBoundingClientRect(); return r.left + r.width / 2; })()`)
+	y := browsertest.Eval[float64](tb.b, `(() => { const r = document.querySelector('`+css+`').getBoundingClientRect(); return r.top + r.height / 2; })()`)
+	tb.b.Do(chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	looks := browsertest.Eval[string](tb.b, `(() => { const b = document.querySelector('`+css+`'); return b.classList.contains("pressed") + " " + b.matches(":active"); })()`)
+	tb.b.Do(chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	if looks != "true true" {
+		tb.t.Errorf("a held press on %s: pressed class, :active = %s; want both at once", css, looks)
+	}
 }
 
 // checkLayout asserts the screen fits without scrolling and, on the faces screen, that every face
