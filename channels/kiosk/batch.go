@@ -102,8 +102,13 @@ func decodeEntry(raw json.RawMessage) entry {
 				e.id = strings.ToLower(strings.TrimSpace(s))
 			}
 		}
-		if survey.ErrorCode(err) == survey.ECodeBadRequest {
-			err = survey.Errorf(survey.ECodeInvalid, "این پاسخ JSON معتبر نیست.", "the item is not valid JSON")
+		if se, ok := err.(*survey.Error); ok && se.Code == survey.ECodeBadRequest {
+			// The decoder's words are about a request body; this is one item of it.
+			en := "the item could not be read"
+			if se.Err != nil {
+				en += ": " + se.Err.Error()
+			}
+			err = &survey.Error{Code: survey.ECodeBadRequest, Message: en, MessageFA: "این پاسخ خوانا نیست.", Err: se.Err}
 		}
 		e.decodeErr = err
 		return e

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -120,7 +121,9 @@ func (r kioskRow) kiosk() survey.Kiosk {
 		k.PairingCode = *r.PairingCode
 	}
 	if r.BatteryLevel != nil {
-		k.Battery = &survey.Battery{Level: *r.BatteryLevel}
+		// REAL is single precision on PostgreSQL: 0.8 comes back 0.800000011920929. A battery
+		// level has no more than three meaningful digits.
+		k.Battery = &survey.Battery{Level: math.Round(*r.BatteryLevel*1000) / 1000}
 		if r.BatteryCharging != nil {
 			k.Battery.Charging = *r.BatteryCharging
 		}
