@@ -112,8 +112,8 @@ type Server struct {
 	tokenLimiter *limiter
 	// pairLimiter limits kiosk pairing attempts per client IP.
 	pairLimiter *limiter
-	metrics      *httpMetrics
-	pages        *web.Pages
+	metrics     *httpMetrics
+	pages       *web.Pages
 }
 
 // New builds the server and registers every route.
