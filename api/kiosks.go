@@ -57,6 +57,40 @@ func (s *Server) kiosks() (Kiosks, error) {
 	return s.d.Kiosks, nil
 }
 
+// withBody is a kiosk handler that decodes a JSON body, calls the channel with the caller's
+// principal and answers what it returns with status.
+func withBody[Req, Res any](s *Server, c echo.Context, status int, call func(k Kiosks, ctx context.Context, p survey.Principal, req Req) (Res, error)) error {
+	k, err := s.kiosks()
+	if err != nil {
+		return err
+	}
+	var req Req
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	p, _ := principal(c)
+	res, err := call(k, c.Request().Context(), p, req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, res)
+}
+
+// onPathID starts a staff handler about one kiosk or office: the channel, the :id of the path,
+// and the caller.
+func (s *Server) onPathID(c echo.Context) (Kiosks, survey.ID, survey.Principal, error) {
+	k, err := s.kiosks()
+	if err != nil {
+		return nil, 0, survey.Principal{}, err
+	}
+	id, err := parseID(c, "id")
+	if err != nil {
+		return nil, 0, survey.Principal{}, err
+	}
+	p, _ := principal(c)
+	return k, id, p, nil
+}
+
 // pairURL is where a tablet pairs with code: the kiosk app with the code in its fragment (never
 // sent to the server by the browser, so it stays out of access logs), on the host and scheme
 // the caller reached.
@@ -67,22 +101,12 @@ func pairURL(c echo.Context, code string) string {
 // pairKiosk trades a pairing code for a device token: 200 {token, kiosk}; 422 with field "code"
 // for an unknown, expired or used code.
 func (s *Server) pairKiosk(c echo.Context) error {
-	k, err := s.kiosks()
-	if err != nil {
-		return err
-	}
-	var req struct {
-		Code string `json:"code"`
-	}
-	if err := decodeBody(c, &req); err != nil {
-		return err
-	}
-	paired, err := k.Pair(c.Request().Context(), req.Code)
-	if err != nil {
-		return err
-	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-	return c.JSON(http.StatusOK, paired)
+	return withBody(s, c, http.StatusOK, func(k Kiosks, ctx context.Context, _ survey.Principal, req struct {
+		Code string `json:"code"`
+	}) (kiosk.Paired, error) {
+		return k.Pair(ctx, req.Code)
+	})
 }
 
 // kioskConfigView is a kiosk's configuration with the survey as GET /agencies/{id}/survey
@@ -122,38 +146,12 @@ func (s *Server) kioskConfig(c echo.Context) error {
 // duplicate or rejected with the reason); 422 for a batch without sent_at or with no or too many
 // items; a 5xx means nothing is settled and the tablet retries.
 func (s *Server) kioskResponses(c echo.Context) error {
-	k, err := s.kiosks()
-	if err != nil {
-		return err
-	}
-	var b kiosk.Batch
-	if err := decodeBody(c, &b); err != nil {
-		return err
-	}
-	p, _ := principal(c)
-	res, err := k.Batch(c.Request().Context(), p, b)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, res)
+	return withBody(s, c, http.StatusOK, Kiosks.Batch)
 }
 
 // kioskHeartbeat records a tablet's health report: 200 {server_time, skew_ms, open_now}.
 func (s *Server) kioskHeartbeat(c echo.Context) error {
-	k, err := s.kiosks()
-	if err != nil {
-		return err
-	}
-	var hb kiosk.Heartbeat
-	if err := decodeBody(c, &hb); err != nil {
-		return err
-	}
-	p, _ := principal(c)
-	res, err := k.Heartbeat(c.Request().Context(), p, hb)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, res)
+	return withBody(s, c, http.StatusOK, Kiosks.Heartbeat)
 }
 
 // createdView is a new kiosk with the URL a tablet pairs at.
@@ -165,20 +163,10 @@ type createdView struct {
 // createKiosk makes a kiosk in an office of an agency the caller manages: 201 with its first
 // pairing code; 404 for an unknown office or one of another agency alike.
 func (s *Server) createKiosk(c echo.Context) error {
-	k, err := s.kiosks()
-	if err != nil {
-		return err
-	}
-	var req kiosk.NewKiosk
-	if err := decodeBody(c, &req); err != nil {
-		return err
-	}
-	p, _ := principal(c)
-	created, err := k.Create(c.Request().Context(), p, req)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, createdView{Created: created, PairURL: pairURL(c, created.Code)})
+	return withBody(s, c, http.StatusCreated, func(k Kiosks, ctx context.Context, p survey.Principal, req kiosk.NewKiosk) (createdView, error) {
+		created, err := k.Create(ctx, p, req)
+		return createdView{Created: created, PairURL: pairURL(c, created.Code)}, err
+	})
 }
 
 // pairingView is a new pairing code with the URL a tablet pairs at.
@@ -189,15 +177,10 @@ type pairingView struct {
 
 // newPairing gives a kiosk a new pairing code: 200 {pairing_code, pairing_expires_at, pair_url}.
 func (s *Server) newPairing(c echo.Context) error {
-	k, err := s.kiosks()
+	k, id, p, err := s.onPathID(c)
 	if err != nil {
 		return err
 	}
-	id, err := parseID(c, "id")
-	if err != nil {
-		return err
-	}
-	p, _ := principal(c)
 	pairing, err := k.NewPairing(c.Request().Context(), p, id)
 	if err != nil {
 		return err
@@ -207,15 +190,10 @@ func (s *Server) newPairing(c echo.Context) error {
 
 // pendingPairing loads the kiosk's pending code and the QR code of its pair URL (PNG).
 func (s *Server) pendingPairing(c echo.Context) (kiosk.PairingSheet, string, []byte, error) {
-	k, err := s.kiosks()
+	k, id, p, err := s.onPathID(c)
 	if err != nil {
 		return kiosk.PairingSheet{}, "", nil, err
 	}
-	id, err := parseID(c, "id")
-	if err != nil {
-		return kiosk.PairingSheet{}, "", nil, err
-	}
-	p, _ := principal(c)
 	sheet, err := k.PendingPairing(c.Request().Context(), p, id)
 	if err != nil {
 		return sheet, "", nil, err
@@ -277,15 +255,10 @@ func (s *Server) listKiosks(c echo.Context) error {
 
 // revokeKiosk clears a kiosk's device token and pending code: 204.
 func (s *Server) revokeKiosk(c echo.Context) error {
-	k, err := s.kiosks()
+	k, id, p, err := s.onPathID(c)
 	if err != nil {
 		return err
 	}
-	id, err := parseID(c, "id")
-	if err != nil {
-		return err
-	}
-	p, _ := principal(c)
 	if err := k.Revoke(c.Request().Context(), p, id); err != nil {
 		return err
 	}
@@ -295,11 +268,7 @@ func (s *Server) revokeKiosk(c echo.Context) error {
 // kioskStats answers a kiosk's presses per day; from and to are read like the score API's
 // (Gregorian or Jalali, Persian digits welcome).
 func (s *Server) kioskStats(c echo.Context) error {
-	k, err := s.kiosks()
-	if err != nil {
-		return err
-	}
-	id, err := parseID(c, "id")
+	k, id, p, err := s.onPathID(c)
 	if err != nil {
 		return err
 	}
@@ -315,7 +284,6 @@ func (s *Server) kioskStats(c echo.Context) error {
 		}
 		days[i] = d.Format(survey.DayFormat)
 	}
-	p, _ := principal(c)
 	stats, err := k.Stats(c.Request().Context(), p, id, days[0], days[1])
 	if err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,26 +23,6 @@ import (
 	"github.com/afkar-gov/afkar/survey/sqlstore/sqltest"
 )
 
-// fakeClock is a clock tests move by hand, shared by the kiosk channel and intake.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
-func (c *fakeClock) advance(d time.Duration) { c.set(c.Now().Add(d)) }
-
 // kioskNow is the fake clock's start: Tuesday 1 December 2026, 10:00 in Tehran, when an office
 // with the default hours is open.
 var kioskNow = time.Date(2026, 12, 1, 10, 0, 0, 0, survey.Tehran)
@@ -52,7 +31,7 @@ var kioskNow = time.Date(2026, 12, 1, 10, 0, 0, 0, survey.Tehran)
 type kioskEnv struct {
 	*harness
 	store     *sqlstore.Store
-	clock     *fakeClock
+	clock     *survey.ManualClock
 	f         realFixture
 	taxAdmin  string
 	regAdmin  string
@@ -64,7 +43,7 @@ func newKioskEnv(t *testing.T, dialect string, pairLimit int) *kioskEnv {
 	t.Helper()
 	ctx := context.Background()
 	store := sqltest.Open(t, dialect)
-	e := &kioskEnv{store: store, clock: &fakeClock{now: kioskNow}, f: seedStore(t, store), responses: map[string]survey.Response{}}
+	e := &kioskEnv{store: store, clock: survey.NewManualClock(kioskNow), f: seedStore(t, store), responses: map[string]survey.Response{}}
 	var err error
 	if e.taxAdmin, err = store.CreateToken(ctx, survey.Principal{Role: survey.RoleAgencyAdmin, AgencyID: e.f.tax.ID, Name: "tax admin"}); err != nil {
 		t.Fatal(err)
@@ -329,7 +308,7 @@ func TestKioskPairing(t *testing.T) {
 		pairErr("not a code", "pairing_code_unknown")
 		pairErr("", "pairing_code_unknown")
 		// Expiry: the free-text kiosk's code outlives 15 minutes by nothing.
-		e.clock.advance(15 * time.Minute)
+		e.clock.Advance(15 * time.Minute)
 		pairErr(ft.PairingCode, "pairing_code_expired")
 		e.get(t, fmt.Sprintf("/api/v1/kiosks/%d/pairing.png", ft.ID), e.taxAdmin).envelope(t, http.StatusNotFound, "not_found")
 		// A fresh code works, for another 15 minutes.
@@ -455,7 +434,7 @@ func TestKioskConfig(t *testing.T) {
 			}(), public.body)
 		}
 		// Wednesday at 10:00 the office is closed.
-		e.clock.advance(24 * time.Hour)
+		e.clock.Advance(24 * time.Hour)
 		e.get(t, "/api/v1/kiosk/config", token).wantStatus(t, http.StatusOK).json(t, &cfg)
 		if cfg.OpenNow {
 			t.Fatal("open on Wednesday")
@@ -626,7 +605,7 @@ func TestKioskClockSkew(t *testing.T) {
 		id := newID()
 		slow := 3 * time.Hour
 		e.batch(t, token, now.Add(-slow), e.item(id, now.Add(-time.Minute-slow), 4)).want(t, "accepted")
-		e.clock.advance(time.Minute)
+		e.clock.Advance(time.Minute)
 		r := e.batch(t, token, e.clock.Now(), e.item(id, now.Add(-time.Minute-slow), 4))
 		r.want(t, "duplicate")
 		if r.Corrected {
@@ -735,15 +714,15 @@ func TestKioskHeartbeatAndList(t *testing.T) {
 			s.Battery == nil || s.Battery.Level != 0.8 || s.LastSyncAt == nil || !s.LastSeenAt.Equal(kioskNow) {
 			t.Fatalf("after a heartbeat: %+v", s)
 		}
-		e.clock.advance(151 * time.Second)
+		e.clock.Advance(151 * time.Second)
 		if s := status(); s.Status != kiosk.StatusStale {
 			t.Fatalf("151 s later: %s", s.Status)
 		}
-		e.clock.advance(15 * time.Minute)
+		e.clock.Advance(15 * time.Minute)
 		if s := status(); s.Status != kiosk.StatusOffline {
 			t.Fatalf("17 min later: %s", s.Status)
 		}
-		e.clock.set(kioskNow.Add(6 * time.Hour)) // 16:00: closed
+		e.clock.Set(kioskNow.Add(6 * time.Hour)) // 16:00: closed
 		if s := status(); s.Status != kiosk.StatusSleeping || s.OpenNow {
 			t.Fatalf("after hours: %+v", s)
 		}

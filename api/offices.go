@@ -11,15 +11,10 @@ import (
 // getOfficeHours answers an office's hours to staff who may read its agency (404 otherwise, as
 // for an unknown office).
 func (s *Server) getOfficeHours(c echo.Context) error {
-	k, err := s.kiosks()
+	k, id, p, err := s.onPathID(c)
 	if err != nil {
 		return err
 	}
-	id, err := parseID(c, "id")
-	if err != nil {
-		return err
-	}
-	p, _ := principal(c)
 	h, err := k.Hours(c.Request().Context(), p, id)
 	if err != nil {
 		return err
@@ -31,11 +26,7 @@ func (s *Server) getOfficeHours(c echo.Context) error {
 // stored: 200; 403 for staff who may read but not manage the agency; 404 for an office of an
 // agency the caller cannot read; 422 with per-field problems.
 func (s *Server) putOfficeHours(c echo.Context) error {
-	k, err := s.kiosks()
-	if err != nil {
-		return err
-	}
-	id, err := parseID(c, "id")
+	k, id, p, err := s.onPathID(c)
 	if err != nil {
 		return err
 	}
@@ -43,7 +34,6 @@ func (s *Server) putOfficeHours(c echo.Context) error {
 	if err := decodeBody(c, &h); err != nil {
 		return err
 	}
-	p, _ := principal(c)
 	stored, err := k.SetHours(c.Request().Context(), p, id, h)
 	if err != nil {
 		return err

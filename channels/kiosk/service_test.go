@@ -18,27 +18,10 @@ import (
 	"github.com/afkar-gov/afkar/survey/sqlstore/sqltest"
 )
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // env is the channel over the real store and intake (buffering in the SQL inbox) on one dialect.
 type env struct {
 	store   *sqlstore.Store
-	clock   *clock
+	clock   *survey.ManualClock
 	svc     *kiosk.Service
 	in      *intake.Intake
 	admin   survey.Principal
@@ -53,7 +36,7 @@ var tuesday10 = time.Date(2026, 12, 1, 10, 0, 0, 0, survey.Tehran)
 func newEnv(t *testing.T, dialect string) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{store: sqltest.Open(t, dialect), clock: &clock{now: tuesday10}, admin: survey.Principal{Role: survey.RoleProvinceAdmin, Name: "test"}}
+	e := &env{store: sqltest.Open(t, dialect), clock: survey.NewManualClock(tuesday10), admin: survey.Principal{Role: survey.RoleProvinceAdmin, Name: "test"}}
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -134,9 +117,9 @@ func TestWatcher(t *testing.T) {
 			t.Fatal(err)
 		}
 		watch(0)
-		e.clock.advance(kiosk.SilentAfter)
+		e.clock.Advance(kiosk.SilentAfter)
 		watch(0) // silent exactly 15 minutes: not yet
-		e.clock.advance(time.Second)
+		e.clock.Advance(time.Second)
 		watch(1)
 		watch(0)
 		// Another replica sweeping at the same time opens nothing more.
@@ -167,18 +150,18 @@ func TestWatcher(t *testing.T) {
 		}
 		watch(0)
 		// Silent again: a new alert.
-		e.clock.advance(16 * time.Minute)
+		e.clock.Advance(16 * time.Minute)
 		watch(1)
 		// While the office is closed silence is expected: 16:00 on Tuesday, then Friday.
 		if _, err := e.svc.Heartbeat(ctx, p, kiosk.Heartbeat{Clock: &now}); err != nil {
 			t.Fatal(err)
 		}
-		e.clock.advance(6 * time.Hour)
+		e.clock.Advance(6 * time.Hour)
 		watch(0)
-		e.clock.advance(3 * 24 * time.Hour)
+		e.clock.Advance(3 * 24 * time.Hour)
 		watch(0)
 		// Revoking the token resolves the alert and ends the watching.
-		e.clock.advance(3*24*time.Hour + 18*time.Hour) // Tuesday 10:31, open
+		e.clock.Advance(3*24*time.Hour + 18*time.Hour) // Tuesday 10:31, open
 		watch(1)
 		if err := e.svc.Revoke(ctx, e.admin, p.KioskID); err != nil {
 			t.Fatal(err)
