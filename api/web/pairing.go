@@ -32,7 +32,6 @@ type pairingData struct {
 	CodeFA     string // the code with Persian digits, for reading aloud
 	ExpiresFA  string // «۱۰ آذر ۱۴۰۵، ساعت ۱۴:۳۰»
 	ExpiresISO string
-	TTLFA      string
 }
 
 // pairingCSP lets the sheet use its inline styles, the QR code's data: image and the
@@ -44,9 +43,6 @@ const pairingCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:
 func (p *Pages) KioskPairing(c echo.Context, sheet PairingSheet) error {
 	d := pairingData{PairingSheet: sheet, CodeFA: survey.FormatPersianDigits(sheet.Code),
 		ExpiresFA: FormatJalaliTime(sheet.ExpiresAt), ExpiresISO: sheet.ExpiresAt.UTC().Format(time.RFC3339)}
-	if left := time.Until(sheet.ExpiresAt).Round(time.Minute); left > 0 {
-		d.TTLFA = survey.FormatPersianDigits(fmt.Sprint(int(left.Minutes())))
-	}
 	var buf bytes.Buffer
 	if err := pages.ExecuteTemplate(&buf, "kiosk_pairing.html", d); err != nil {
 		return err
