@@ -85,7 +85,7 @@ func (s *Server) onPathID(c echo.Context) (Kiosks, survey.ID, survey.Principal, 
 	}
 	id, err := parseID(c, "id")
 	if err != nil {
-		return nil, 0, survey.Principal{}, err
+		return nil, 0, survey.Principal{}, newError(survey.ECodeNotFound) // not an id of ours
 	}
 	p, _ := principal(c)
 	return k, id, p, nil

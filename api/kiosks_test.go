@@ -745,10 +745,11 @@ func TestKioskHeartbeatAndList(t *testing.T) {
 
 		// Heartbeats that cannot be a tablet's.
 		for field, body := range map[string]map[string]any{
-			"clock":         {"queued": 1},
-			"queued":        {"clock": kioskNow, "queued": -1},
-			"battery.level": {"clock": kioskNow, "battery": map[string]any{"level": 1.5}},
-			"app_version":   {"clock": kioskNow, "app_version": strings.Repeat("v", 65)},
+			"clock":           {"queued": 1},
+			"queued":          {"clock": kioskNow, "queued": -1},
+			"oldest_queued_s": {"clock": kioskNow, "oldest_queued_s": 400 * 24 * 3600},
+			"battery.level":   {"clock": kioskNow, "battery": map[string]any{"level": 1.5}},
+			"app_version":     {"clock": kioskNow, "app_version": strings.Repeat("v", 65)},
 		} {
 			env := e.send(t, http.MethodPost, "/api/v1/kiosk/heartbeat", token, body).envelope(t, http.StatusUnprocessableEntity, "invalid")
 			if _, ok := env.Error.Fields[field]; !ok {

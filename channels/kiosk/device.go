@@ -175,8 +175,13 @@ type HeartbeatReply struct {
 	OpenNow    bool      `json:"open_now"`
 }
 
-// MaxAppVersionLength bounds the app version a heartbeat may report.
-const MaxAppVersionLength = 64
+// Bounds on what a heartbeat may report: no tablet holds a million answers or a year-old one
+// (intake refuses answers older than survey.MaxResponseAge anyway), and the columns are 32-bit.
+const (
+	MaxAppVersionLength = 64
+	MaxQueued           = 1_000_000
+	MaxQueuedAge        = 366 * 24 * 3600
+)
 
 // check refuses a heartbeat that cannot be a tablet's.
 func (h *Heartbeat) check() error {
@@ -191,11 +196,11 @@ func (h *Heartbeat) check() error {
 	if h.Clock == nil {
 		add("clock", "required", "ساعت دستگاه لازم است.", "clock is required")
 	}
-	if h.Queued < 0 {
-		add("queued", "out_of_range", "تعداد صف نمی‌تواند منفی باشد.", "queued must not be negative")
+	if h.Queued < 0 || h.Queued > MaxQueued {
+		add("queued", "out_of_range", "تعداد صف باید میان ۰ و ۱۰۰۰۰۰۰ باشد.", "queued must be 0 to 1000000")
 	}
-	if h.OldestQueuedS < 0 {
-		add("oldest_queued_s", "out_of_range", "سن قدیمی‌ترین پاسخ صف نمی‌تواند منفی باشد.", "oldest_queued_s must not be negative")
+	if h.OldestQueuedS < 0 || h.OldestQueuedS > MaxQueuedAge {
+		add("oldest_queued_s", "out_of_range", "سن قدیمی‌ترین پاسخ صف باید میان ۰ و یک سال باشد.", "oldest_queued_s must be 0 to a year")
 	}
 	if b := h.Battery; b != nil && (math.IsNaN(b.Level) || b.Level < 0 || b.Level > 1) {
 		add("battery.level", "out_of_range", "سطح باتری باید بین ۰ و ۱ باشد.", "battery.level must be between 0 and 1")
