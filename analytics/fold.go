@@ -12,7 +12,8 @@ import (
 // Delta computes what responses add to the rollups: one response-count cell per response, one
 // cell per answer, one histogram cell per answer value, and — for a response with headline
 // answers — one per-citizen cell and histogram cell in survey.HeadlineQuestion and
-// survey.HeadlineNPSQuestion (see citizenValues). It is the only fold function: the aggregator
+// survey.HeadlineNPSQuestion (see citizenValues). A flagged response adds only n = 1 to its
+// survey.FlaggedQuestion row and nothing else. It is the only fold function: the aggregator
 // and `afkar reaggregate` both use it, which is why a rebuild reproduces the live rollups
 // exactly. The result is sorted by key so concurrent upserts never deadlock.
 func Delta(rs []survey.Response) survey.RollupDelta {
@@ -34,7 +35,13 @@ func Delta(rs []survey.Response) survey.RollupDelta {
 			SurveyVersion: r.SurveyVersion, Channel: r.Channel,
 			Day: r.Day().Format(survey.DayFormat),
 		}
-		add(base, "", 0, false)
+		if r.Flag != "" {
+			k := base
+			k.QuestionID = survey.FlaggedQuestion(r.Flag)
+			add(k, survey.TypeFlag, 0, false)
+			continue // stored for audit, kept out of every score (see survey.FlaggedPrefix)
+		}
+		add(base, survey.ResponseQuestion, 0, false)
 		for _, a := range r.Answers {
 			k := base
 			k.QuestionID = a.QuestionID

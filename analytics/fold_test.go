@@ -201,3 +201,73 @@ func TestDeltaHeadlineCells(t *testing.T) {
 		}
 	}
 }
+
+// A flagged response adds n = 1 to its flag's reserved row and nothing else: not to the
+// response count, not to any answer or histogram cell, not to the per-citizen rows — so the
+// counted responses' cells are exactly those they have alone.
+func TestDeltaFlaggedAddsOnlyTheFlagRow(t *testing.T) {
+	counted := headlineAll(deltaFixture())
+	var flagged []survey.Response
+	for i, r := range headlineAll(deltaFixture()) {
+		r.ID += "-flagged"
+		r.DeviceID = 7
+		r.Flag = survey.Flags[i%len(survey.Flags)]
+		flagged = append(flagged, r)
+	}
+	extra := flagged[0] // a second press flagged like the first, on the same key
+	extra.ID = "a-again"
+	flagged = append(flagged, extra)
+
+	d := Delta(append(append([]survey.Response(nil), counted...), flagged...))
+	alone := Delta(counted)
+	if !reflect.DeepEqual(d.Histogram, alone.Histogram) {
+		t.Errorf("flagged responses changed the histogram:\n got  %+v\n want %+v", d.Histogram, alone.Histogram)
+	}
+	var ordinary, flags []survey.Rollup
+	for _, r := range d.Rollups {
+		if _, ok := survey.FlagOfQuestion(r.QuestionID); ok {
+			flags = append(flags, r)
+		} else {
+			ordinary = append(ordinary, r)
+		}
+	}
+	if !reflect.DeepEqual(ordinary, alone.Rollups) {
+		t.Errorf("flagged responses changed ordinary rows:\n got  %+v\n want %+v", ordinary, alone.Rollups)
+	}
+	key := func(office survey.ID, f survey.Flag, ch survey.Channel, day string) survey.RollupKey {
+		return survey.RollupKey{AgencyID: 1, OfficeID: office, SurveyID: 5, SurveyVersion: 1,
+			QuestionID: survey.FlaggedQuestion(f), Channel: ch, Day: day}
+	}
+	row := func(k survey.RollupKey, n int64) survey.Rollup {
+		return survey.Rollup{RollupKey: k, Type: survey.TypeFlag, N: n}
+	}
+	k, w, s := survey.ChannelKiosk, survey.ChannelWeb, survey.ChannelSMS
+	// Fixture a…e flagged interval, burst, after_hours, interval, burst; a twice.
+	want := []survey.Rollup{
+		row(key(0, survey.FlagBurst, s, "2025-11-15"), 1),
+		row(key(10, survey.FlagAfterHours, w, "2025-11-15"), 1),
+		row(key(10, survey.FlagBurst, k, "2025-11-15"), 1),
+		row(key(10, survey.FlagInterval, k, "2025-11-14"), 1),
+		row(key(10, survey.FlagInterval, k, "2025-11-15"), 2),
+	}
+	if !reflect.DeepEqual(flags, want) {
+		t.Errorf("flag rows:\n got  %+v\n want %+v", flags, want)
+	}
+	only := Delta(flagged)
+	if !reflect.DeepEqual(only.Rollups, want) || len(only.Histogram) != 0 {
+		t.Errorf("flagged responses alone: %+v", only)
+	}
+}
+
+// headlineAll marks every rating5 and nps answer as a headline answer, so that the responses
+// would add per-citizen cells if they were counted.
+func headlineAll(rs []survey.Response) []survey.Response {
+	for i := range rs {
+		answers := append([]survey.Answer(nil), rs[i].Answers...)
+		for j := range answers {
+			answers[j].Headline = answers[j].Type == survey.TypeRating5 || answers[j].Type == survey.TypeNPS
+		}
+		rs[i].Answers = answers
+	}
+	return rs
+}

@@ -566,7 +566,7 @@ func TestScoreOnRealStore(t *testing.T) {
 			}
 
 			scores := analytics.NewScores(st, st)
-			sc, err := scores.Score(ctx, survey.Principal{Role: survey.RoleAgencyStaff, AgencyID: ag.ID}, ag.ID, "1404-08-21", "۱۴۰۴/۰۸/۲۴")
+			sc, err := scores.Score(ctx, survey.Principal{Role: survey.RoleAgencyStaff, AgencyID: ag.ID}, ag.ID, analytics.ScoreQuery{From: "1404-08-21", To: "۱۴۰۴/۰۸/۲۴"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -598,14 +598,14 @@ func TestScoreOnRealStore(t *testing.T) {
 			}
 
 			// Tenancy on the real catalog: another agency's staff and a missing agency look alike.
-			_, forbidden := scores.Score(ctx, survey.Principal{Role: survey.RoleAgencyStaff, AgencyID: other.ID}, ag.ID, "", "")
-			_, missing := scores.Score(ctx, survey.Principal{Role: survey.RoleProvinceStaff}, 999999, "", "")
+			_, forbidden := scores.Score(ctx, survey.Principal{Role: survey.RoleAgencyStaff, AgencyID: other.ID}, ag.ID, analytics.ScoreQuery{})
+			_, missing := scores.Score(ctx, survey.Principal{Role: survey.RoleProvinceStaff}, 999999, analytics.ScoreQuery{})
 			if survey.ErrorCode(forbidden) != survey.ECodeNotFound || survey.ErrorCode(missing) != survey.ECodeNotFound ||
 				forbidden.Error() != missing.Error() {
 				t.Errorf("forbidden = %v, missing = %v; want the same not-found", forbidden, missing)
 			}
 			// An agency with no survey published scores empty, not an error.
-			if sc, err := scores.Score(ctx, survey.Principal{Role: survey.RoleProvinceAdmin}, other.ID, "", ""); err != nil || sc.Responses != 0 {
+			if sc, err := scores.Score(ctx, survey.Principal{Role: survey.RoleProvinceAdmin}, other.ID, analytics.ScoreQuery{}); err != nil || sc.Responses != 0 {
 				t.Errorf("agency without survey: %+v, %v", sc, err)
 			}
 		})

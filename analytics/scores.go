@@ -10,11 +10,13 @@ import (
 	"github.com/afkar-gov/afkar/survey"
 )
 
-// AgencyReader is what scores need from the catalog: the agency itself and the questions of its
-// active survey version (for titles, order and choice labels).
+// AgencyReader is what scores need from the catalog: the agency itself, the questions of its
+// active survey version (for titles, order and choice labels), and its offices (a score
+// restricted to one office must name one of them).
 type AgencyReader interface {
 	Agency(ctx context.Context, id survey.ID) (survey.Agency, error)
 	ActiveVersion(ctx context.Context, agencyID survey.ID) (survey.Version, error)
+	Offices(ctx context.Context, agencyID survey.ID) ([]survey.Office, error)
 }
 
 // RollupReader is what scores need from the rollups: totals per question and channel, and
@@ -57,11 +59,16 @@ func NewScores(agencies AgencyReader, rollups RollupReader) *Scores {
 //     not, for context: it is the n of nothing).
 //   - ByQuestion is per answer, as before — one answer per citizen per question, so answers are
 //     independent there — with the same never-zero-width interval methods.
+//   - Flagged responses (survey.Response.Flag: a kiosk's stuffing filter caught them) are in
+//     none of the figures above, Responses included; Flagged counts them apart, by flag.
+//   - OfficeID, when set, restricts every figure, Flagged included, to that office.
 //
 // Values that are undefined — no data — are nil and encode as JSON null, never NaN.
 type Score struct {
 	AgencyID   survey.ID `json:"agency_id"`
 	AgencyName string    `json:"agency_name"`
+	// OfficeID is the office the score is restricted to; absent for the whole agency.
+	OfficeID survey.ID `json:"office_id,omitempty"`
 	// From is the first day (ISO Gregorian), nil when the period is unbounded at the start.
 	From *string `json:"from"`
 	// To is the last day (ISO Gregorian), inclusive.
@@ -84,6 +91,41 @@ type Score struct {
 	NPS        *NPS            `json:"nps"`
 	ByQuestion []QuestionScore `json:"by_question"`
 	ByChannel  []ChannelScore  `json:"by_channel"`
+	// Flagged counts the period's flagged responses, which no other figure includes.
+	Flagged Flagged `json:"flagged"`
+}
+
+// Flagged counts responses that were stored but left out of the scores, in total and per flag
+// (survey.Flags). Every key is always present, 0 when none, so a dashboard can show "0 set
+// aside" without guessing. Total also counts flags this version does not know by name.
+type Flagged struct {
+	Total      int64 `json:"total"`
+	Interval   int64 `json:"interval"`
+	Burst      int64 `json:"burst"`
+	AfterHours int64 `json:"after_hours"`
+}
+
+// add counts n responses flagged f.
+func (fl *Flagged) add(f survey.Flag, n int64) {
+	fl.Total += n
+	switch f {
+	case survey.FlagInterval:
+		fl.Interval += n
+	case survey.FlagBurst:
+		fl.Burst += n
+	case survey.FlagAfterHours:
+		fl.AfterHours += n
+	}
+}
+
+// ScoreQuery is what a score is asked for, as the client wrote it (the API passes its query
+// parameters through, so every check and its error live here): From and To are Tehran days as
+// ParseDay reads them, From empty for since the beginning and To empty for today; Office is an
+// office id (ASCII or Persian digits), empty for the whole agency.
+type ScoreQuery struct {
+	From   string
+	To     string
+	Office string
 }
 
 // QuestionScore is one question over the period, all channels together. Every field is always
@@ -127,12 +169,14 @@ type ChannelScore struct {
 	CSATHigh  *float64       `json:"csat_ci_high"`
 }
 
-// Score returns agency agencyID's score between from and to, inclusive Tehran days written as
-// ParseDay reads them. An empty from means since the beginning, an empty to means today.
+// Score returns agency agencyID's score over q's period (inclusive Tehran days), for the whole
+// agency or the one office q names.
 //
 // Tenancy is checked first and answers "not found" — the same as for an agency that does not
-// exist — so a caller cannot probe which agencies exist outside its reach.
-func (s *Scores) Score(ctx context.Context, p survey.Principal, agencyID survey.ID, from, to string) (Score, error) {
+// exist — so a caller cannot probe which agencies exist outside its reach. An office that is
+// not one of the agency's (another agency's, unknown, or not an id at all) is "not found" too,
+// on the office_id field, with one answer for all three, so offices do not leak either.
+func (s *Scores) Score(ctx context.Context, p survey.Principal, agencyID survey.ID, q ScoreQuery) (Score, error) {
 	if !p.CanReadAgency(agencyID) {
 		return Score{}, survey.ErrForbiddenAgency()
 	}
@@ -145,18 +189,19 @@ func (s *Scores) Score(ctx context.Context, p survey.Principal, agencyID survey.
 	}
 	out := Score{AgencyID: agency.ID, AgencyName: agency.Name, ByQuestion: []QuestionScore{}, ByChannel: []ChannelScore{}}
 	f := survey.RollupFilter{AgencyID: agencyID}
+	from, to := q.From, q.To
 
 	var fromDay, toDay time.Time
 	if from != "" {
-		if fromDay, err = ParseDay(from); err != nil {
-			return Score{}, fieldError(err, "from")
+		if fromDay, err = ParseDayParam(from, "from"); err != nil {
+			return Score{}, err
 		}
 		iso, jal := fromDay.Format(survey.DayFormat), FormatJalali(fromDay)
 		out.From, out.FromJalali, f.FromDay = &iso, &jal, iso
 	}
 	if to != "" {
-		if toDay, err = ParseDay(to); err != nil {
-			return Score{}, fieldError(err, "to")
+		if toDay, err = ParseDayParam(to, "to"); err != nil {
+			return Score{}, err
 		}
 	} else {
 		toDay = survey.TehranDay(s.now())
@@ -169,6 +214,12 @@ func (s *Scores) Score(ctx context.Context, p survey.Principal, agencyID survey.
 	}
 	out.To, out.ToJalali = toDay.Format(survey.DayFormat), FormatJalali(toDay)
 	f.ToDay = out.To
+	if q.Office != "" {
+		if f.OfficeID, err = s.office(ctx, agencyID, q.Office); err != nil {
+			return Score{}, err
+		}
+		out.OfficeID = f.OfficeID
+	}
 
 	var version survey.Version
 	if v, err := s.agencies.ActiveVersion(ctx, agencyID); err == nil {
@@ -188,22 +239,37 @@ func (s *Scores) Score(ctx context.Context, p survey.Principal, agencyID survey.
 	return out, nil
 }
 
+// office returns the office id written as raw if it is one of the agency's offices, and
+// errOfficeNotFound otherwise.
+func (s *Scores) office(ctx context.Context, agencyID survey.ID, raw string) (survey.ID, error) {
+	n, err := strconv.ParseInt(survey.NormalizeDigits(strings.TrimSpace(raw)), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, errOfficeNotFound()
+	}
+	offices, err := s.agencies.Offices(ctx, agencyID)
+	if err != nil {
+		return 0, err
+	}
+	for _, o := range offices {
+		if o.ID == survey.ID(n) {
+			return o.ID, nil
+		}
+	}
+	return 0, errOfficeNotFound()
+}
+
+// errOfficeNotFound is the one answer for an office_id that is not an office of the agency.
+func errOfficeNotFound() error {
+	const en, fa = "office not found in this agency", "این دفتر در این دستگاه پیدا نشد."
+	return &survey.Error{Code: survey.ECodeNotFound, Message: en, MessageFA: fa,
+		Fields: map[string]survey.FieldError{"office_id": {Code: string(survey.ECodeNotFound), Message: en, MessageFA: fa}}}
+}
+
 func (s *Scores) now() time.Time {
 	if s.Clock != nil {
 		return s.Clock.Now()
 	}
 	return time.Now()
-}
-
-// fieldError attaches the offending query parameter to a ParseDay error.
-func fieldError(err error, field string) error {
-	e, ok := err.(*survey.Error)
-	if !ok {
-		return err
-	}
-	c := *e
-	c.Fields = map[string]survey.FieldError{field: {Code: "invalid_date", Message: e.Message, MessageFA: e.MessageFA}}
-	return &c
 }
 
 // moments accumulates n, Σx and Σx².
@@ -298,6 +364,10 @@ func computeScore(out *Score, version *survey.Version, totals []survey.RollupTot
 	var npsCitizens npsClasses
 	npsAnswered := false
 	for _, t := range totals {
+		if flag, ok := survey.FlagOfQuestion(t.QuestionID); ok {
+			out.Flagged.add(flag, t.N)
+			continue
+		}
 		switch {
 		case t.QuestionID == survey.ResponseQuestion:
 			all.responses += t.N
@@ -308,7 +378,7 @@ func computeScore(out *Score, version *survey.Version, totals []survey.RollupTot
 			getCh(t.Channel).citizens.add(t)
 			continue
 		case strings.HasPrefix(t.QuestionID, survey.ReservedPrefix):
-			continue // @nps comes from the histogram; unknown pseudo-questions are not questions
+			continue // @nps comes from the histogram; flags are counted above; other pseudo-questions are not questions
 		}
 		q := get(t.QuestionID)
 		if q.typ == "" {

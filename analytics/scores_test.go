@@ -125,6 +125,9 @@ func newTestScores(t testing.TB, rs []survey.Response) (*Scores, *spyStore, *spy
 	t.Helper()
 	st := newSpyStore(t, []survey.Agency{{ID: 1, ProvinceID: 1, Name: "اداره مالیات"}, {ID: 2, ProvinceID: 1, Name: "ثبت احوال"}},
 		[]survey.Version{scoreVersion()}, rs)
+	for _, o := range []survey.Office{{ID: 10, AgencyID: 1, Name: "مرکزی"}, {ID: 20, AgencyID: 1, Name: "شعبه"}, {ID: 30, AgencyID: 2, Name: "ثبت"}} {
+		st.PutOffice(o)
+	}
 	s := NewScores(st, st)
 	s.Clock = fixedClock(time.Date(2025, 11, 20, 1, 0, 0, 0, survey.Tehran))
 	return s, st, st
@@ -135,7 +138,7 @@ var province = survey.Principal{Role: survey.RoleProvinceStaff}
 func TestScoreComputation(t *testing.T) {
 	s, _, ru := newTestScores(t, scoreResponses())
 	// Jalali from (1404-08-21 = 2025-11-12) in Persian digits, Gregorian to.
-	sc, err := s.Score(context.Background(), province, 1, "۱۴۰۴/۰۸/۲۱", "2025-11-15")
+	sc, err := s.Score(context.Background(), province, 1, ScoreQuery{From: "۱۴۰۴/۰۸/۲۱", To: "2025-11-15"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +271,7 @@ func eqHist(t *testing.T, name string, got, want map[string]int64) {
 
 func TestScoreNoData(t *testing.T) {
 	s, _, _ := newTestScores(t, nil)
-	sc, err := s.Score(context.Background(), province, 1, "", "")
+	sc, err := s.Score(context.Background(), province, 1, ScoreQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,14 +290,15 @@ func TestScoreNoData(t *testing.T) {
 	}
 	js := string(b)
 	for _, frag := range []string{`"from":null`, `"mean":null`, `"nps":null`, `"ci_low":null`, `"by_channel":[]`,
-		`"index":{"value":null,"ci_low":null,"ci_high":null,"n":0}`, `"responses":0`, `"to_jalali":"1404-08-29"`} {
+		`"index":{"value":null,"ci_low":null,"ci_high":null,"n":0}`, `"responses":0`, `"to_jalali":"1404-08-29"`,
+		`"flagged":{"total":0,"interval":0,"burst":0,"after_hours":0}`} {
 		if !strings.Contains(js, frag) {
 			t.Errorf("JSON lacks %s:\n%s", frag, js)
 		}
 	}
 
 	// An agency without any published survey still scores (nothing), it is not an error.
-	sc, err = s.Score(context.Background(), province, 2, "", "")
+	sc, err = s.Score(context.Background(), province, 2, ScoreQuery{})
 	if err != nil || sc.AgencyName != "ثبت احوال" || len(sc.ByQuestion) != 0 {
 		t.Errorf("agency without survey: %+v, %v", sc, err)
 	}
@@ -311,7 +315,7 @@ func TestScoreTenancy(t *testing.T) {
 		{},
 	} {
 		before := cat.reads
-		_, err := s.Score(ctx, p, 1, "", "")
+		_, err := s.Score(ctx, p, 1, ScoreQuery{})
 		if survey.ErrorCode(err) != survey.ECodeNotFound {
 			t.Errorf("%+v: err = %v, want not_found", p, err)
 		}
@@ -319,15 +323,15 @@ func TestScoreTenancy(t *testing.T) {
 			t.Errorf("%+v: the catalog was read before the tenancy check", p)
 		}
 		// Same answer as for an agency that does not exist: existence does not leak.
-		_, missing := s.Score(ctx, province, 99, "", "")
+		_, missing := s.Score(ctx, province, 99, ScoreQuery{})
 		if err.Error() != missing.Error() {
 			t.Errorf("forbidden %q differs from missing %q", err, missing)
 		}
 	}
-	if _, err := s.Score(ctx, survey.Principal{Role: survey.RoleAgencyStaff, AgencyID: 1}, 1, "", ""); err != nil {
+	if _, err := s.Score(ctx, survey.Principal{Role: survey.RoleAgencyStaff, AgencyID: 1}, 1, ScoreQuery{}); err != nil {
 		t.Errorf("own agency: %v", err)
 	}
-	if _, err := s.Score(ctx, survey.Principal{Role: survey.RoleProvinceAdmin}, 2, "", ""); err != nil {
+	if _, err := s.Score(ctx, survey.Principal{Role: survey.RoleProvinceAdmin}, 2, ScoreQuery{}); err != nil {
 		t.Errorf("province admin: %v", err)
 	}
 }
@@ -351,7 +355,7 @@ func TestScorePeriods(t *testing.T) {
 		{"0001-01-01", "3000-01-01", 0, "to"},
 	}
 	for _, c := range cases {
-		sc, err := s.Score(ctx, province, 1, c.from, c.to)
+		sc, err := s.Score(ctx, province, 1, ScoreQuery{From: c.from, To: c.to})
 		if c.field != "" {
 			var e *survey.Error
 			if !errors.As(err, &e) || e.Code != survey.ECodeInvalid || e.Fields[c.field].Code == "" || e.MessageFA == "" {
@@ -411,7 +415,7 @@ func scoreOf(t *testing.T, v survey.Version, citizens []map[string]string) Score
 	st := newSpyStore(t, []survey.Agency{{ID: 1, Name: "اداره"}}, []survey.Version{v}, rs)
 	s := NewScores(st, st)
 	s.Clock = fixedClock(now)
-	sc, err := s.Score(context.Background(), province, 1, "", "")
+	sc, err := s.Score(context.Background(), province, 1, ScoreQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,4 +468,111 @@ func TestConditionalFollowUpDoesNotDragHeadline(t *testing.T) {
 	yes := true
 	counted := scoreOf(t, followUpVersion(true, &yes), citizens)
 	near(t, "mean with the follow-up counted", counted.Mean, (5.0/4+8.0/4+4+14.0/3)/4, 1e-12)
+}
+
+// Flagged responses move no figure: a score over counted and flagged responses is exactly the
+// score of the counted ones alone, with the flagged ones counted apart by flag — for the agency
+// and for each office.
+func TestScoreLeavesFlaggedOut(t *testing.T) {
+	counted := scoreResponses()
+	for i := range counted {
+		if i%3 == 1 {
+			counted[i].OfficeID = 20
+		}
+	}
+	// Flagged presses that would drag every figure if they counted: all 1s, on the kiosk, in
+	// the period, in both offices.
+	var flagged []survey.Response
+	for i, f := range []survey.Flag{survey.FlagBurst, survey.FlagBurst, survey.FlagInterval, survey.FlagAfterHours, survey.FlagBurst, "future_flag"} {
+		r := headlineFlags([]survey.Response{{ID: testID(fmt.Sprint("flagged", i)), AgencyID: 1, OfficeID: survey.ID(10 + 10*(i%2)),
+			SurveyID: 5, SurveyVersion: 2, Channel: survey.ChannelKiosk, DeviceID: 3, Flag: f,
+			SubmittedAt: time.Date(2025, 11, 13+i%3, 11, 0, 0, 0, survey.Tehran),
+			Answers:     []survey.Answer{rating("q1", 1), {QuestionID: "q2", Type: survey.TypeNPS, Number: num(0)}}}}, "q1", "q2")[0]
+		flagged = append(flagged, r)
+	}
+	withFlags, _, ru := newTestScores(t, append(append([]survey.Response(nil), counted...), flagged...))
+	alone, _, _ := newTestScores(t, counted)
+	ctx := context.Background()
+	period := ScoreQuery{From: "2025-11-12", To: "2025-11-15"}
+	for _, c := range []struct {
+		office string
+		id     survey.ID
+		want   Flagged
+	}{
+		{"", 0, Flagged{Total: 6, Interval: 1, Burst: 3, AfterHours: 1}},
+		{"10", 10, Flagged{Total: 3, Interval: 1, Burst: 2}},
+		{"۲۰", 20, Flagged{Total: 3, Burst: 1, AfterHours: 1}}, // Persian digits, as a form may send them
+	} {
+		q := period
+		q.Office = c.office
+		got, err := withFlags.Score(ctx, province, 1, q)
+		if err != nil {
+			t.Fatalf("office %q: %v", c.office, err)
+		}
+		if f := ru.filters[len(ru.filters)-1]; f.OfficeID != c.id || got.OfficeID != c.id {
+			t.Errorf("office %q: filter %+v, score office %d; want office %d", c.office, f, got.OfficeID, c.id)
+		}
+		if got.Flagged != c.want {
+			t.Errorf("office %q: flagged = %+v, want %+v", c.office, got.Flagged, c.want)
+		}
+		want, err := alone.Score(ctx, province, 1, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.Flagged = Flagged{}
+		gj, _ := json.Marshal(got)
+		wj, _ := json.Marshal(want)
+		if string(gj) != string(wj) {
+			t.Errorf("office %q: flagged responses changed the score:\n got  %s\n want %s", c.office, gj, wj)
+		}
+		if c.id != 0 && (want.Responses == 0 || want.Responses == 7) {
+			t.Errorf("office %q: %d responses; the fixture should split the 7 between offices", c.office, want.Responses)
+		}
+	}
+	if sc, _ := withFlags.Score(ctx, province, 1, period); sc.Responses != 7 || sc.Citizens != 7 || sc.ByQuestion[0].N != 6 {
+		t.Errorf("responses %d, citizens %d, q1 n %d; want the 7, 7 and 6 counted", sc.Responses, sc.Citizens, sc.ByQuestion[0].N)
+	}
+	if b, _ := json.Marshal(must(withFlags.Score(ctx, province, 1, period))); !strings.Contains(string(b), `"flagged":{"total":6,"interval":1,"burst":3,"after_hours":1}`) {
+		t.Errorf("JSON: %s", b)
+	}
+}
+
+// An office_id that is not one of the agency's offices — another agency's, an unknown one, or
+// not an id — is one and the same "not found" on the office_id field, so offices do not leak.
+func TestScoreOfficeNotTheAgencys(t *testing.T) {
+	s, _, ru := newTestScores(t, scoreResponses())
+	ctx := context.Background()
+	var first string
+	for _, office := range []string{"30", "999", "abc", "0", "-10", "10.5"} {
+		before := len(ru.filters)
+		_, err := s.Score(ctx, province, 1, ScoreQuery{Office: office})
+		var e *survey.Error
+		if !errors.As(err, &e) || e.Code != survey.ECodeNotFound || e.Fields["office_id"].Code != "not_found" || e.MessageFA == "" {
+			t.Errorf("office %q: err = %#v, want not_found on office_id", office, err)
+			continue
+		}
+		if first == "" {
+			first = e.Error()
+		} else if e.Error() != first {
+			t.Errorf("office %q answers %q, office 30 %q: the answers differ", office, e.Error(), first)
+		}
+		if len(ru.filters) != before {
+			t.Errorf("office %q: rollups were read", office)
+		}
+	}
+	// Agency 2's own office is fine for agency 2, and tenancy still comes first.
+	if _, err := s.Score(ctx, province, 2, ScoreQuery{Office: "30"}); err != nil {
+		t.Errorf("agency 2, office 30: %v", err)
+	}
+	_, err := s.Score(ctx, survey.Principal{Role: survey.RoleAgencyStaff, AgencyID: 2}, 1, ScoreQuery{Office: "10"})
+	if survey.ErrorCode(err) != survey.ECodeNotFound || err.Error() != survey.ErrForbiddenAgency().Error() {
+		t.Errorf("another agency's staff: %v, want the agency's not-found", err)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

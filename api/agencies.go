@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/afkar-gov/afkar/analytics"
 	"github.com/afkar-gov/afkar/survey"
 )
 
@@ -112,9 +113,11 @@ func notFoundAsAgency(err error) error {
 	return err
 }
 
-// getScore answers an agency's score for a period. The scores service enforces tenancy from the
-// principal; the handler also refuses early, without touching storage, a principal that may not
-// read the agency — with the same not-found answer, so other agencies' existence never leaks.
+// getScore answers an agency's score for a period (from, to), for the whole agency or one of its
+// offices (office_id; an office that is not the agency's is 404 like a foreign agency). The
+// scores service enforces tenancy from the principal; the handler also refuses early, without
+// touching storage, a principal that may not read the agency — with the same not-found answer,
+// so other agencies' existence never leaks.
 func (s *Server) getScore(c echo.Context) error {
 	if s.d.Scores == nil {
 		return unavailable("scoring")
@@ -127,7 +130,8 @@ func (s *Server) getScore(c echo.Context) error {
 	if !p.CanReadAgency(id) {
 		return survey.ErrForbiddenAgency()
 	}
-	sc, err := s.d.Scores.Score(c.Request().Context(), p, id, c.QueryParam("from"), c.QueryParam("to"))
+	sc, err := s.d.Scores.Score(c.Request().Context(), p, id, analytics.ScoreQuery{
+		From: c.QueryParam("from"), To: c.QueryParam("to"), Office: c.QueryParam("office_id")})
 	if err != nil {
 		return err
 	}

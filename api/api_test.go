@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/afkar-gov/afkar/analytics"
 	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/survey"
 )
@@ -109,7 +110,7 @@ func TestStaffRoutesRequireToken(t *testing.T) {
 			}
 		}
 	}
-	if _, _, _, calls := h.scores.last(); calls != 0 {
+	if _, _, calls := h.scores.last(); calls != 0 {
 		t.Fatal("scores were computed for an unauthenticated request")
 	}
 }
@@ -154,9 +155,13 @@ func TestTenancy(t *testing.T) {
 	if sc.AgencyID != taxID || sc.Responses != 4 || sc.Mean == nil || *sc.Mean != 4.25 {
 		t.Fatalf("score %+v", sc)
 	}
-	if p, from, to, _ := h.scores.last(); p.Role != survey.RoleAgencyStaff || p.AgencyID != taxID ||
-		from != "1404-08-01" || to != "2025-11-30" {
-		t.Fatalf("scores got principal %+v from %q to %q", p, from, to)
+	if p, q, _ := h.scores.last(); p.Role != survey.RoleAgencyStaff || p.AgencyID != taxID ||
+		q != (analytics.ScoreQuery{From: "1404-08-01", To: "2025-11-30"}) {
+		t.Fatalf("scores got principal %+v, query %+v", p, q)
+	}
+	h.get(t, "/api/v1/agencies/1/score?office_id=%DB%B1%DB%B2", taxStaffToken).wantStatus(t, http.StatusOK)
+	if _, q, _ := h.scores.last(); q != (analytics.ScoreQuery{Office: "۱۲"}) {
+		t.Fatalf("office_id reached the scores as %+v, want it as written", q)
 	}
 
 	// Another agency's score is "not found", exactly like an agency that does not exist.

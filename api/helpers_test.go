@@ -129,20 +129,19 @@ func (f *testIntake) stored() []survey.Response {
 }
 
 // fakeScores stands in for analytics.Scores: it enforces tenancy the way the real one does and
-// records the principal and period it was asked for.
+// records the principal and query it was asked for.
 type fakeScores struct {
-	mu       sync.Mutex
-	calls    int
-	lastP    survey.Principal
-	lastFrom string
-	lastTo   string
+	mu    sync.Mutex
+	calls int
+	lastP survey.Principal
+	lastQ analytics.ScoreQuery
 }
 
-func (f *fakeScores) Score(_ context.Context, p survey.Principal, id survey.ID, from, to string) (analytics.Score, error) {
+func (f *fakeScores) Score(_ context.Context, p survey.Principal, id survey.ID, q analytics.ScoreQuery) (analytics.Score, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
-	f.lastP, f.lastFrom, f.lastTo = p, from, to
+	f.lastP, f.lastQ = p, q
 	if !p.CanReadAgency(id) {
 		return analytics.Score{}, survey.ErrForbiddenAgency()
 	}
@@ -152,10 +151,10 @@ func (f *fakeScores) Score(_ context.Context, p survey.Principal, id survey.ID, 
 }
 
 // last returns what the most recent call was asked, and how many calls there were.
-func (f *fakeScores) last() (p survey.Principal, from, to string, calls int) {
+func (f *fakeScores) last() (p survey.Principal, q analytics.ScoreQuery, calls int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.lastP, f.lastFrom, f.lastTo, f.calls
+	return f.lastP, f.lastQ, f.calls
 }
 
 // syncBuffer is a goroutine-safe log sink.

@@ -22,10 +22,15 @@ import (
 // request to the score a staff member reads.
 func TestWithRealStore(t *testing.T) {
 	t.Parallel()
+	onEachDialect(t, testRealStore)
+}
+
+// onEachDialect runs fn as a parallel subtest per dialect, each on a fresh migrated store.
+func onEachDialect(t *testing.T, fn func(t *testing.T, store *sqlstore.Store)) {
 	for _, dialect := range sqltest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			testRealStore(t, sqltest.Open(t, dialect))
+			fn(t, sqltest.Open(t, dialect))
 		})
 	}
 }

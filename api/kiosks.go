@@ -278,9 +278,9 @@ func (s *Server) kioskStats(c echo.Context) error {
 		if raw == "" {
 			continue
 		}
-		d, err := analytics.ParseDay(raw)
+		d, err := analytics.ParseDayParam(raw, name)
 		if err != nil {
-			return dateFieldError(err, name)
+			return err
 		}
 		days[i] = d.Format(survey.DayFormat)
 	}
@@ -289,15 +289,4 @@ func (s *Server) kioskStats(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, stats)
-}
-
-// dateFieldError names the query parameter a date error is about.
-func dateFieldError(err error, field string) error {
-	se, ok := err.(*survey.Error)
-	if !ok {
-		return err
-	}
-	out := *se
-	out.Fields = map[string]survey.FieldError{field: {Code: "invalid_date", Message: se.Message, MessageFA: se.MessageFA}}
-	return &out
 }

@@ -39,10 +39,9 @@ type kioskEnv struct {
 	responses map[string]survey.Response // drained from the inbox
 }
 
-func newKioskEnv(t *testing.T, dialect string, pairLimit int) *kioskEnv {
+func newKioskEnv(t *testing.T, store *sqlstore.Store, pairLimit int) *kioskEnv {
 	t.Helper()
 	ctx := context.Background()
-	store := sqltest.Open(t, dialect)
 	e := &kioskEnv{store: store, clock: survey.NewManualClock(kioskNow), f: seedStore(t, store), responses: map[string]survey.Response{}}
 	var err error
 	if e.taxAdmin, err = store.CreateToken(ctx, survey.Principal{Role: survey.RoleAgencyAdmin, AgencyID: e.f.tax.ID, Name: "tax admin"}); err != nil {
@@ -67,12 +66,7 @@ func newKioskEnv(t *testing.T, dialect string, pairLimit int) *kioskEnv {
 // eachKioskDialect runs fn on a fresh environment per dialect, in parallel.
 func eachKioskDialect(t *testing.T, fn func(t *testing.T, e *kioskEnv)) {
 	t.Parallel()
-	for _, d := range sqltest.Dialects {
-		t.Run(d, func(t *testing.T) {
-			t.Parallel()
-			fn(t, newKioskEnv(t, d, 0))
-		})
-	}
+	onEachDialect(t, func(t *testing.T, store *sqlstore.Store) { fn(t, newKioskEnv(t, store, 0)) })
 }
 
 func (e *kioskEnv) send(t *testing.T, method, path, token string, body any) reply {
@@ -336,7 +330,7 @@ func TestKioskPairing(t *testing.T) {
 // Pairing attempts are limited per client IP.
 func TestKioskPairRateLimit(t *testing.T) {
 	t.Parallel()
-	e := newKioskEnv(t, sqlstore.DialectSQLite, 3)
+	e := newKioskEnv(t, sqltest.Open(t, sqlstore.DialectSQLite), 3)
 	for i := 0; i < 3; i++ {
 		e.send(t, http.MethodPost, "/api/v1/kiosk/pair", "", map[string]string{"code": "ZZZZ2222"}).envelope(t, http.StatusUnprocessableEntity, "invalid")
 	}

@@ -40,10 +40,11 @@ type Intake interface {
 	Submit(ctx context.Context, origin survey.Origin, s *survey.Submission) (survey.Receipt, error)
 }
 
-// Scores computes an agency's score for a period. It enforces tenancy itself (from the principal),
-// so no handler can forget to; from and to are passed through as the client wrote them.
+// Scores computes an agency's score for a period, optionally for one of its offices. It enforces
+// tenancy itself (from the principal), so no handler can forget to; the query parameters are
+// passed through as the client wrote them, and their errors come from there.
 type Scores interface {
-	Score(ctx context.Context, p survey.Principal, agencyID survey.ID, from, to string) (analytics.Score, error)
+	Score(ctx context.Context, p survey.Principal, agencyID survey.ID, q analytics.ScoreQuery) (analytics.Score, error)
 }
 
 // Authenticator turns a bearer token into a principal; unknown tokens are ECodeUnauthorized.

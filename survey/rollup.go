@@ -1,6 +1,9 @@
 package survey
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // RollupKey is the grain of aggregation: agency × office × survey version × question × channel ×
 // Tehran day. QuestionID ResponseQuestion ("") counts responses themselves, so response totals
@@ -16,7 +19,8 @@ type RollupKey struct {
 	Day           string  `json:"day"`
 }
 
-// ResponseQuestion is the QuestionID of the rollup row that counts responses.
+// ResponseQuestion is the QuestionID of the rollup row that counts responses — the counted ones:
+// flagged responses are counted apart, in FlaggedQuestion rows.
 const ResponseQuestion = ""
 
 // Per-citizen rollups. The headline figures treat a citizen (one response), not an answer, as
@@ -48,6 +52,33 @@ const (
 	// TypeCitizenMean is the Type of per-citizen rollups.
 	TypeCitizenMean QuestionType = "citizen_mean"
 )
+
+// Flagged responses. A response the entry point flagged (Response.Flag: a kiosk press too close
+// to the one before, part of a burst, after hours) is stored for audit but adds nothing to the
+// ordinary rollup rows — not to the ResponseQuestion count, not to the per-citizen rows, not to
+// any question or histogram cell — so it can never move a score, however many a stuffed kiosk
+// sends. It adds N = 1 to one row only, FlaggedQuestion(flag), with Type TypeFlag and Sum =
+// SumSq = 0, under the response's own agency, office, survey, version, channel and day. The
+// flagged figures are then counts from the same additive table, broken down like any other,
+// and `afkar reaggregate` rebuilds them from the stored flag like the rest.
+const (
+	// FlaggedPrefix starts the question id of every flagged-response row; it starts with
+	// ReservedPrefix, so readers that skip pseudo-questions skip these too.
+	FlaggedPrefix = ReservedPrefix + "flagged:"
+	// TypeFlag is the Type of flagged-response rows.
+	TypeFlag QuestionType = "flag"
+)
+
+// FlaggedQuestion is the QuestionID of the rollup row counting responses flagged f
+// ("@flagged:burst" for FlagBurst).
+func FlaggedQuestion(f Flag) string { return FlaggedPrefix + string(f) }
+
+// FlagOfQuestion is the inverse of FlaggedQuestion: the flag a rollup row counts, and whether
+// the row is a flagged-response row at all.
+func FlagOfQuestion(questionID string) (Flag, bool) {
+	f, ok := strings.CutPrefix(questionID, FlaggedPrefix)
+	return Flag(f), ok && f != ""
+}
 
 // CitizenValue returns the mean of count integer answers summing to sum, × CitizenScale,
 // rounded half up to an integer (exact for count ≤ 10). count must be positive. It is pure

@@ -2,6 +2,7 @@ package survey_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/afkar-gov/afkar/survey"
@@ -113,5 +114,29 @@ func TestRollupSumAndNormalized(t *testing.T) {
 	}
 	if len(messy.Rollups) != 3 || messy.Rollups[0].RollupKey != k2 {
 		t.Error("Normalized modified its input")
+	}
+}
+
+// Each flag has its own reserved row, which every reader that skips pseudo-questions skips, and
+// which FlagOfQuestion reads back; ordinary and per-citizen rows are not flag rows.
+func TestFlaggedQuestion(t *testing.T) {
+	want := map[survey.Flag]string{
+		survey.FlagInterval: "@flagged:interval", survey.FlagBurst: "@flagged:burst", survey.FlagAfterHours: "@flagged:after_hours",
+	}
+	seen := map[string]bool{}
+	for _, f := range survey.Flags {
+		q := survey.FlaggedQuestion(f)
+		if q != want[f] || !strings.HasPrefix(q, survey.ReservedPrefix) || seen[q] {
+			t.Errorf("FlaggedQuestion(%q) = %q, want %q (reserved, distinct)", f, q, want[f])
+		}
+		seen[q] = true
+		if back, ok := survey.FlagOfQuestion(q); !ok || back != f {
+			t.Errorf("FlagOfQuestion(%q) = %q, %v; want %q", q, back, ok, f)
+		}
+	}
+	for _, q := range []string{survey.ResponseQuestion, survey.HeadlineQuestion, survey.HeadlineNPSQuestion, "q1", "@flagged:", "flagged:burst"} {
+		if f, ok := survey.FlagOfQuestion(q); ok {
+			t.Errorf("FlagOfQuestion(%q) = %q, true; not a flag row", q, f)
+		}
 	}
 }

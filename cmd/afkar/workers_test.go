@@ -160,7 +160,8 @@ func TestWorkerDiesEmbedded(t *testing.T) {
 }
 
 // TestReaggregateCommandReproducesRollups folds through the running server, then runs
-// `afkar reaggregate` and compares a canonical dump of the rollups byte for byte.
+// `afkar reaggregate` and compares a canonical dump of the rollups byte for byte — flagged
+// responses' @flagged rows included.
 func TestReaggregateCommandReproducesRollups(t *testing.T) {
 	env, db := embeddedEnv(t)
 	env["AFKAR_DEMO"] = "1"
@@ -172,6 +173,7 @@ func TestReaggregateCommandReproducesRollups(t *testing.T) {
 	s.stop()
 
 	ctx := context.Background()
+	foldFlagged(t, db, f, 60)
 	dump := func() []byte {
 		st, err := sqlstore.Open(ctx, db, sqlstore.Options{})
 		if err != nil {
@@ -188,12 +190,62 @@ func TestReaggregateCommandReproducesRollups(t *testing.T) {
 	if len(before) < 1000 {
 		t.Fatalf("suspiciously small rollup dump (%d bytes)", len(before))
 	}
+	for _, fl := range survey.Flags {
+		if !bytes.Contains(before, []byte(strconv.Quote(survey.FlaggedQuestion(fl)))) {
+			t.Fatalf("the dump has no %s row", survey.FlaggedQuestion(fl))
+		}
+	}
 	out := afkarCmd(t, env, "reaggregate")
 	after := dump()
 	if !bytes.Equal(before, after) {
 		t.Fatalf("reaggregate changed the rollups (%d → %d bytes)\n%s", len(before), len(after), out)
 	}
 	t.Logf("%s", out)
+}
+
+// foldFlagged stores n responses for f's office as the kiosk channel stores the ones its
+// stuffing filter flags (interval, burst, after_hours in turn; answers with headline flags), and
+// checks that they reached only their flag rows.
+func foldFlagged(t *testing.T, db string, f fixture, n int) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, db, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	count := func() (counted, flagged int64) {
+		tot, err := st.RollupTotals(ctx, survey.RollupFilter{AgencyID: f.agency})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range tot {
+			if _, ok := survey.FlagOfQuestion(r.QuestionID); ok {
+				flagged += r.N
+			} else if r.QuestionID == survey.ResponseQuestion {
+				counted += r.N
+			}
+		}
+		return counted, flagged
+	}
+	counted, _ := count()
+	rs := make([]survey.Response, n)
+	for i := range rs {
+		rating := 1 + i%5
+		at := time.Now().UTC().Add(-time.Duration(i) * time.Hour)
+		rs[i] = survey.Response{
+			ID: intake.NewID(), AgencyID: f.agency, OfficeID: f.office, SurveyID: f.version.SurveyID,
+			SurveyVersion: f.version.Version, Channel: survey.ChannelKiosk, SubmittedAt: at, ReceivedAt: at,
+			DeviceID: 1, Flag: survey.Flags[i%len(survey.Flags)],
+			Answers: []survey.Answer{{QuestionID: "overall", Type: survey.TypeRating5, Number: &rating, Headline: true}},
+		}
+	}
+	if k, err := st.Fold(ctx, rs, analytics.Delta); err != nil || k != n {
+		t.Fatalf("folding flagged responses: %d, %v", k, err)
+	}
+	if c, fl := count(); c != counted || fl != int64(n) {
+		t.Fatalf("after %d flagged responses: %d counted (was %d), %d flagged", n, c, counted, fl)
+	}
 }
 
 // TestServeRefusesSchemaBehind: with automatic migration off, a database whose schema is behind

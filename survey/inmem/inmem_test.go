@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/afkar-gov/afkar/analytics"
@@ -82,11 +83,15 @@ func script(t *testing.T, s store, seed int64) map[string]string {
 		rec("agencies-"+string(pr.Role), ids, err)
 	}
 
-	// Folds: random batch sizes, with re-deliveries, like an aggregator after reclaims.
+	// Folds: random batch sizes, with re-deliveries, like an aggregator after reclaims; one
+	// response in seven flagged by a kiosk (kept out of the ordinary rows, counted apart).
 	rng := rand.New(rand.NewSource(seed))
 	all := make([]survey.Response, 600)
 	for i := range all {
 		all[i] = buffertest.Response(i)
+		if i%7 == 3 {
+			all[i].Flag, all[i].DeviceID = survey.Flags[i%len(survey.Flags)], survey.ID(1+i%2)
+		}
 	}
 	var inserted int
 	for i := 0; i < len(all); {
@@ -105,6 +110,7 @@ func script(t *testing.T, s store, seed int64) map[string]string {
 	out["inserted"] = strconv.Itoa(inserted)
 	for _, f := range []survey.RollupFilter{
 		{}, {AgencyID: 1}, {AgencyID: 2, FromDay: "2025-11-16"}, {AgencyID: 3, ToDay: "2025-11-15"},
+		{AgencyID: 1, OfficeID: 10}, {AgencyID: 2, OfficeID: 10, ToDay: "2025-11-15"}, {OfficeID: 10},
 	} {
 		key, _ := json.Marshal(f)
 		tot, err := s.RollupTotals(ctx, f)
@@ -115,6 +121,10 @@ func script(t *testing.T, s store, seed int64) map[string]string {
 	for _, a := range []survey.ID{0, 1, 2, 3} {
 		n, err := s.ResponseCount(ctx, a)
 		rec("count"+a.String(), n, err)
+	}
+	every, _ := json.Marshal(survey.RollupFilter{})
+	if tot := out["totals"+string(every)]; !strings.Contains(tot, `"question_id":"@flagged:burst","type":"flag"`) {
+		t.Fatalf("the script's totals have no flag rows: %s", tot)
 	}
 	return out
 }

@@ -12,11 +12,12 @@ import (
 	"github.com/afkar-gov/afkar/survey"
 )
 
-// insertResponses stores raw responses; RETURNING names the ones that were new. CAST(… AS
-// TEXT) reads the same on both dialects (PostgreSQL's id is a uuid).
+// insertResponses stores raw responses — with their flag and device, which `afkar reaggregate`
+// reads back — and RETURNING names the ones that were new. CAST(… AS TEXT) reads the same on
+// both dialects (PostgreSQL's id is a uuid).
 var insertResponsesSQL = bulkStatement{
-	head:    "INSERT INTO responses (id, agency_id, office_id, survey_id, survey_version, channel, source, submitted_at, received_at, day, answers, content_hash)",
-	pgTypes: []string{"uuid", "bigint", "bigint", "bigint", "integer", "text", "text", "timestamptz", "timestamptz", "text", "text", "text"},
+	head:    "INSERT INTO responses (id, agency_id, office_id, survey_id, survey_version, channel, source, submitted_at, received_at, day, answers, content_hash, flag, device_id)",
+	pgTypes: []string{"uuid", "bigint", "bigint", "bigint", "integer", "text", "text", "timestamptz", "timestamptz", "text", "text", "text", "text", "bigint"},
 	tail:    " ON CONFLICT (id) DO NOTHING RETURNING CAST(id AS TEXT)",
 }
 
@@ -253,6 +254,8 @@ func insertResponses(tx *gorm.DB, dialect string, pending []pendingResponse) (ma
 		w.Text(p.day)
 		w.Text(p.answers)
 		w.Text(p.r.Hash)
+		w.Text(string(p.r.Flag))
+		w.Int(int64(p.r.DeviceID))
 	}, func(rows *sql.Rows) error {
 		for rows.Next() {
 			var id string

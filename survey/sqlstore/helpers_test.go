@@ -61,14 +61,16 @@ func testDelta(rs []survey.Response) survey.RollupDelta {
 }
 
 // gen makes synthetic responses: agencies 1..agencies, offices 0..2, three channels, days
-// spread over a week of Tehran days, survey versions 1..versions, two ratings, an nps, a
-// yes/no, a choice and sometimes a text (5⅓ answers on average).
+// spread over a week of Tehran days, survey versions 1..versions, two ratings (headline), an
+// nps, a yes/no, a choice and sometimes a text (5⅓ answers on average). With flagged set, about
+// one response in flagged is flagged (a random survey.Flags entry, from kiosk device 1..3).
 type gen struct {
 	rng      *rand.Rand
 	agencies int
 	versions int
 	start    time.Time
 	days     int
+	flagged  int
 }
 
 func newGen(seed uint64) *gen {
@@ -91,8 +93,8 @@ func (g *gen) response() survey.Response {
 		SubmittedAt:   at,
 		ReceivedAt:    at.Add(time.Duration(g.rng.IntN(3600)) * time.Second),
 		Answers: []survey.Answer{
-			{QuestionID: "q1", Type: survey.TypeRating5, Number: &rating},
-			{QuestionID: "q2", Type: survey.TypeRating5, Number: &staff},
+			{QuestionID: "q1", Type: survey.TypeRating5, Number: &rating, Headline: true},
+			{QuestionID: "q2", Type: survey.TypeRating5, Number: &staff, Headline: true},
 			{QuestionID: "nps", Type: survey.TypeNPS, Number: n(11)},
 			{QuestionID: "yes", Type: survey.TypeYesNo, Number: n(2)},
 			{QuestionID: "why", Type: survey.TypeChoice, Choices: []string{[]string{"slow", "rude", "closed"}[g.rng.IntN(3)]}},
@@ -100,6 +102,10 @@ func (g *gen) response() survey.Response {
 	}
 	if g.rng.IntN(3) == 0 {
 		r.Answers = append(r.Answers, survey.Answer{QuestionID: "comment", Type: survey.TypeText, Text: "کارمند «خوب» بود \\ \"quoted\" ۱۲"})
+	}
+	if g.flagged > 0 && g.rng.IntN(g.flagged) == 0 {
+		r.Flag = survey.Flags[g.rng.IntN(len(survey.Flags))]
+		r.DeviceID = survey.ID(1 + g.rng.IntN(3))
 	}
 	return r
 }
@@ -119,6 +125,26 @@ func dump(t testing.TB, s *sqlstore.Store) string {
 		t.Fatalf("DumpRollups: %v", err)
 	}
 	return b.String()
+}
+
+// rebuildRepairs damages the rollups with the given statements, checks that the dump shows it,
+// and that Reaggregate brings the dump back to live byte for byte.
+func rebuildRepairs(t testing.TB, s *sqlstore.Store, live string, damage ...string) {
+	t.Helper()
+	for _, q := range damage {
+		if err := s.TestDB().Exec(q).Error; err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if dump(t, s) == live {
+		t.Fatal("damage did not show in the dump")
+	}
+	if err := s.Reaggregate(testCtx(t), testDelta); err != nil {
+		t.Fatalf("Reaggregate: %v", err)
+	}
+	if rebuilt := dump(t, s); rebuilt != live {
+		t.Fatalf("rebuild did not repair the rollups:\n%s", firstDiff(live, rebuilt))
+	}
 }
 
 func fold(t testing.TB, s *sqlstore.Store, rs []survey.Response) int {

@@ -70,9 +70,11 @@ func (s *Store) Reaggregate(ctx context.Context, delta func([]survey.Response) s
 	return nil
 }
 
-// readResponses returns up to limit raw responses with ids after the given one, in id order.
+// readResponses returns up to limit raw responses with ids after the given one, in id order,
+// as they were folded: with their content hash, flag (a flagged response is folded into its
+// flag row only) and device.
 func readResponses(tx *gorm.DB, after string, limit int) (out []survey.Response, err error) {
-	q := "SELECT CAST(id AS TEXT), agency_id, office_id, survey_id, survey_version, channel, source, submitted_at, received_at, answers FROM responses"
+	q := "SELECT CAST(id AS TEXT), agency_id, office_id, survey_id, survey_version, channel, source, submitted_at, received_at, answers, content_hash, flag, device_id FROM responses"
 	var rows interface {
 		Next() bool
 		Scan(...any) error
@@ -90,14 +92,15 @@ func readResponses(tx *gorm.DB, after string, limit int) (out []survey.Response,
 	defer closeRows(rows, &err)
 	for rows.Next() {
 		var (
-			r                   survey.Response
-			agency, office, sid int64
-			channel, answers    string
+			r                           survey.Response
+			agency, office, sid, device int64
+			channel, answers, flag      string
 		)
-		if err := rows.Scan(&r.ID, &agency, &office, &sid, &r.SurveyVersion, &channel, &r.Source, &r.SubmittedAt, &r.ReceivedAt, &answers); err != nil {
+		if err := rows.Scan(&r.ID, &agency, &office, &sid, &r.SurveyVersion, &channel, &r.Source, &r.SubmittedAt, &r.ReceivedAt, &answers, &r.Hash, &flag, &device); err != nil {
 			return nil, err
 		}
 		r.AgencyID, r.OfficeID, r.SurveyID, r.Channel = survey.ID(agency), survey.ID(office), survey.ID(sid), survey.Channel(channel)
+		r.DeviceID, r.Flag = survey.ID(device), survey.Flag(flag)
 		r.SubmittedAt, r.ReceivedAt = r.SubmittedAt.UTC(), r.ReceivedAt.UTC()
 		if err := json.Unmarshal([]byte(answers), &r.Answers); err != nil {
 			return nil, fmt.Errorf("response %s: answers: %w", r.ID, err)

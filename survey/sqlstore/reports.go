@@ -171,7 +171,8 @@ func (k dumpKey) String() string {
 		strconv.Quote(k.question), strconv.Quote(k.channel), strconv.Quote(k.day))
 }
 
-// ResponseCount counts stored raw responses of one agency, or of all when agencyID is 0.
+// ResponseCount counts stored raw responses of one agency, or of all when agencyID is 0,
+// flagged ones included (the rollups count those apart).
 func (s *Store) ResponseCount(ctx context.Context, agencyID survey.ID) (int64, error) {
 	var n int64
 	if err := s.read(ctx).Raw(responseCountSQL, sql.Named("agency", int64(agencyID))).Scan(&n).Error; err != nil {

@@ -564,7 +564,8 @@ func TestReaggregate(t *testing.T) {
 		ctx := testCtx(t)
 		s := sqltest.Open(t, d)
 		g := newGen(4)
-		rs := g.responses(5000) // more than one page of the rebuild
+		g.flagged = 10
+		rs := g.responses(5000) // more than one page of the rebuild, some flagged
 		for start := 0; start < len(rs); start += 500 {
 			fold(t, s, rs[start:min(start+500, len(rs))])
 		}
@@ -578,26 +579,10 @@ func TestReaggregate(t *testing.T) {
 		if rebuilt := dump(t, s); rebuilt != live {
 			t.Fatalf("rebuilt rollups differ from live ones:\n%s", firstDiff(live, rebuilt))
 		}
-		// Damage the rollups; a rebuild repairs them byte for byte.
-		db := s.TestDB()
-		if err := db.Exec("UPDATE rollups SET n = n + 5 WHERE question_id = 'q1'").Error; err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Exec("DELETE FROM rollup_values WHERE value = '3'").Error; err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Exec("INSERT INTO rollups (agency_id, office_id, survey_id, survey_version, question_id, channel, day, type, n, sum, sum_sq) VALUES (99, 0, 1, 1, '', 'web', '2025-01-01', '', 1, 0, 0)").Error; err != nil {
-			t.Fatal(err)
-		}
-		if dump(t, s) == live {
-			t.Fatal("damage did not show in the dump")
-		}
-		if err := s.Reaggregate(ctx, testDelta); err != nil {
-			t.Fatalf("Reaggregate: %v", err)
-		}
-		if rebuilt := dump(t, s); rebuilt != live {
-			t.Fatalf("rebuild did not repair the rollups:\n%s", firstDiff(live, rebuilt))
-		}
+		rebuildRepairs(t, s, live,
+			"UPDATE rollups SET n = n + 5 WHERE question_id = 'q1'",
+			"DELETE FROM rollup_values WHERE value = '3'",
+			"INSERT INTO rollups (agency_id, office_id, survey_id, survey_version, question_id, channel, day, type, n, sum, sum_sq) VALUES (99, 0, 1, 1, '', 'web', '2025-01-01', '', 1, 0, 0)")
 		checkTotals(t, s, rs, survey.RollupFilter{})
 	})
 }
@@ -605,7 +590,9 @@ func TestReaggregate(t *testing.T) {
 // TestDumpAcrossDialects: the same folds give byte-identical dumps on both dialects.
 func TestDumpAcrossDialects(t *testing.T) {
 	dumps := map[string]string{}
-	rs := newGen(5).responses(500)
+	g := newGen(5)
+	g.flagged = 5
+	rs := g.responses(500)
 	for _, d := range sqltest.Dialects {
 		s := sqltest.Open(t, d)
 		fold(t, s, rs)

@@ -1,4 +1,5 @@
--- response_count: raw responses stored for one agency, or for all when :agency is 0.
+-- response_count: raw responses stored for one agency, or for all when :agency is 0 — flagged
+-- ones included: they are stored like any other, only their rollups differ.
 -- Read by: Store.ResponseCount (`afkar reaggregate`, the benchmark's acknowledged = stored check).
 SELECT COUNT(*)
 FROM responses
