@@ -73,6 +73,18 @@ func ParseDay(s string) (time.Time, error) {
 	return t, nil
 }
 
+// ParseDayParam is ParseDay for a query parameter named field ("from", "to"): its error names
+// the parameter (field code invalid_date), so a client can point at it.
+func ParseDayParam(raw, field string) (time.Time, error) {
+	t, err := ParseDay(raw)
+	if e, ok := err.(*survey.Error); ok {
+		c := *e
+		c.Fields = map[string]survey.FieldError{field: {Code: "invalid_date", Message: e.Message, MessageFA: e.MessageFA}}
+		return t, &c
+	}
+	return t, err
+}
+
 // roundTrips reports whether the Gregorian day t has a Jalali form in years 0…1699 that converts
 // back to t. Besides the range, this refuses the last Jalali year before some leap-cycle breaks
 // (e.g. 1205 and 1630), where the converter's two directions disagree by a day.

@@ -193,15 +193,15 @@ func (s *Scores) Score(ctx context.Context, p survey.Principal, agencyID survey.
 
 	var fromDay, toDay time.Time
 	if from != "" {
-		if fromDay, err = ParseDay(from); err != nil {
-			return Score{}, fieldError(err, "from")
+		if fromDay, err = ParseDayParam(from, "from"); err != nil {
+			return Score{}, err
 		}
 		iso, jal := fromDay.Format(survey.DayFormat), FormatJalali(fromDay)
 		out.From, out.FromJalali, f.FromDay = &iso, &jal, iso
 	}
 	if to != "" {
-		if toDay, err = ParseDay(to); err != nil {
-			return Score{}, fieldError(err, "to")
+		if toDay, err = ParseDayParam(to, "to"); err != nil {
+			return Score{}, err
 		}
 	} else {
 		toDay = survey.TehranDay(s.now())
@@ -270,17 +270,6 @@ func (s *Scores) now() time.Time {
 		return s.Clock.Now()
 	}
 	return time.Now()
-}
-
-// fieldError attaches the offending query parameter to a ParseDay error.
-func fieldError(err error, field string) error {
-	e, ok := err.(*survey.Error)
-	if !ok {
-		return err
-	}
-	c := *e
-	c.Fields = map[string]survey.FieldError{field: {Code: "invalid_date", Message: e.Message, MessageFA: e.MessageFA}}
-	return &c
 }
 
 // moments accumulates n, Σx and Σx².

@@ -86,8 +86,14 @@ func (s *Server) getSurvey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return c.JSON(http.StatusOK, newSurveyView(ag.Name, v, offices))
+}
+
+// newSurveyView is the survey as forms and kiosks read it (GET /agencies/{id}/survey, and the
+// kiosk's configuration).
+func newSurveyView(agencyName string, v survey.Version, offices []survey.Office) surveyView {
 	view := surveyView{
-		ID: v.SurveyID, AgencyID: v.AgencyID, AgencyName: ag.Name, Version: v.Version,
+		ID: v.SurveyID, AgencyID: v.AgencyID, AgencyName: agencyName, Version: v.Version,
 		Title: v.Title, Questions: withBounds(v.Questions), Offices: make([]officeView, 0, len(offices)),
 	}
 	if view.Questions == nil {
@@ -96,7 +102,7 @@ func (s *Server) getSurvey(c echo.Context) error {
 	for _, o := range offices {
 		view.Offices = append(view.Offices, officeView{ID: o.ID, Name: o.Name})
 	}
-	return c.JSON(http.StatusOK, view)
+	return view
 }
 
 // notFoundAsAgency gives a missing agency a message that says what was missing.

@@ -157,23 +157,46 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 // client that presents credentials should learn they are wrong rather than be silently treated
 // as anonymous.
 func (s *Server) identify(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Request().Header.Get(echo.HeaderAuthorization)
-		if h == "" {
+	return s.identifyWith(func() Authenticator { return s.d.Auth }, false)(next)
+}
+
+// identifyKiosk admits only a paired kiosk's device token, checked by the kiosk channel (never
+// the staff token table): no header, a staff or integration token, or a revoked device token is
+// 401.
+func (s *Server) identifyKiosk(next echo.HandlerFunc) echo.HandlerFunc {
+	return s.identifyWith(func() Authenticator {
+		if s.d.Kiosks == nil {
+			return nil
+		}
+		return s.d.Kiosks
+	}, true)(next)
+}
+
+// identifyWith is identify over an authenticator (looked up per request, so a nil one answers
+// 401); required refuses requests without credentials.
+func (s *Server) identifyWith(auth func() Authenticator, required bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Request().Header.Get(echo.HeaderAuthorization)
+			if h == "" {
+				if required {
+					return newError(survey.ECodeUnauthorized)
+				}
+				return next(c)
+			}
+			token, ok := bearerToken(h)
+			if !ok {
+				return survey.Errorf(survey.ECodeUnauthorized, "سرآیند Authorization باید به شکل Bearer <توکن> باشد.", "the Authorization header must be `Bearer <token>`")
+			}
+			p, err := s.authenticate(c, auth(), token)
+			if err != nil {
+				return err
+			}
+			c.Set(principalKey, p)
+			// What an authenticated caller reads is for that caller only: keep it out of caches.
+			c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 			return next(c)
 		}
-		token, ok := bearerToken(h)
-		if !ok {
-			return survey.Errorf(survey.ECodeUnauthorized, "سرآیند Authorization باید به شکل Bearer <توکن> باشد.", "the Authorization header must be `Bearer <token>`")
-		}
-		p, err := s.authenticate(c, token)
-		if err != nil {
-			return err
-		}
-		c.Set(principalKey, p)
-		// What an authenticated caller reads is for that caller only: keep it out of caches.
-		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-		return next(c)
 	}
 }
 
@@ -187,11 +210,11 @@ func bearerToken(h string) (string, bool) {
 
 // authenticate resolves a token. Storage failures keep their own code (503 rather than a
 // misleading 401); any other refusal is a plain 401 that does not say why.
-func (s *Server) authenticate(c echo.Context, token string) (survey.Principal, error) {
-	if s.d.Auth == nil {
+func (s *Server) authenticate(c echo.Context, auth Authenticator, token string) (survey.Principal, error) {
+	if auth == nil {
 		return survey.Principal{}, newError(survey.ECodeUnauthorized)
 	}
-	p, err := s.d.Auth.Authenticate(c.Request().Context(), token)
+	p, err := auth.Authenticate(c.Request().Context(), token)
 	if err != nil {
 		switch survey.ErrorCode(err) {
 		case survey.ECodeUnavailable, survey.ECodeSchemaBehind, survey.ECodeInternal:
@@ -248,19 +271,39 @@ func (s *Server) rateLimitSubmissions(next echo.HandlerFunc) echo.HandlerFunc {
 		} else if l != nil {
 			key = c.RealIP()
 		}
-		if l == nil {
-			return next(c)
-		}
-		if ok, wait := l.allow(key); !ok {
-			secs := int(math.Ceil(wait.Seconds()))
-			if secs < 1 {
-				secs = 1
-			}
-			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-			return newError(survey.ECodeRateLimited)
+		if err := spend(c, l, key); err != nil {
+			return err
 		}
 		return next(c)
 	}
+}
+
+// rateLimitPairing spends one request of the client IP's pairing bucket (Deps.PairRateLimit):
+// a pairing code is short, so guessing one must be slow.
+func (s *Server) rateLimitPairing(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := spend(c, s.pairLimiter, c.RealIP()); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
+// spend takes one request from key's bucket in l (nil: no limit); a refusal is 429 with
+// Retry-After.
+func spend(c echo.Context, l *limiter, key string) error {
+	if l == nil {
+		return nil
+	}
+	if ok, wait := l.allow(key); !ok {
+		secs := int(math.Ceil(wait.Seconds()))
+		if secs < 1 {
+			secs = 1
+		}
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		return newError(survey.ECodeRateLimited)
+	}
+	return nil
 }
 
 // requireJSON refuses bodies that are not declared as JSON with 415 — a missing Content-Type

@@ -30,11 +30,31 @@ func (s *Server) registerRoutes() {
 	// Authenticated: any valid bearer token, staff or integration (a kiosk checks its token).
 	e.GET("/api/v1/me", s.getMe, s.identify, s.requirePrincipal)
 
+	// Lobby tablets. Pairing is open to whoever holds a code, rate-limited per client IP; the
+	// rest needs a kiosk's device token (afkk_…), which the kiosk channel checks — never the
+	// staff token table, so a staff or integration token here is 401, and a device token
+	// anywhere else is 401 too.
+	e.POST("/api/v1/kiosk/pair", s.pairKiosk, s.rateLimitPairing, requireJSON)
+	e.GET("/api/v1/kiosk/config", s.kioskConfig, s.identifyKiosk)
+	e.POST("/api/v1/kiosk/responses", s.kioskResponses, s.identifyKiosk, requireJSON)
+	e.POST("/api/v1/kiosk/heartbeat", s.kioskHeartbeat, s.identifyKiosk, requireJSON)
+
 	// Staff: province and agency staff. Tenancy (which agencies a principal may read) is
-	// enforced below the handlers, in the catalog and the scores service, from the principal.
+	// enforced below the handlers, in the catalog, the scores service and the kiosk channel,
+	// from the principal; changing kiosks and office hours also needs an admin of the agency
+	// (agency_admin) or of the province.
 	staff := []echo.MiddlewareFunc{s.identify, s.requireStaff}
 	e.GET("/api/v1/agencies", s.listAgencies, staff...)
 	e.GET("/api/v1/agencies/:id/score", s.getScore, staff...)
+	e.GET("/api/v1/kiosks", s.listKiosks, staff...)
+	e.POST("/api/v1/kiosks", s.createKiosk, s.identify, s.requireStaff, requireJSON)
+	e.POST("/api/v1/kiosks/:id/pairing", s.newPairing, staff...)
+	e.GET("/api/v1/kiosks/:id/pairing", s.pairingSheet, staff...)
+	e.GET("/api/v1/kiosks/:id/pairing.png", s.pairingQR, staff...)
+	e.DELETE("/api/v1/kiosks/:id/token", s.revokeKiosk, staff...)
+	e.GET("/api/v1/kiosks/:id/stats", s.kioskStats, staff...)
+	e.GET("/api/v1/offices/:id/hours", s.getOfficeHours, staff...)
+	e.PUT("/api/v1/offices/:id/hours", s.putOfficeHours, s.identify, s.requireStaff, requireJSON)
 }
 
 // registerOpsRoutes adds the internal routes: probes and metrics for the orchestrator and

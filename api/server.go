@@ -1,11 +1,12 @@
 // Package api is Afkar's HTTP face: an Echo server that lets citizens fetch a survey and submit
-// answers, lets staff read the agencies and scores they may see, and lets operators probe health
-// and scrape metrics. Every route is registered in routes.go, grouped by who may call it; every
-// error leaves through one handler (errors.go) that maps survey error codes to HTTP status in one
-// table. Handlers call small interfaces declared here (Catalog, Intake, Scores, Authenticator), so
-// cmd/afkar decides which storage, buffer and analytics implementations stand behind them; the
-// package imports the survey domain, analytics' result types and api/web's HTML pages, never a
-// store or a buffer.
+// answers, lets lobby kiosks pair and sync, lets staff read the agencies and scores they may see
+// and manage their kiosks and office hours, and lets operators probe health and scrape metrics.
+// Every route is registered in routes.go, grouped by who may call it; every error leaves through
+// one handler (errors.go) that maps survey error codes to HTTP status in one table. Handlers call
+// small interfaces declared here (Catalog, Intake, Scores, Authenticator, Kiosks), so cmd/afkar
+// decides which storage, buffer, analytics and channel implementations stand behind them; the
+// package imports the survey domain, analytics' result types, the channels' request and result
+// types and api/web's HTML pages, never a store or a buffer.
 package api
 
 import (
@@ -67,6 +68,12 @@ type Deps struct {
 	Intake  Intake
 	Scores  Scores
 	Auth    Authenticator
+	// Kiosks is the kiosk channel: tablets' pairing, configuration, batches and heartbeats
+	// (authenticated by their device tokens, never by Auth), and staff's kiosks and office hours.
+	Kiosks Kiosks
+	// PairRateLimit is how many pairing attempts per minute one client IP may make
+	// (POST /api/v1/kiosk/pair); 0 means DefaultPairRateLimit, negative turns it off.
+	PairRateLimit int
 	// RateLimit is how many responses per minute one client IP may submit anonymously.
 	// 0 turns it off.
 	RateLimit int
@@ -88,6 +95,10 @@ type Deps struct {
 	Version    string
 }
 
+// DefaultPairRateLimit is Deps.PairRateLimit's default: ten tries a minute is plenty for a
+// person typing a code, and makes guessing one of 31⁸ codes hopeless.
+const DefaultPairRateLimit = 10
+
 // DefaultMaxBodyBytes is the request body limit when Deps.MaxBodyBytes is zero: a submission is a
 // few hundred bytes, so 64 KiB is generous for people and tight for abuse.
 const DefaultMaxBodyBytes = 64 << 10
@@ -100,8 +111,10 @@ type Server struct {
 	limiter *limiter // anonymous submissions, per client IP
 	// tokenLimiter limits submissions per bearer token.
 	tokenLimiter *limiter
-	metrics      *httpMetrics
-	pages        *web.Pages
+	// pairLimiter limits kiosk pairing attempts per client IP.
+	pairLimiter *limiter
+	metrics     *httpMetrics
+	pages       *web.Pages
 }
 
 // New builds the server and registers every route.
@@ -149,6 +162,12 @@ func newServer(d Deps) *Server {
 	}
 	if d.TokenRateLimit > 0 {
 		s.tokenLimiter = newLimiter(d.TokenRateLimit, nil)
+	}
+	switch {
+	case d.PairRateLimit == 0:
+		s.pairLimiter = newLimiter(DefaultPairRateLimit, nil)
+	case d.PairRateLimit > 0:
+		s.pairLimiter = newLimiter(d.PairRateLimit, nil)
 	}
 	if d.Registerer != nil {
 		s.metrics = newHTTPMetrics(d.Registerer)

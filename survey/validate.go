@@ -59,31 +59,39 @@ const (
 )
 
 // DecodeSubmission reads one submission from JSON, rejecting unknown fields and trailing data so
-// that typos in client code surface as errors instead of silently dropped answers. A body that is
-// not UTF-8 is refused (encoding/json would quietly turn the bad bytes into U+FFFD); a field of
-// the wrong JSON type, or a number too large for its field, is a 422 naming the field.
+// that typos in client code surface as errors instead of silently dropped answers (DecodeStrict).
 func DecodeSubmission(data []byte) (Submission, error) {
 	var s Submission
+	err := DecodeStrict(data, &s)
+	return s, err
+}
+
+// DecodeStrict reads one JSON value into v the way every Afkar endpoint reads a body: unknown
+// fields and trailing data are refused, so that typos in client code surface as errors instead of
+// silently dropped data. A body that is not UTF-8 is refused (encoding/json would quietly turn the
+// bad bytes into U+FFFD); a field of the wrong JSON type, or a number too large for its field, is
+// a 422 naming the field; anything else that does not parse is a 400.
+func DecodeStrict(data []byte, v any) error {
 	if !utf8.Valid(data) {
-		return s, Errorf(ECodeBadRequest, "بدنه درخواست UTF-8 معتبر نیست.", "The request body is not valid UTF-8.")
+		return Errorf(ECodeBadRequest, "بدنه درخواست UTF-8 معتبر نیست.", "The request body is not valid UTF-8.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
+	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
 			msg := fmt.Sprintf("%s has the wrong type or is out of range", te.Field)
-			return s, &Error{Code: ECodeInvalid, Message: msg, MessageFA: "نوع یا بازهٔ مقدار یک فیلد نادرست است.", Err: err,
+			return &Error{Code: ECodeInvalid, Message: msg, MessageFA: "نوع یا بازهٔ مقدار یک فیلد نادرست است.", Err: err,
 				Fields: map[string]FieldError{te.Field: {Code: "wrong_type", Message: msg, MessageFA: "نوع یا بازهٔ این مقدار نادرست است."}}}
 		}
-		return s, Wrap(ECodeBadRequest, err, "بدنه درخواست JSON معتبر نیست.", "The request body is not valid JSON: "+err.Error())
+		return Wrap(ECodeBadRequest, err, "بدنه درخواست JSON معتبر نیست.", "The request body is not valid JSON: "+err.Error())
 	}
 	// dec.More is not enough: it reports false for a stray "}" or "]", which would let
 	// `{…}}` through. Only the end of input may follow the one value.
 	if _, err := dec.Token(); err != io.EOF {
-		return s, Errorf(ECodeBadRequest, "پس از JSON داده اضافی آمده است.", "Unexpected data after the JSON body.")
+		return Errorf(ECodeBadRequest, "پس از JSON داده اضافی آمده است.", "Unexpected data after the JSON body.")
 	}
-	return s, nil
+	return nil
 }
 
 // CheckKeys checks what selects the survey version — survey_id and survey_version — before any

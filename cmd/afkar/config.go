@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/afkar-gov/afkar/channels/kiosk"
 )
 
 // Config is every setting Afkar reads, from AFKAR_* environment variables. Defaults live here and
@@ -45,6 +47,14 @@ type Config struct {
 	ShutdownTimeout time.Duration // AFKAR_SHUTDOWN_TIMEOUT
 	LogFormat       string        // AFKAR_LOG_FORMAT: text | json
 	LogLevel        string        // AFKAR_LOG_LEVEL: debug | info | warn | error
+
+	// The kiosk channel (channels/kiosk).
+	KioskPairingTTL    time.Duration // AFKAR_KIOSK_PAIRING_TTL: how long a pairing code works
+	KioskSkewTolerance time.Duration // AFKAR_KIOSK_SKEW_TOLERANCE: tablet clock skew left uncorrected
+	KioskMinInterval   time.Duration // AFKAR_KIOSK_MIN_INTERVAL: presses closer than this are flagged
+	KioskBurst         kiosk.Burst   // AFKAR_KIOSK_BURST: N/window, e.g. 10/60s; more presses in the window are flagged
+	KioskWatchEvery    time.Duration // AFKAR_KIOSK_WATCH_EVERY: how often silent kiosks are looked for
+	KioskIdle          time.Duration // AFKAR_KIOSK_IDLE: when the app goes back to the first question
 
 	KavenegarAPIKey  string // AFKAR_KAVENEGAR_API_KEY (secret)
 	KavenegarSender  string // AFKAR_KAVENEGAR_SENDER
@@ -103,30 +113,43 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 
 	c := &Config{
-		Addr:             str("AFKAR_ADDR", ":8080"),
-		DatabaseURL:      str("AFKAR_DATABASE_URL", ""),
-		RedisURL:         str("AFKAR_REDIS_URL", ""),
-		RedisPrefix:      str("AFKAR_REDIS_PREFIX", "afkar:"),
-		DataDir:          str("AFKAR_DATA_DIR", "./data"),
-		AdminToken:       str("AFKAR_ADMIN_TOKEN", ""),
-		SecretKey:        str("AFKAR_SECRET_KEY", ""),
-		RateLimit:        integer("AFKAR_RATE_LIMIT", 60),
-		TokenRateLimit:   integer("AFKAR_TOKEN_RATE_LIMIT", 6000),
-		TrustProxy:       boolean("AFKAR_TRUST_PROXY", false),
-		PprofAddr:        str("AFKAR_PPROF_ADDR", ""),
-		MaxConnections:   integer("AFKAR_MAX_CONNECTIONS", 4096),
-		AutoMigrate:      boolean("AFKAR_AUTO_MIGRATE", true),
-		Worker:           boolean("AFKAR_WORKER", true),
-		FoldBatch:        integer("AFKAR_FOLD_BATCH", 2000),
-		ClaimIdle:        duration("AFKAR_CLAIM_IDLE", 5*time.Second),
-		Consumer:         str("AFKAR_CONSUMER", ""),
-		RedisTimeout:     duration("AFKAR_REDIS_APPEND_TIMEOUT", 500*time.Millisecond),
-		CacheMaxStale:    duration("AFKAR_CACHE_MAX_STALE", 10*time.Minute),
-		ShutdownTimeout:  duration("AFKAR_SHUTDOWN_TIMEOUT", 15*time.Second),
-		LogLevel:         str("AFKAR_LOG_LEVEL", "info"),
-		KavenegarAPIKey:  str("AFKAR_KAVENEGAR_API_KEY", ""),
-		KavenegarSender:  str("AFKAR_KAVENEGAR_SENDER", ""),
-		KavenegarBaseURL: str("AFKAR_KAVENEGAR_BASE_URL", "https://api.kavenegar.com"),
+		Addr:               str("AFKAR_ADDR", ":8080"),
+		DatabaseURL:        str("AFKAR_DATABASE_URL", ""),
+		RedisURL:           str("AFKAR_REDIS_URL", ""),
+		RedisPrefix:        str("AFKAR_REDIS_PREFIX", "afkar:"),
+		DataDir:            str("AFKAR_DATA_DIR", "./data"),
+		AdminToken:         str("AFKAR_ADMIN_TOKEN", ""),
+		SecretKey:          str("AFKAR_SECRET_KEY", ""),
+		RateLimit:          integer("AFKAR_RATE_LIMIT", 60),
+		TokenRateLimit:     integer("AFKAR_TOKEN_RATE_LIMIT", 6000),
+		TrustProxy:         boolean("AFKAR_TRUST_PROXY", false),
+		PprofAddr:          str("AFKAR_PPROF_ADDR", ""),
+		MaxConnections:     integer("AFKAR_MAX_CONNECTIONS", 4096),
+		AutoMigrate:        boolean("AFKAR_AUTO_MIGRATE", true),
+		Worker:             boolean("AFKAR_WORKER", true),
+		FoldBatch:          integer("AFKAR_FOLD_BATCH", 2000),
+		ClaimIdle:          duration("AFKAR_CLAIM_IDLE", 5*time.Second),
+		Consumer:           str("AFKAR_CONSUMER", ""),
+		RedisTimeout:       duration("AFKAR_REDIS_APPEND_TIMEOUT", 500*time.Millisecond),
+		CacheMaxStale:      duration("AFKAR_CACHE_MAX_STALE", 10*time.Minute),
+		ShutdownTimeout:    duration("AFKAR_SHUTDOWN_TIMEOUT", 15*time.Second),
+		LogLevel:           str("AFKAR_LOG_LEVEL", "info"),
+		KioskPairingTTL:    duration("AFKAR_KIOSK_PAIRING_TTL", kiosk.DefaultPairingTTL),
+		KioskSkewTolerance: duration("AFKAR_KIOSK_SKEW_TOLERANCE", kiosk.DefaultSkewTolerance),
+		KioskMinInterval:   duration("AFKAR_KIOSK_MIN_INTERVAL", kiosk.DefaultMinInterval),
+		KioskWatchEvery:    duration("AFKAR_KIOSK_WATCH_EVERY", time.Minute),
+		KioskIdle:          duration("AFKAR_KIOSK_IDLE", kiosk.DefaultIdle),
+		KavenegarAPIKey:    str("AFKAR_KAVENEGAR_API_KEY", ""),
+		KavenegarSender:    str("AFKAR_KAVENEGAR_SENDER", ""),
+		KavenegarBaseURL:   str("AFKAR_KAVENEGAR_BASE_URL", "https://api.kavenegar.com"),
+	}
+	c.KioskBurst = kiosk.DefaultBurst
+	if v, ok := lookup(getenv, "AFKAR_KIOSK_BURST"); ok {
+		b, err := kiosk.ParseBurst(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("AFKAR_KIOSK_BURST=%q: %v", v, err))
+		}
+		c.KioskBurst = b
 	}
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = "sqlite://" + filepath.Join(c.DataDir, "afkar.db")
@@ -187,6 +210,21 @@ func (c *Config) validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, errors.New("AFKAR_LOG_LEVEL must be debug, info, warn or error"))
+	}
+	if c.KioskPairingTTL < time.Minute || c.KioskPairingTTL > 24*time.Hour {
+		errs = append(errs, errors.New("AFKAR_KIOSK_PAIRING_TTL must be between 1m and 24h"))
+	}
+	if c.KioskSkewTolerance < time.Second || c.KioskSkewTolerance > time.Hour {
+		errs = append(errs, errors.New("AFKAR_KIOSK_SKEW_TOLERANCE must be between 1s and 1h"))
+	}
+	if c.KioskMinInterval < 100*time.Millisecond || c.KioskMinInterval > 10*time.Minute {
+		errs = append(errs, errors.New("AFKAR_KIOSK_MIN_INTERVAL must be between 100ms and 10m"))
+	}
+	if c.KioskWatchEvery < time.Second || c.KioskWatchEvery > time.Hour {
+		errs = append(errs, errors.New("AFKAR_KIOSK_WATCH_EVERY must be between 1s and 1h"))
+	}
+	if c.KioskIdle < 5*time.Second || c.KioskIdle > 10*time.Minute {
+		errs = append(errs, errors.New("AFKAR_KIOSK_IDLE must be between 5s and 10m"))
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		errs = append(errs, errors.New("AFKAR_ADMIN_TOKEN must be at least 16 characters"))
@@ -282,6 +320,12 @@ func (c *Config) Print(w io.Writer) {
 		{"AFKAR_SHUTDOWN_TIMEOUT", c.ShutdownTimeout.String()},
 		{"AFKAR_LOG_FORMAT", c.LogFormat},
 		{"AFKAR_LOG_LEVEL", c.LogLevel},
+		{"AFKAR_KIOSK_PAIRING_TTL", c.KioskPairingTTL.String()},
+		{"AFKAR_KIOSK_SKEW_TOLERANCE", c.KioskSkewTolerance.String()},
+		{"AFKAR_KIOSK_MIN_INTERVAL", c.KioskMinInterval.String()},
+		{"AFKAR_KIOSK_BURST", c.KioskBurst.String()},
+		{"AFKAR_KIOSK_WATCH_EVERY", c.KioskWatchEvery.String()},
+		{"AFKAR_KIOSK_IDLE", c.KioskIdle.String()},
 		{"AFKAR_KAVENEGAR_API_KEY", red(c.KavenegarAPIKey)},
 		{"AFKAR_KAVENEGAR_SENDER", c.KavenegarSender},
 		{"AFKAR_KAVENEGAR_BASE_URL", c.KavenegarBaseURL},

@@ -40,6 +40,7 @@ commands:
   demo         seed the demo province (on an empty database) and add synthetic responses
   reaggregate  rebuild all rollups from raw responses
   token        create a staff or integration bearer token
+  kiosk        add a lobby kiosk (prints its pairing code) or list the kiosks
   config       print the configuration, secrets redacted
   version      print the version
 
@@ -92,6 +93,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return reaggregate(ctx, cfg, log, stdout)
 	case "token":
 		return tokenCmd(ctx, cfg, log, rest, stdout)
+	case "kiosk":
+		return kioskCmd(ctx, cfg, log, rest, stdout)
 	}
 	fmt.Fprintln(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)
@@ -236,11 +239,23 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		}()
 	}
 
+	// The kiosk channel, and its watcher for kiosks gone silent in open offices.
+	kiosks := newKioskService(cfg, store, in, log)
+	watchCtx, stopWatch := context.WithCancel(bgCtx)
+	defer stopWatch()
+	var watchDone sync.WaitGroup
+	watchDone.Add(1)
+	go func() {
+		defer watchDone.Done()
+		kiosks.RunWatcher(watchCtx, cfg.KioskWatchEvery)
+	}()
+
 	srv := api.New(api.Deps{
 		Catalog:        cat,
 		Intake:         in,
 		Scores:         analytics.NewScores(store, store),
 		Auth:           cat,
+		Kiosks:         kiosks,
 		RateLimit:      cfg.RateLimit,
 		TokenRateLimit: cfg.TokenRateLimit,
 		TrustProxy:     cfg.TrustProxy,
@@ -270,6 +285,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		fmt.Fprintf(stdout, "Try: curl -H 'Authorization: Bearer %s' %s/api/v1/agencies\n", cfg.AdminToken, url)
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "mode", mode, "version", version)
+	if cfg.Demo {
+		if err := demoKiosk(ctx, store, kiosks, url, stdout, log); err != nil {
+			log.Warn("preparing the demo kiosk failed", "err", err)
+		}
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
@@ -287,6 +307,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if err := httpSrv.Shutdown(sctx); err != nil {
 		log.Warn("http shutdown", "err", err)
 	}
+	stopWatch()
+	watchDone.Wait()
 	in.Close()
 	stopAgg()
 	aggDone.Wait()
@@ -483,7 +505,7 @@ func headlineBackfill(ctx context.Context, store *sqlstore.Store) (delta func([]
 func tokenCmd(ctx context.Context, cfg *Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	role := fs.String("role", string(survey.RoleAgencyStaff), "province_admin | province_staff | agency_admin | agency_staff | integration")
-	agency := fs.Int64("agency", 0, "agency id (agency_staff and integration)")
+	agency := fs.Int64("agency", 0, "agency id (agency_admin, agency_staff and integration)")
 	office := fs.Int64("office", 0, "office id an integration may submit for (optional; default: any office of the agency)")
 	channel := fs.String("channel", "", "kiosk | web | sms: the channel an integration's submissions are recorded with (integration only)")
 	name := fs.String("name", "", "who the token is for")
