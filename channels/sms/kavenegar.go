@@ -125,11 +125,11 @@ type envelope[T any] struct {
 	Entries T `json:"entries"`
 }
 
-// kvEntry is one entry of send, status, statuslocalmessageid and receive replies; numbers come as
-// JSON numbers (localid sometimes as a string), so the flexible ones are json.Number.
+// kvEntry is one entry of send, status, statuslocalmessageid and receive replies. Ids and cost
+// are json.Number so a large id or a cost with decimals decodes exactly (Execute ignores decode
+// errors on HTTP 200, so a strict type would silently drop the whole reply).
 type kvEntry struct {
 	MessageID json.Number `json:"messageid"`
-	LocalID   json.Number `json:"localid"`
 	Message   string      `json:"message"`
 	Status    int         `json:"status"`
 	Sender    string      `json:"sender"`
@@ -255,6 +255,7 @@ func (k *Kavenegar) Check(ctx context.Context) error {
 // the key scrubbed. into must be an *envelope[…].
 func (k *Kavenegar) call(ctx context.Context, op, localID string, endpoint []string, v url.Values, into any) error {
 	start := time.Now()
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // releases the transport's hook on ctx once the body has been read
 	rt := k.http.Transport
@@ -268,6 +269,10 @@ func (k *Kavenegar) call(ctx context.Context, op, localID string, endpoint []str
 	c.BaseClient = &hc
 	execErr := c.Execute(c.EndPoint(endpoint...).String(), v, into)
 	err := k.classify(op, execErr, into)
+	if execErr != nil && parent.Err() != nil {
+		// The caller's context ended the call; the transport only saw its own cancellation.
+		err = k.transportError(op, parent.Err())
+	}
 	var se *SendError
 	if errors.As(err, &se) && se.HTTPStatus == 0 {
 		se.HTTPStatus = tr.status
