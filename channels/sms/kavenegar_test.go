@@ -188,7 +188,7 @@ func TestKavenegarErrorClasses(t *testing.T) {
 // SMS went out), the citizen gets exactly one SMS.
 func TestKavenegarRetriesSendOnce(t *testing.T) {
 	fake := kavenegartest.New(t)
-	g, _ := newGateway(t, fake, 300*time.Millisecond)
+	g, _ := newGateway(t, fake, time.Second)
 	fake.FailNext(kavenegartest.Send,
 		kavenegartest.Failure{Status: 409},
 		kavenegartest.Failure{Body: "<html>502</html>"},
@@ -247,7 +247,7 @@ func TestKavenegarRepeatedLocalIDNotSentAgain(t *testing.T) {
 
 func TestKavenegarTimeoutThenStatusByLocalID(t *testing.T) {
 	fake := kavenegartest.New(t)
-	g, _ := newGateway(t, fake, 300*time.Millisecond)
+	g, _ := newGateway(t, fake, time.Second)
 	ctx := context.Background()
 	fake.FailNext(kavenegartest.Send, kavenegartest.Failure{Delay: 10 * time.Second, Deliver: true})
 	m := invitation(t, "7007")
@@ -383,7 +383,7 @@ func TestKavenegarReceive(t *testing.T) {
 // string: the key sits in the URL path, and a bare *url.Error prints the URL.
 func TestKavenegarNeverLeaksKey(t *testing.T) {
 	fake := kavenegartest.New(t)
-	g, logs := newGateway(t, fake, 300*time.Millisecond)
+	g, logs := newGateway(t, fake, time.Second)
 	ctx := context.Background()
 	var errs []error
 	record := func(err error) {
