@@ -51,7 +51,7 @@ var (
 	// starWords follow a number: «۴ ستاره».
 	starWords = words("ستاره", "star", "stars", "setare")
 	// ofWords make «X از ۵».
-	ofWords = words("از", "of", "az")
+	ofWords = words("از", "of", "az", "from")
 	// negators follow a rating word and negate it: «خوب نبود».
 	negators = words("نبود", "نیست", "نبودن", "نبودند", "نبوده", "نبودش", "نشد", "نبودید", "نیستن",
 		"nabood", "nabud", "nabod", "nist", "nabude", "naboode")

@@ -267,18 +267,18 @@ func (p *parser) rate() Reply {
 			}
 			v := numValue(t.norm)
 			if m := p.outOfFive(k); m > 0 {
-				digits = append(digits, p.cand(v, k, k+m))
+				digits = append(digits, p.scoreCand(v, k, k+m))
 				k += m
 				continue
 			}
-			digits = append(digits, p.scoreCand(v, k))
+			digits = append(digits, p.scoreCand(v, k, k))
 		case tWord:
 			if v, ok := numberWords[p.mf[k]]; ok {
 				if m := p.outOfFive(k); m > 0 {
-					digits = append(digits, p.cand(v, k, k+m))
+					digits = append(digits, p.scoreCand(v, k, k+m))
 					k += m
 				} else if p.alone(k, nil) {
-					digits = append(digits, p.scoreCand(v, k))
+					digits = append(digits, p.scoreCand(v, k, k))
 				}
 				continue
 			}
@@ -343,14 +343,14 @@ func (p *parser) cand(v, from, to int) cand {
 	return c
 }
 
-// scoreCand is a number at k, with a «امتیاز»/«نمره» just before it and a «ستاره» just after it.
-func (p *parser) scoreCand(v, k int) cand {
-	from, to := k, k
-	if k > 0 && p.spaced(k) && scoreWords[p.mf[k-1]] {
-		from = k - 1
+// scoreCand is a number said by content tokens from..to («۴», «۴ از ۵»), with a «امتیاز» or
+// «نمره» just before it and a «ستاره» just after it.
+func (p *parser) scoreCand(v, from, to int) cand {
+	if from > 0 && p.spaced(from) && scoreWords[p.mf[from-1]] {
+		from--
 	}
-	if k+1 < p.n() && p.spaced(k+1) && starWords[p.mf[k+1]] {
-		to = k + 1
+	if to+1 < p.n() && p.spaced(to+1) && starWords[p.mf[to+1]] {
+		to++
 	}
 	return p.cand(v, from, to)
 }
@@ -523,8 +523,11 @@ func (p *parser) phrase(k int) (int, cand, bool) {
 		}
 		if neg {
 			strong := false
+			if to+2 < p.n() && p.spaced(to+1) && p.spaced(to+2) && p.mf[to+1] == "at" && p.mf[to+2] == "all" {
+				strong, to = true, to+2 // "not good at all"
+			}
 			if from > 0 && p.spaced(from) && (strongNegators[p.mf[from-1]] || mildNegators[p.mf[from-1]]) {
-				strong = strongNegators[p.mf[from-1]]
+				strong = strong || strongNegators[p.mf[from-1]]
 				from--
 			}
 			switch {
@@ -594,8 +597,8 @@ func (p *parser) comment() string {
 }
 
 // cleanComment collapses whitespace, drops control characters, trims punctuation left dangling
-// at the ends (the «،» after a removed «۵»), returns "" when nothing readable is left, and bounds
-// the length.
+// at the ends (the «،» after a removed «۵»), returns "" when nothing readable (a letter, a digit,
+// an emoji) is left, and bounds the length.
 func cleanComment(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) && !unicode.IsSpace(r) {
@@ -612,7 +615,7 @@ func cleanComment(s string) string {
 	})
 	readable := false
 	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsSymbol(r) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.So, r) { // So: emoji
 			readable = true
 			break
 		}

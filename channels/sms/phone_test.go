@@ -77,7 +77,7 @@ func TestNormalizePhoneInvalid(t *testing.T) {
 	}
 }
 
-func TestMask(t *testing.T) {
+func TestMaskPhone(t *testing.T) {
 	for in, want := range map[string]string{
 		"+989121234567": "0912***4567",
 		"09121234567":   "0912***4567",

@@ -7,7 +7,7 @@ import (
 	"github.com/afkar-gov/afkar/channels/sms"
 )
 
-func TestNormalize(t *testing.T) {
+func TestNormalizeForParse(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"۰۱۲۳۴۵۶۷۸۹", "0123456789"},
 		{"٠١٢٣٤٥٦٧٨٩", "0123456789"},

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -60,30 +59,12 @@ func TestSmsParseCommand(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe to write from the command and read from the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestSmsParseCommandStreams proves the command answers each line as it arrives, before its input
 // ends, so it can sit in a pipe.
 func TestSmsParseCommandStreams(t *testing.T) {
 	pr, pw := io.Pipe()
 	withStdin(t, pr)
-	var out lockedBuffer
+	var out syncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(context.Background(), []string{"sms", "parse"}, envMap(nil), &out, io.Discard) }()
 	for i, line := range []string{"۴", "عالی بود", "stop"} {
