@@ -41,6 +41,7 @@ commands:
   reaggregate  rebuild all rollups from raw responses
   token        create a staff or integration bearer token
   kiosk        add a lobby kiosk (prints its pairing code) or list the kiosks
+  sms parse    read SMS replies on stdin, print how each parses (one JSON object a line)
   config       print the configuration, secrets redacted
   version      print the version
 
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
+	case "sms": // needs no configuration
+		return smsCmd(ctx, rest, stdin, stdout)
 	}
 	cfg, err := LoadConfig(getenv)
 	if err != nil {
