@@ -80,4 +80,3 @@ func FormPath(kind Kind, token string) string {
 	}
 	return "/s/" + token
 }
-
