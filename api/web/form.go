@@ -289,4 +289,3 @@ func (p *Pages) NoticePage(c echo.Context, status int, n Notice) error {
 	}
 	return writePage(c, status, formCSP, buf.Bytes())
 }
-
