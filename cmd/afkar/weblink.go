@@ -27,13 +27,16 @@ func weblinkCmd(ctx context.Context, cfg *Config, log *slog.Logger, args []strin
 	}
 	fs := flag.NewFlagSet("weblink "+args[0], flag.ContinueOnError)
 	office := fs.Int64("office", 0, "the office the link is for (required)")
-	ttl := fs.Duration("ttl", 72*time.Hour, "how long an issued link works")
+	ttl := fs.Duration("ttl", 72*time.Hour, "how long an issued link works (rounded up to the minute; negative: already expired, to see that page)")
 	base := fs.String("url", "http://"+displayAddr(cfg.Addr), "the server's address as citizens reach it")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if *office <= 0 || *ttl <= 0 || fs.NArg() > 0 {
+	if *office <= 0 || *ttl == 0 || fs.NArg() > 0 {
 		return errors.New(weblinkUsage)
+	}
+	if err := cfg.ensureSecrets(); err != nil { // the embedded default keeps its key in the data directory
+		return err
 	}
 	keys, err := weblink.NewKeys(cfg.SecretKey, cfg.SecretKeyPrevious...)
 	if err != nil {
