@@ -180,3 +180,24 @@ func weblinkScenario(t *testing.T, env map[string]string, db string) {
 		}
 	}
 }
+
+// AFKAR_SECRET_KEY_PREVIOUS is a comma-separated list, each key as long as the secret key must
+// be, and redacted in `afkar config`.
+func TestWeblinkConfig(t *testing.T) {
+	old1, old2 := strings.Repeat("o", 40), strings.Repeat("p", 40)
+	c, err := LoadConfig(envMap(map[string]string{"AFKAR_SECRET_KEY_PREVIOUS": " " + old1 + ", ," + old2 + " ", "AFKAR_WEBLINK_RATE_LIMIT": "5"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.SecretKeyPrevious) != 2 || c.SecretKeyPrevious[0] != old1 || c.SecretKeyPrevious[1] != old2 || c.WeblinkRateLimit != 5 {
+		t.Fatalf("previous keys %q, rate %d", c.SecretKeyPrevious, c.WeblinkRateLimit)
+	}
+	var b strings.Builder
+	c.Print(&b)
+	if strings.Contains(b.String(), old1) || !strings.Contains(b.String(), "AFKAR_SECRET_KEY_PREVIOUS") {
+		t.Errorf("config output:\n%s", b.String())
+	}
+	if _, err := LoadConfig(envMap(map[string]string{"AFKAR_SECRET_KEY_PREVIOUS": "short"})); err == nil || !strings.Contains(err.Error(), "AFKAR_SECRET_KEY_PREVIOUS") {
+		t.Errorf("a short previous key: %v", err)
+	}
+}
