@@ -247,28 +247,25 @@ func (s *Server) officePoster(c echo.Context) error {
 
 // posterPNG answers the QR code of an office's poster link as a PNG.
 func (s *Server) posterPNG(c echo.Context) error {
-	_, link, err := s.posterOffice(c)
-	if err != nil {
-		return err
-	}
-	png, err := weblink.QRPNG(link, 512)
-	if err != nil {
-		return survey.Wrap(survey.ECodeInternal, err, "ساخت کد QR ناموفق بود.", "cannot make the QR code")
-	}
-	return c.Blob(http.StatusOK, "image/png", png)
+	return s.posterQR(c, "image/png", func(link string) ([]byte, error) { return weblink.QRPNG(link, 512) })
 }
 
 // posterSVG answers the QR code of an office's poster link as an SVG, sharp at any print size.
 func (s *Server) posterSVG(c echo.Context) error {
+	return s.posterQR(c, "image/svg+xml", weblink.QRSVG)
+}
+
+// posterQR answers the QR code of an office's poster link drawn by draw.
+func (s *Server) posterQR(c echo.Context, contentType string, draw func(link string) ([]byte, error)) error {
 	_, link, err := s.posterOffice(c)
 	if err != nil {
 		return err
 	}
-	svg, err := weblink.QRSVG(link)
+	img, err := draw(link)
 	if err != nil {
 		return survey.Wrap(survey.ECodeInternal, err, "ساخت کد QR ناموفق بود.", "cannot make the QR code")
 	}
-	return c.Blob(http.StatusOK, "image/svg+xml", svg)
+	return c.Blob(http.StatusOK, contentType, img)
 }
 
 // posterHTML answers the printable A4 poster of an office (Persian, its QR code inline).
