@@ -71,6 +71,13 @@ type Deps struct {
 	// Kiosks is the kiosk channel: tablets' pairing, configuration, batches and heartbeats
 	// (authenticated by their device tokens, never by Auth), and staff's kiosks and office hours.
 	Kiosks Kiosks
+	// WebLinks signs and checks the web form's links (channels/weblink.Keys) and LinkStore keeps
+	// their single use; without both, /s/ and /p/ answer a Persian "unavailable" page.
+	WebLinks  WebLinks
+	LinkStore LinkStore
+	// FormRateLimit is how many answers per minute one client IP may post to the web form
+	// (/s/, /p/); 0 means DefaultFormRateLimit, negative turns it off.
+	FormRateLimit int
 	// PairRateLimit is how many pairing attempts per minute one client IP may make
 	// (POST /api/v1/kiosk/pair); 0 means DefaultPairRateLimit, negative turns it off.
 	PairRateLimit int
@@ -113,6 +120,8 @@ type Server struct {
 	tokenLimiter *limiter
 	// pairLimiter limits kiosk pairing attempts per client IP.
 	pairLimiter *limiter
+	// formLimiter limits web-form answers per client IP.
+	formLimiter *limiter
 	metrics     *httpMetrics
 	pages       *web.Pages
 }
@@ -168,6 +177,12 @@ func newServer(d Deps) *Server {
 		s.pairLimiter = newLimiter(DefaultPairRateLimit, nil)
 	case d.PairRateLimit > 0:
 		s.pairLimiter = newLimiter(d.PairRateLimit, nil)
+	}
+	switch {
+	case d.FormRateLimit == 0:
+		s.formLimiter = newLimiter(DefaultFormRateLimit, nil)
+	case d.FormRateLimit > 0:
+		s.formLimiter = newLimiter(d.FormRateLimit, nil)
 	}
 	if d.Registerer != nil {
 		s.metrics = newHTTPMetrics(d.Registerer)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/afkar-gov/afkar/analytics"
 	"github.com/afkar-gov/afkar/api"
+	"github.com/afkar-gov/afkar/channels/weblink"
 	"github.com/afkar-gov/afkar/survey"
 	"github.com/afkar-gov/afkar/survey/cache"
 	"github.com/afkar-gov/afkar/survey/demo"
@@ -42,6 +43,7 @@ commands:
   token        create a staff or integration bearer token
   kiosk        add a lobby kiosk (prints its pairing code) or list the kiosks
   sms parse    read SMS replies on stdin, print how each parses (one JSON object a line)
+  weblink      issue a signed web-form link (issue) or an office's poster link (poster)
   config       print the configuration, secrets redacted
   version      print the version
 
@@ -98,6 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return tokenCmd(ctx, cfg, log, rest, stdout)
 	case "kiosk":
 		return kioskCmd(ctx, cfg, log, rest, stdout)
+	case "weblink":
+		return weblinkCmd(ctx, cfg, log, rest, stdout)
 	}
 	fmt.Fprintln(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)
@@ -253,7 +257,14 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		kiosks.RunWatcher(watchCtx, cfg.KioskWatchEvery)
 	}()
 
+	links, err := weblink.NewKeys(cfg.SecretKey, cfg.SecretKeyPrevious...)
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Deps{
+		WebLinks:       links,
+		LinkStore:      store,
+		FormRateLimit:  cfg.WeblinkRateLimit,
 		Catalog:        cat,
 		Intake:         in,
 		Scores:         analytics.NewScores(store, store),
