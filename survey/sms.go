@@ -45,6 +45,15 @@ type Invitation struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
+// InvitationDecision is what the SMS channel's rules decided for one invitation given its
+// number's stored state: its status (queued, held or skipped), the reason when skipped, and when
+// it may be sent when not.
+type InvitationDecision struct {
+	Status     InvitationStatus
+	SkipReason string
+	SendAfter  *time.Time
+}
+
 // SMSPhone is what is known about one number: its ciphertext (to send to it), when the citizen
 // opted out (لغو / 11), when the gateway called it invalid, and when it was last invited (the
 // frequency cap across all agencies).

@@ -250,7 +250,14 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		kiosks.RunWatcher(watchCtx, cfg.KioskWatchEvery)
 	}()
 
+	// The SMS channel: invitations after a visit.
+	inviter, _, err := newInviter(cfg, store, log)
+	if err != nil {
+		return err
+	}
+
 	srv := api.New(api.Deps{
+		Invitations:    inviter,
 		Catalog:        cat,
 		Intake:         in,
 		Scores:         analytics.NewScores(store, store),

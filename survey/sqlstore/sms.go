@@ -79,15 +79,6 @@ type outboxRow struct {
 
 func (outboxRow) TableName() string { return "sms_outbox" }
 
-// InvitationDecision is what the channel's rules decided for one invitation, given the number's
-// stored state: its status (queued, held or skipped), the reason when skipped, and when it may be
-// sent when not.
-type InvitationDecision struct {
-	Status     survey.InvitationStatus
-	SkipReason string
-	SendAfter  *time.Time
-}
-
 // RecordInvitation stores inv for the number hashed inv.PhoneHash (whose ciphertext is phoneEnc)
 // and, unless it is skipped, its outbox message with localID, in one transaction holding the
 // number's row lock: the number's row is created if new, decide sees its state (opt-out,
@@ -96,7 +87,7 @@ type InvitationDecision struct {
 // what makes the frequency cap hold across agencies and replicas. decide may run more than once
 // (a retried transaction). inv.ID, Status, SkipReason and SendAfter are set on return.
 func (s *Store) RecordInvitation(ctx context.Context, inv *survey.Invitation, phoneEnc []byte, localID string,
-	decide func(phone survey.SMSPhone) InvitationDecision) error {
+	decide func(phone survey.SMSPhone) survey.InvitationDecision) error {
 	now := utc(inv.CreatedAt)
 	var out invitationRow
 	err := s.tx(ctx, func(tx *gorm.DB) error {

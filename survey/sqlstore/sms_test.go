@@ -6,22 +6,21 @@ import (
 	"time"
 
 	"github.com/afkar-gov/afkar/survey"
-	"github.com/afkar-gov/afkar/survey/sqlstore"
 )
 
 // queueOrHold is a decision rule for storage tests: skip when opted out, invalid or invited
 // since capSince, else queue at sendAt.
-func queueOrHold(capSince, sendAt time.Time) func(survey.SMSPhone) sqlstore.InvitationDecision {
-	return func(p survey.SMSPhone) sqlstore.InvitationDecision {
+func queueOrHold(capSince, sendAt time.Time) func(survey.SMSPhone) survey.InvitationDecision {
+	return func(p survey.SMSPhone) survey.InvitationDecision {
 		switch {
 		case p.OptedOutAt != nil:
-			return sqlstore.InvitationDecision{Status: survey.InvitationSkipped, SkipReason: "opted_out"}
+			return survey.InvitationDecision{Status: survey.InvitationSkipped, SkipReason: "opted_out"}
 		case p.InvalidAt != nil:
-			return sqlstore.InvitationDecision{Status: survey.InvitationSkipped, SkipReason: "invalid_number"}
+			return survey.InvitationDecision{Status: survey.InvitationSkipped, SkipReason: "invalid_number"}
 		case p.LastInvitedAt != nil && p.LastInvitedAt.After(capSince):
-			return sqlstore.InvitationDecision{Status: survey.InvitationSkipped, SkipReason: "frequency_cap"}
+			return survey.InvitationDecision{Status: survey.InvitationSkipped, SkipReason: "frequency_cap"}
 		}
-		return sqlstore.InvitationDecision{Status: survey.InvitationQueued, SendAfter: &sendAt}
+		return survey.InvitationDecision{Status: survey.InvitationQueued, SendAfter: &sendAt}
 	}
 }
 
