@@ -49,6 +49,11 @@ func (s *Server) registerRoutes() {
 	e.POST("/api/v1/kiosk/responses", s.kioskResponses, s.identifyKiosk, requireJSON)
 	e.POST("/api/v1/kiosk/heartbeat", s.kioskHeartbeat, s.identifyKiosk, requireJSON)
 
+	// SMS invitations after a visit: an agency's SMS integration token (its queue or service
+	// system) or its admins; the channel checks which offices the caller may invite for.
+	e.POST("/api/v1/invitations", s.postInvitations, s.identify, s.requirePrincipal, requireJSON)
+	e.POST("/api/v1/invitations.csv", s.postInvitationsCSV, s.identify, s.requirePrincipal)
+
 	// Staff: province and agency staff. Tenancy (which agencies a principal may read) is
 	// enforced below the handlers, in the catalog, the scores service and the kiosk channel,
 	// from the principal; changing kiosks and office hours also needs an admin of the agency

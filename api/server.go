@@ -78,6 +78,9 @@ type Deps struct {
 	// FormRateLimit is how many answers per minute one client IP may post to the web form
 	// (/s/, /p/); 0 means DefaultFormRateLimit, negative turns it off.
 	FormRateLimit int
+	// Invitations is the SMS channel's invitation service (POST /api/v1/invitations and
+	// /api/v1/invitations.csv).
+	Invitations Invitations
 	// PairRateLimit is how many pairing attempts per minute one client IP may make
 	// (POST /api/v1/kiosk/pair); 0 means DefaultPairRateLimit, negative turns it off.
 	PairRateLimit int

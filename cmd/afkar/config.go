@@ -16,6 +16,7 @@ import (
 
 	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/channels/kiosk"
+	"github.com/afkar-gov/afkar/channels/sms"
 )
 
 // splitList reads a comma-separated list, dropping blanks around and between items.
@@ -75,6 +76,12 @@ type Config struct {
 	KavenegarAPIKey  string // AFKAR_KAVENEGAR_API_KEY (secret)
 	KavenegarSender  string // AFKAR_KAVENEGAR_SENDER
 	KavenegarBaseURL string // AFKAR_KAVENEGAR_BASE_URL
+
+	// SMS invitations and the send queue (channels/sms).
+	SMSFrequencyCap time.Duration  // AFKAR_SMS_FREQUENCY_CAP: one invitation per number per this long, all agencies
+	SMSQuietHours   sms.QuietHours // AFKAR_SMS_QUIET_HOURS: e.g. 22:00-08:00 Tehran; set empty (or "off") to disable
+	SMSInviteWindow time.Duration  // AFKAR_SMS_INVITE_WINDOW: visits older than this are not invited
+	SMSRate         float64        // AFKAR_SMS_RATE: SMS per second the sender may send (token bucket)
 
 	adminTokenGenerated bool
 }
@@ -161,6 +168,30 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		KavenegarSender:    str("AFKAR_KAVENEGAR_SENDER", ""),
 		KavenegarBaseURL:   str("AFKAR_KAVENEGAR_BASE_URL", "https://api.kavenegar.com"),
 	}
+	c.SMSFrequencyCap = duration("AFKAR_SMS_FREQUENCY_CAP", sms.DefaultFrequencyCap)
+	c.SMSInviteWindow = duration("AFKAR_SMS_INVITE_WINDOW", sms.DefaultInviteWindow)
+	quiet := sms.DefaultQuietHours
+	if v, ok := lookup(getenv, "AFKAR_SMS_QUIET_HOURS"); ok {
+		quiet = v
+	} else if envSet("AFKAR_SMS_QUIET_HOURS") {
+		quiet = "" // set and empty: no quiet hours
+	}
+	if strings.EqualFold(quiet, "off") {
+		quiet = ""
+	}
+	if q, err := sms.ParseQuietHours(quiet); err != nil {
+		errs = append(errs, fmt.Errorf("AFKAR_SMS_QUIET_HOURS: %v", err))
+	} else {
+		c.SMSQuietHours = q
+	}
+	c.SMSRate = sms.DefaultRate
+	if v, ok := lookup(getenv, "AFKAR_SMS_RATE"); ok {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 || r > 1000 {
+			errs = append(errs, fmt.Errorf("AFKAR_SMS_RATE=%q: want SMS per second, more than 0 and at most 1000", v))
+		}
+		c.SMSRate = r
+	}
 	c.KioskBurst = kiosk.DefaultBurst
 	if v, ok := lookup(getenv, "AFKAR_KIOSK_BURST"); ok {
 		b, err := kiosk.ParseBurst(v)
@@ -185,6 +216,13 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// envSet tells a variable set to the empty string from an unset one (getenv cannot); only
+// AFKAR_SMS_QUIET_HOURS, where empty means "none", needs it.
+var envSet = func(k string) bool {
+	_, ok := os.LookupEnv(k)
+	return ok
 }
 
 func lookup(getenv func(string) string, k string) (string, bool) {
@@ -243,6 +281,9 @@ func (c *Config) validate() error {
 	}
 	if c.KioskIdle < 5*time.Second || c.KioskIdle > 10*time.Minute {
 		errs = append(errs, errors.New("AFKAR_KIOSK_IDLE must be between 5s and 10m"))
+	}
+	if c.SMSFrequencyCap < 0 || c.SMSInviteWindow <= 0 {
+		errs = append(errs, errors.New("AFKAR_SMS_FREQUENCY_CAP must not be negative and AFKAR_SMS_INVITE_WINDOW must be positive"))
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		errs = append(errs, errors.New("AFKAR_ADMIN_TOKEN must be at least 16 characters"))
@@ -355,6 +396,10 @@ func (c *Config) Print(w io.Writer) {
 		{"AFKAR_KAVENEGAR_API_KEY", red(c.KavenegarAPIKey)},
 		{"AFKAR_KAVENEGAR_SENDER", c.KavenegarSender},
 		{"AFKAR_KAVENEGAR_BASE_URL", c.KavenegarBaseURL},
+		{"AFKAR_SMS_FREQUENCY_CAP", c.SMSFrequencyCap.String()},
+		{"AFKAR_SMS_INVITE_WINDOW", c.SMSInviteWindow.String()},
+		{"AFKAR_SMS_QUIET_HOURS", c.SMSQuietHours.String()},
+		{"AFKAR_SMS_RATE", strconv.FormatFloat(c.SMSRate, 'f', -1, 64)},
 	}
 	for _, r := range rows {
 		fmt.Fprintf(w, "%-26s %s\n", r[0], r[1])
