@@ -882,3 +882,99 @@ func TestKioskRoutesUnwired(t *testing.T) {
 	h.request(t, http.MethodPost, "/api/v1/kiosk/pair", "", "application/json", `{"code":"x"}`).envelope(t, http.StatusServiceUnavailable, "unavailable")
 	h.get(t, "/api/v1/kiosk/config", "afkk_x").envelope(t, http.StatusUnauthorized, "unauthorized")
 }
+
+// Every staff kiosk and office route, for every kind of caller: another agency's admin and
+// staff get 404 and learn nothing of the kiosk; province staff read but do not manage; machine
+// tokens (integration: 403, as everywhere; a device token: 401) are refused. Nothing a refused
+// call asked for happens.
+func TestKioskTenancyMatrix(t *testing.T) {
+	eachKioskDialect(t, func(t *testing.T, e *kioskEnv) {
+		ctx := context.Background()
+		regStaff, err := e.store.CreateToken(ctx, survey.Principal{Role: survey.RoleAgencyStaff, AgencyID: e.f.registry.ID, Name: "registry staff"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, device := e.newPairedKiosk(t, nil)
+		c := e.createKiosk(t, e.taxAdmin, e.f.office.ID, "کیوسک محرمانهٔ مالیات")
+		hours := `{"always_open":false,"weekly":[{"day":"fri","open":"01:00","close":"02:00"}]}`
+		type route struct {
+			name, method, path, body string
+			read                     bool // a read: province staff may
+		}
+		routes := []route{
+			{"list of the agency", http.MethodGet, fmt.Sprintf("/api/v1/kiosks?agency_id=%d", e.f.tax.ID), "", true},
+			{"create", http.MethodPost, "/api/v1/kiosks", fmt.Sprintf(`{"office_id":%d,"name":"نفوذی"}`, e.f.office.ID), false},
+			{"re-pair", http.MethodPost, fmt.Sprintf("/api/v1/kiosks/%d/pairing", c.ID), "", false},
+			{"pairing sheet", http.MethodGet, fmt.Sprintf("/api/v1/kiosks/%d/pairing", c.ID), "", false},
+			{"pairing.png", http.MethodGet, fmt.Sprintf("/api/v1/kiosks/%d/pairing.png", c.ID), "", false},
+			{"revoke", http.MethodDelete, fmt.Sprintf("/api/v1/kiosks/%d/token", c.ID), "", false},
+			{"stats", http.MethodGet, fmt.Sprintf("/api/v1/kiosks/%d/stats", c.ID), "", true},
+			{"hours", http.MethodGet, fmt.Sprintf("/api/v1/offices/%d/hours", e.f.office.ID), "", true},
+			{"set hours", http.MethodPut, fmt.Sprintf("/api/v1/offices/%d/hours", e.f.office.ID), hours, false},
+		}
+		call := func(r route, token string) reply {
+			ct := ""
+			if r.body != "" {
+				ct = "application/json"
+			}
+			return e.request(t, r.method, r.path, token, ct, r.body)
+		}
+		secrets := []string{c.Name, c.PairingCode, kiosk.DisplayCode(c.PairingCode), e.f.office.Name, e.f.tax.Name, "always_open"}
+		for _, r := range routes {
+			for who, token := range map[string]string{"registry admin": e.regAdmin, "registry staff": regStaff} {
+				got := call(r, token)
+				if got.status != http.StatusNotFound {
+					t.Errorf("%s → %s: %d, want 404; %s", who, r.name, got.status, got.body)
+					continue
+				}
+				got.envelope(t, http.StatusNotFound, "not_found")
+				for _, s := range secrets {
+					if strings.Contains(string(got.body), s) {
+						t.Errorf("%s → %s: the answer names %q: %s", who, r.name, s, got.body)
+					}
+				}
+			}
+			want, code := http.StatusForbidden, "forbidden"
+			if r.read {
+				want = http.StatusOK
+			}
+			if got := call(r, e.f.province); got.status != want {
+				t.Errorf("province staff → %s: %d, want %d; %s", r.name, got.status, want, got.body)
+			} else if !r.read {
+				got.envelope(t, want, code)
+			}
+			if got := call(r, e.f.kiosk); got.status != http.StatusForbidden {
+				t.Errorf("integration token → %s: %d, want 403; %s", r.name, got.status, got.body)
+			}
+			if got := call(r, device); got.status != http.StatusUnauthorized {
+				t.Errorf("device token → %s: %d, want 401; %s", r.name, got.status, got.body)
+			}
+		}
+		// The list without a filter: others' kiosks are simply not in it.
+		for who, token := range map[string]string{"registry admin": e.regAdmin, "registry staff": regStaff} {
+			got := e.get(t, "/api/v1/kiosks", token).wantStatus(t, http.StatusOK)
+			if strings.Contains(string(got.body), c.Name) || strings.Contains(string(got.body), fmt.Sprintf(`"agency_id":%d`, e.f.tax.ID)) {
+				t.Errorf("%s's list shows the tax kiosks: %s", who, got.body)
+			}
+		}
+		// Nothing changed: no kiosk was created, the pending code is the same and the device
+		// token works, the hours are as they were.
+		var l struct {
+			Kiosks []kiosk.Listing `json:"kiosks"`
+		}
+		e.get(t, "/api/v1/kiosks", e.taxAdmin).wantStatus(t, http.StatusOK).json(t, &l)
+		if len(l.Kiosks) != 2 {
+			t.Errorf("%d tax kiosks after the refused calls, want 2", len(l.Kiosks))
+		}
+		sheet := e.get(t, fmt.Sprintf("/api/v1/kiosks/%d/pairing", c.ID), e.taxAdmin).wantStatus(t, http.StatusOK)
+		if !strings.Contains(string(sheet.body), kiosk.DisplayCode(c.PairingCode)) {
+			t.Error("a refused re-pairing replaced the pending code")
+		}
+		e.get(t, "/api/v1/kiosk/config", device).wantStatus(t, http.StatusOK)
+		var h survey.OfficeHours
+		e.get(t, fmt.Sprintf("/api/v1/offices/%d/hours", e.f.office.ID), e.taxAdmin).wantStatus(t, http.StatusOK).json(t, &h)
+		if !h.AlwaysOpen {
+			t.Errorf("a refused PUT changed the hours: %+v", h)
+		}
+	})
+}
