@@ -978,3 +978,96 @@ func TestKioskTenancyMatrix(t *testing.T) {
 		}
 	})
 }
+
+// Hostile input on the device routes: every case is a clean 4xx or a per-item rejection, never a
+// 5xx, and nothing unexpected is stored.
+func TestKioskHostileBatch(t *testing.T) {
+	eachKioskDialect(t, func(t *testing.T, e *kioskEnv) {
+		c, token := e.newPairedKiosk(t, nil)
+		now := kioskNow
+		post := func(body string) reply {
+			return e.request(t, http.MethodPost, "/api/v1/kiosk/responses", token, "application/json", body)
+		}
+		// Over the 64 KiB body limit: 413, whether declared or streamed.
+		big := `{"sent_at":"2026-12-01T06:30:00Z","items":[{"id":"` + strings.Repeat("a", api.DefaultMaxBodyBytes) + `"}]}`
+		post(big).envelope(t, http.StatusRequestEntityTooLarge, "too_large")
+		e.request(t, http.MethodPost, "/api/v1/kiosk/heartbeat", token, "application/json", `{"app_version":"`+strings.Repeat("v", api.DefaultMaxBodyBytes)+`"}`).
+			envelope(t, http.StatusRequestEntityTooLarge, "too_large")
+
+		// Items that cannot be a tablet's: each is rejected on its own.
+		ctrlText := e.item(newID(), now.Add(-time.Minute), 4)
+		ctrlText["answers"] = []map[string]any{{"question_id": "q1", "value": 4}, {"question_id": "q3", "text": "خوب\x00\x1b[31m\u202e"}}
+		ctrlID := e.item("0190a0b0-\x00c0d0-7000-8000-000000000000", now.Add(-time.Minute), 4)
+		ctrlQuestion := e.item(newID(), now.Add(-time.Minute), 4)
+		ctrlQuestion["answers"] = []map[string]any{{"question_id": "q1\n", "value": 4}}
+		notUUID := e.item("'; DROP TABLE kiosks; --", now.Add(-time.Minute), 4)
+		longID := e.item(strings.Repeat("f", 5000), now.Add(-time.Minute), 4)
+		year9999 := e.item(newID(), time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), 4)
+		year1 := e.item(newID(), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), 4)
+		hugeRating := e.item(newID(), now.Add(-time.Minute), 4)
+		hugeRating["answers"] = []map[string]any{{"question_id": "q1", "value": 1e300}}
+		negVersion := e.item(newID(), now.Add(-time.Minute), 4)
+		negVersion["survey_version"] = -1
+		hugeSurvey := e.item(newID(), now.Add(-time.Minute), 4)
+		hugeSurvey["survey_id"] = json.RawMessage("99999999999999999999999")
+		nullAnswers := e.item(newID(), now.Add(-time.Minute), 4)
+		nullAnswers["answers"] = nil
+		good := newID()
+		r := e.batch(t, token, now, ctrlID, ctrlQuestion, notUUID, longID, year9999, year1, hugeRating, negVersion, hugeSurvey,
+			nullAnswers, json.RawMessage(`null`), json.RawMessage(`[]`), json.RawMessage(`{}`), e.item(good, now.Add(-30*time.Second), 4))
+		r.want(t, strings.Repeat("rejected ", 13)+"accepted")
+		for i, x := range r.Results[:13] {
+			if x.Error == nil || x.Error.Code == "" || x.Error.MessageFA == "" || x.Error.Code == survey.ECodeInternal {
+				t.Errorf("item %d: error %+v", i, x.Error)
+			}
+		}
+		// Control characters in free text are the intake's business (it keeps or refuses them
+		// the way it does on every channel); either way the batch is answered.
+		e.batch(t, token, now, ctrlText)
+
+		// Tablet clocks at the ends of time: no overflow, the batch is corrected and its items
+		// (given on the same clock) are filed at their true time or refused, never a 5xx.
+		for _, sent := range []time.Time{time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)} {
+			res := e.batch(t, token, sent, e.item(newID(), sent.Add(-time.Minute), 4), e.item(newID(), now.Add(-10*time.Minute), 4))
+			if !res.Corrected || res.SkewMS != now.Sub(sent).Milliseconds() {
+				t.Errorf("sent at %s: skew %d ms, corrected %v", sent, res.SkewMS, res.Corrected)
+			}
+			for i, x := range res.Results {
+				if x.Status != "rejected" && x.Status != "accepted" || x.Status == "rejected" && (x.Error == nil || x.Error.Code == survey.ECodeInternal) {
+					t.Errorf("sent at %s, item %d: %+v", sent, i, x)
+				}
+			}
+			e.send(t, http.MethodPost, "/api/v1/kiosk/heartbeat", token, map[string]any{"clock": sent}).wantStatus(t, http.StatusOK)
+		}
+		// A heartbeat after those is sane again, and the list can show the kiosk.
+		e.send(t, http.MethodPost, "/api/v1/kiosk/heartbeat", token, map[string]any{"clock": now}).wantStatus(t, http.StatusOK)
+		e.get(t, "/api/v1/kiosks", e.taxAdmin).wantStatus(t, http.StatusOK)
+		e.get(t, fmt.Sprintf("/api/v1/kiosks/%d/stats", c.ID), e.taxAdmin).wantStatus(t, http.StatusOK)
+
+		// Whole-batch nonsense: 4xx. (A sent_at in year 0 is a clock like any other: the batch
+		// is answered, its items judged one by one.)
+		post(`{"sent_at":"0000-01-01T00:00:00Z","items":[{}]}`).wantStatus(t, http.StatusOK)
+		for _, body := range []string{
+			`{"sent_at":"2026-12-01T06:30:00Z","items":{}}`,
+			`{"sent_at":"2026-12-01T06:30:00Z","items":null}`,
+			`{"sent_at":"2026-12-01T06:30:00Z","items":[]`,
+			`{"sent_at":"2026-12-01T06:30:00Z","items":[{}]}{"x":1}`,
+			`{"sent_at":"10000-01-01T00:00:00Z","items":[{}]}`,
+			`{"sent_at":-1,"items":[{}]}`,
+			`[]`,
+		} {
+			if got := post(body); got.status < 400 || got.status >= 500 {
+				t.Errorf("%s: %d, want a 4xx; %s", body, got.status, got.body)
+			}
+		}
+		// Heartbeats with a clock at the ends of time or negative counts: 200 or a field error.
+		for _, body := range []string{`{"clock":"9999-12-31T23:59:59Z","queued":-5}`, `{"clock":"0001-01-01T00:00:00Z","battery":{"level":-0.1}}`,
+			`{"clock":"2026-12-01T06:30:00Z","queued":1e10}`, `{"clock":"2026-12-01T06:30:00Z","last_sync_at":"9999-12-31T23:59:59Z"}`} {
+			got := e.request(t, http.MethodPost, "/api/v1/kiosk/heartbeat", token, "application/json", body)
+			if got.status >= 500 {
+				t.Errorf("heartbeat %s: %d %s", body, got.status, got.body)
+			}
+		}
+		e.get(t, "/api/v1/kiosks", e.taxAdmin).wantStatus(t, http.StatusOK)
+	})
+}
