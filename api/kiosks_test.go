@@ -1071,3 +1071,58 @@ func TestKioskHostileBatch(t *testing.T) {
 		e.get(t, "/api/v1/kiosks", e.taxAdmin).wantStatus(t, http.StatusOK)
 	})
 }
+
+// A device token is scoped to its kiosk: it cannot file answers to another agency's survey nor
+// name another office or agency, and once revoked it is refused while what it sent before stays
+// settled (a resend after re-pairing is a duplicate, not a second response).
+func TestKioskDeviceScope(t *testing.T) {
+	eachKioskDialect(t, func(t *testing.T, e *kioskEnv) {
+		ctx := context.Background()
+		c, token := e.newPairedKiosk(t, nil)
+		regSurvey := survey.Survey{AgencyID: e.f.registry.ID, Title: "رضایت از ثبت"}
+		if err := e.store.CreateSurvey(ctx, &regSurvey); err != nil {
+			t.Fatal(err)
+		}
+		rv := taxVersion()
+		rv.SurveyID, rv.AgencyID, rv.Version = regSurvey.ID, e.f.registry.ID, 0
+		if err := e.store.PublishVersion(ctx, &rv); err != nil {
+			t.Fatal(err)
+		}
+		now := kioskNow
+		other := e.item(newID(), now.Add(-time.Minute), 4)
+		other["survey_id"], other["survey_version"] = regSurvey.ID, rv.Version
+		withOffice := e.item(newID(), now.Add(-time.Minute), 4)
+		withOffice["office_id"] = e.regOffice.ID
+		kept := newID()
+		r := e.batch(t, token, now, other, withOffice, e.item(kept, now.Add(-30*time.Second), 4))
+		r.want(t, "rejected rejected accepted")
+		if f := r.Results[0].Error; f == nil || f.Fields["survey_id"].Code != "survey_mismatch" {
+			t.Fatalf("another agency's survey: %+v", f)
+		}
+		if f := r.Results[1].Error; f == nil || f.Code != survey.ECodeBadRequest {
+			t.Fatalf("an item naming an office: %+v", f)
+		}
+		e.drain(t)
+		if len(e.responses) != 1 || e.responses[kept].AgencyID != e.f.tax.ID || e.responses[kept].OfficeID != e.f.office.ID {
+			t.Fatalf("stored %+v", e.responses)
+		}
+
+		// Revoked: every device route is 401, nothing more is stored.
+		e.send(t, http.MethodDelete, fmt.Sprintf("/api/v1/kiosks/%d/token", c.ID), e.taxAdmin, nil).wantStatus(t, http.StatusNoContent)
+		late := newID()
+		e.send(t, http.MethodPost, "/api/v1/kiosk/responses", token, map[string]any{"sent_at": now, "items": []any{e.item(kept, now.Add(-30*time.Second), 4), e.item(late, now.Add(-20*time.Second), 4)}}).
+			envelope(t, http.StatusUnauthorized, "unauthorized")
+		e.send(t, http.MethodPost, "/api/v1/kiosk/heartbeat", token, map[string]any{"clock": now}).envelope(t, http.StatusUnauthorized, "unauthorized")
+		e.drain(t)
+		if len(e.responses) != 1 {
+			t.Fatalf("a revoked token stored %d responses", len(e.responses)-1)
+		}
+		// Re-paired, the tablet resends its queue: the earlier answer is a duplicate.
+		var np struct {
+			Code string `json:"pairing_code"`
+		}
+		e.send(t, http.MethodPost, fmt.Sprintf("/api/v1/kiosks/%d/pairing", c.ID), e.taxAdmin, nil).wantStatus(t, http.StatusOK).json(t, &np)
+		token = e.pair(t, np.Code).Token
+		e.batch(t, token, now, e.item(kept, now.Add(-30*time.Second), 4), e.item(late, now.Add(-20*time.Second), 4)).want(t, "duplicate accepted")
+	})
+}
