@@ -693,7 +693,8 @@ func TestKioskHeartbeatAndList(t *testing.T) {
 			t.Fatalf("paired, never seen: %+v", s)
 		}
 		beat := map[string]any{"app_version": "1.0.3", "queued": 2, "oldest_queued_s": 35, "last_sync_at": kioskNow.Add(-time.Minute),
-			"clock": kioskNow.Add(-1500 * time.Millisecond), "battery": map[string]any{"level": 0.8, "charging": false}}
+			"clock": kioskNow.Add(-1500 * time.Millisecond), "battery": map[string]any{"level": 0.8, "charging": false},
+			"rejected": 3, "storage_errors": 1}
 		var hb struct {
 			ServerTime time.Time `json:"server_time"`
 			SkewMS     int64     `json:"skew_ms"`
@@ -705,9 +706,24 @@ func TestKioskHeartbeatAndList(t *testing.T) {
 		}
 		s := status()
 		if s.Status != kiosk.StatusOnline || s.AppVersion != "1.0.3" || s.Queued != 2 || s.OldestQueuedS != 35 || s.SkewMS != 1500 ||
-			s.Battery == nil || s.Battery.Level != 0.8 || s.LastSyncAt == nil || !s.LastSeenAt.Equal(kioskNow) {
+			s.Battery == nil || s.Battery.Level != 0.8 || s.LastSyncAt == nil || !s.LastSeenAt.Equal(kioskNow) ||
+			s.Rejected != 3 || s.StorageErrors != 1 {
 			t.Fatalf("after a heartbeat: %+v", s)
 		}
+		// The listing's JSON names them as the contract does.
+		var raw struct {
+			Kiosks []map[string]any `json:"kiosks"`
+		}
+		e.get(t, "/api/v1/kiosks", e.f.taxStaff).wantStatus(t, http.StatusOK).json(t, &raw)
+		if k := raw.Kiosks[0]; k["rejected"] != 3.0 || k["storage_errors"] != 1.0 {
+			t.Fatalf("listing JSON %v", k)
+		}
+		// An older app leaves them out: they read 0 again.
+		e.send(t, http.MethodPost, "/api/v1/kiosk/heartbeat", token, map[string]any{"clock": kioskNow}).wantStatus(t, http.StatusOK)
+		if s := status(); s.Rejected != 0 || s.StorageErrors != 0 {
+			t.Fatalf("after a heartbeat without counters: %+v", s)
+		}
+		e.send(t, http.MethodPost, "/api/v1/kiosk/heartbeat", token, beat).wantStatus(t, http.StatusOK)
 		e.clock.Advance(151 * time.Second)
 		if s := status(); s.Status != kiosk.StatusStale {
 			t.Fatalf("151 s later: %s", s.Status)
@@ -744,6 +760,8 @@ func TestKioskHeartbeatAndList(t *testing.T) {
 			"oldest_queued_s": {"clock": kioskNow, "oldest_queued_s": 400 * 24 * 3600},
 			"battery.level":   {"clock": kioskNow, "battery": map[string]any{"level": 1.5}},
 			"app_version":     {"clock": kioskNow, "app_version": strings.Repeat("v", 65)},
+			"rejected":        {"clock": kioskNow, "rejected": -1},
+			"storage_errors":  {"clock": kioskNow, "storage_errors": 1 << 31},
 		} {
 			env := e.send(t, http.MethodPost, "/api/v1/kiosk/heartbeat", token, body).envelope(t, http.StatusUnprocessableEntity, "invalid")
 			if _, ok := env.Error.Fields[field]; !ok {

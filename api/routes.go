@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/afkar-gov/afkar/channels/weblink"
 )
 
 // pageMethods are the methods an HTML page answers: HEAD like GET (link checkers, monitors and
@@ -25,6 +27,14 @@ func (s *Server) registerRoutes() {
 	e.Match(pageMethods, "/kiosk", s.pages.Kiosk) // → 301 /kiosk/
 	e.Match(pageMethods, "/kiosk/*", s.pages.Kiosk)
 	e.GET("/api/v1/agencies/:id/survey", s.getSurvey)
+
+	// The web form of signed links: /s/ from an SMS invitation (single use, expiring), /p/ from
+	// an office's poster. Server-rendered Persian pages; the POST carries the link token in the
+	// form and is rate-limited per client IP inside the handler (its refusal is a page, not JSON).
+	e.Match(pageMethods, "/s/:token", s.linkForm(weblink.KindInvitation))
+	e.POST("/s/:token", s.linkForm(weblink.KindInvitation))
+	e.Match(pageMethods, "/p/:token", s.linkForm(weblink.KindPoster))
+	e.POST("/p/:token", s.linkForm(weblink.KindPoster))
 	e.POST("/api/v1/responses", s.postResponse, s.identify, s.rateLimitSubmissions, requireJSON)
 
 	// Authenticated: any valid bearer token, staff or integration (a kiosk checks its token).
@@ -60,6 +70,12 @@ func (s *Server) registerRoutes() {
 	e.GET("/api/v1/kiosks/:id/stats", s.kioskStats, staff...)
 	e.GET("/api/v1/offices/:id/hours", s.getOfficeHours, staff...)
 	e.PUT("/api/v1/offices/:id/hours", s.putOfficeHours, s.identify, s.requireStaff, requireJSON)
+	// Office posters (agency admins): the poster link, its QR code and the printable A4 page.
+	e.GET("/api/v1/offices/:id/poster", s.officePoster, staff...)
+	e.POST("/api/v1/offices/:id/poster", s.officePoster, staff...)
+	e.GET("/api/v1/offices/:id/poster.png", s.posterPNG, staff...)
+	e.GET("/api/v1/offices/:id/poster.svg", s.posterSVG, staff...)
+	e.GET("/api/v1/offices/:id/poster.html", s.posterHTML, staff...)
 }
 
 // registerOpsRoutes adds the internal routes: probes and metrics for the orchestrator and

@@ -74,6 +74,13 @@ type Deps struct {
 	// Invitations is the SMS channel's invitation service (POST /api/v1/invitations and
 	// /api/v1/invitations.csv).
 	Invitations Invitations
+	// WebLinks signs and checks the web form's links (channels/weblink.Keys) and LinkStore keeps
+	// their single use; without both, /s/ and /p/ answer a Persian "unavailable" page.
+	WebLinks  WebLinks
+	LinkStore LinkStore
+	// FormRateLimit is how many answers per minute one client IP may post to the web form
+	// (/s/, /p/); 0 means DefaultFormRateLimit, negative turns it off.
+	FormRateLimit int
 	// PairRateLimit is how many pairing attempts per minute one client IP may make
 	// (POST /api/v1/kiosk/pair); 0 means DefaultPairRateLimit, negative turns it off.
 	PairRateLimit int
@@ -116,6 +123,8 @@ type Server struct {
 	tokenLimiter *limiter
 	// pairLimiter limits kiosk pairing attempts per client IP.
 	pairLimiter *limiter
+	// formLimiter limits web-form answers per client IP.
+	formLimiter *limiter
 	metrics     *httpMetrics
 	pages       *web.Pages
 }
@@ -171,6 +180,12 @@ func newServer(d Deps) *Server {
 		s.pairLimiter = newLimiter(DefaultPairRateLimit, nil)
 	case d.PairRateLimit > 0:
 		s.pairLimiter = newLimiter(d.PairRateLimit, nil)
+	}
+	switch {
+	case d.FormRateLimit == 0:
+		s.formLimiter = newLimiter(DefaultFormRateLimit, nil)
+	case d.FormRateLimit > 0:
+		s.formLimiter = newLimiter(d.FormRateLimit, nil)
 	}
 	if d.Registerer != nil {
 		s.metrics = newHTTPMetrics(d.Registerer)

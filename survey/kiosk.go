@@ -31,6 +31,12 @@ type Kiosk struct {
 	LastSyncAt       *time.Time `json:"last_sync_at"`
 	SkewMS           int64      `json:"skew_ms"`
 	Battery          *Battery   `json:"battery"`
+	// Rejected counts the answers the server refused since the tablet was paired (they are
+	// dropped, never counted); StorageErrors counts the answers the tablet could not write to its
+	// own storage (kept in memory until sent). Both as the last heartbeat reported; staff look
+	// at them when either is not 0.
+	Rejected      int `json:"rejected"`
+	StorageErrors int `json:"storage_errors"`
 }
 
 // Battery is a tablet's battery as its browser reports it: Level 0…1.
@@ -55,6 +61,8 @@ type KioskHealth struct {
 	LastSyncAt    *time.Time
 	SkewMS        int64
 	Battery       *Battery
+	Rejected      int
+	StorageErrors int
 }
 
 // KioskPress is one answer a kiosk took, as its stuffing filter recorded it: the response id,

@@ -14,7 +14,7 @@ import (
 // them): the variable-weight webfont, renamed without the brackets go:embed cannot take, and its
 // licence, which the OFL asks to travel with the font.
 //
-//go:embed static/fonts/Vazirmatn-wght.woff2 static/fonts/OFL.txt
+//go:embed static/fonts/Vazirmatn-wght.woff2 static/fonts/OFL.txt static/form.css
 var staticFS embed.FS
 
 // immutable is the Cache-Control of a file whose URL carries its content hash: the URL changes
@@ -53,17 +53,21 @@ func (a asset) serve(c echo.Context) error {
 	return c.Blob(http.StatusOK, a.contentType, a.body)
 }
 
-// staticAssets are the files under /static/, by URL path; fontURL is the Vazirmatn webfont's.
-var staticAssets, fontURL = loadStatic()
+// staticAssets are the files under /static/, by URL path; fontURL is the Vazirmatn webfont's and
+// formCSSURL the web form's stylesheet's (hashed like the font, with the font's URL filled in).
+var staticAssets, fontURL, formCSSURL = loadStatic()
 
-func loadStatic() (map[string]asset, string) {
+func loadStatic() (map[string]asset, string, string) {
 	font := mustRead(staticFS, "static/fonts/Vazirmatn-wght.woff2")
 	licence := mustRead(staticFS, "static/fonts/OFL.txt")
 	url := "/static/fonts/" + hashedName("vazirmatn", ".woff2", font)
+	css := []byte(strings.ReplaceAll(string(mustRead(staticFS, "static/form.css")), "__AFKAR_FONT_URL__", url))
+	cssURL := "/static/" + hashedName("form", ".css", css)
 	return map[string]asset{
 		url:                     newAsset(font, "font/woff2", immutable),
 		"/static/fonts/OFL.txt": newAsset(licence, "text/plain; charset=utf-8", "public, max-age=86400"),
-	}, url
+		cssURL:                  newAsset(css, "text/css; charset=utf-8", immutable),
+	}, url, cssURL
 }
 
 func mustRead(fsys embed.FS, name string) []byte {

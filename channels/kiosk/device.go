@@ -157,7 +157,10 @@ func (s *Service) Config(ctx context.Context, p survey.Principal) (Config, error
 	return cfg, nil
 }
 
-// Heartbeat is what a tablet reports every HeartbeatSeconds.
+// Heartbeat is what a tablet reports every HeartbeatSeconds. Rejected and StorageErrors are
+// optional (an older app leaves them out: 0): how many answers the server has refused since the
+// tablet was paired, and how many the tablet could not write to its own storage — answers that
+// were, or may be, lost, which staff should hear about.
 type Heartbeat struct {
 	AppVersion    string          `json:"app_version"`
 	Queued        int             `json:"queued"`
@@ -165,6 +168,8 @@ type Heartbeat struct {
 	LastSyncAt    *time.Time      `json:"last_sync_at"`
 	Clock         *time.Time      `json:"clock"`
 	Battery       *survey.Battery `json:"battery"`
+	Rejected      int             `json:"rejected"`
+	StorageErrors int             `json:"storage_errors"`
 }
 
 // HeartbeatReply tells the tablet the server's time, how far its clock is off (ms; positive:
@@ -181,6 +186,9 @@ const (
 	MaxAppVersionLength = 64
 	MaxQueued           = 1_000_000
 	MaxQueuedAge        = 366 * 24 * 3600
+	// MaxCounter bounds the heartbeat's running counters (rejected, storage_errors): the
+	// columns are 32-bit.
+	MaxCounter = math.MaxInt32
 )
 
 // check refuses a heartbeat that cannot be a tablet's.
@@ -201,6 +209,12 @@ func (h *Heartbeat) check() error {
 	}
 	if h.OldestQueuedS < 0 || h.OldestQueuedS > MaxQueuedAge {
 		add("oldest_queued_s", "out_of_range", "سن قدیمی‌ترین پاسخ صف باید میان ۰ و یک سال باشد.", "oldest_queued_s must be 0 to a year")
+	}
+	if h.Rejected < 0 || h.Rejected > MaxCounter {
+		add("rejected", "out_of_range", "تعداد پاسخ‌های ردشده باید عددی نامنفی باشد.", "rejected must be 0 to 2147483647")
+	}
+	if h.StorageErrors < 0 || h.StorageErrors > MaxCounter {
+		add("storage_errors", "out_of_range", "تعداد خطاهای ذخیره‌سازی باید عددی نامنفی باشد.", "storage_errors must be 0 to 2147483647")
 	}
 	if b := h.Battery; b != nil && (math.IsNaN(b.Level) || b.Level < 0 || b.Level > 1) {
 		add("battery.level", "out_of_range", "سطح باتری باید بین ۰ و ۱ باشد.", "battery.level must be between 0 and 1")
@@ -223,7 +237,8 @@ func (s *Service) Heartbeat(ctx context.Context, p survey.Principal, hb Heartbea
 	now := s.now()
 	skew, _ := Skew(now, *hb.Clock, 0)
 	health := survey.KioskHealth{AppVersion: strings.TrimSpace(hb.AppVersion), Queued: hb.Queued,
-		OldestQueuedS: hb.OldestQueuedS, LastSyncAt: hb.LastSyncAt, SkewMS: skew.Milliseconds(), Battery: hb.Battery}
+		OldestQueuedS: hb.OldestQueuedS, LastSyncAt: hb.LastSyncAt, SkewMS: skew.Milliseconds(), Battery: hb.Battery,
+		Rejected: hb.Rejected, StorageErrors: hb.StorageErrors}
 	if err := s.store.RecordHeartbeat(ctx, p.KioskID, health, now); err != nil {
 		return HeartbeatReply{}, notFoundAs(err, unauthorized)
 	}

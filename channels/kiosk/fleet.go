@@ -159,6 +159,10 @@ type Listing struct {
 	SkewMS        int64           `json:"skew_ms"`
 	Battery       *survey.Battery `json:"battery"`
 	OpenNow       bool            `json:"open_now"`
+	// Rejected and StorageErrors are the tablet's counts of lost or at-risk answers, as its last
+	// heartbeat reported (see Heartbeat).
+	Rejected      int `json:"rejected"`
+	StorageErrors int `json:"storage_errors"`
 }
 
 // officeInfo caches what a listing or a sweep needs of each office.
@@ -227,7 +231,7 @@ func (s *Service) List(ctx context.Context, p survey.Principal, agencyID survey.
 			ID: k.ID, AgencyID: k.AgencyID, OfficeID: k.OfficeID, OfficeName: info.name, Name: k.Name,
 			FreeText: k.FreeText, Status: StatusOf(k, open, now), PairedAt: k.PairedAt, LastSeenAt: k.LastSeenAt,
 			AppVersion: k.AppVersion, Queued: k.Queued, OldestQueuedS: k.OldestQueuedS, LastSyncAt: k.LastSyncAt,
-			SkewMS: k.SkewMS, Battery: k.Battery, OpenNow: open,
+			SkewMS: k.SkewMS, Battery: k.Battery, OpenNow: open, Rejected: k.Rejected, StorageErrors: k.StorageErrors,
 		})
 	}
 	return out, nil

@@ -55,7 +55,7 @@ func (c *Console) Send(ctx context.Context, m Message) (Sent, error) {
 	s := Sent{MessageID: strconv.FormatInt(c.nextID, 10), LocalID: m.LocalID, Status: StatusDelivered, Parts: parts}
 	c.byLocal[m.LocalID] = s
 	c.byID[s.MessageID] = Delivery{MessageID: s.MessageID, LocalID: m.LocalID, Status: StatusDelivered}
-	c.log.InfoContext(ctx, "sms (console, not sent)", "to", maskPhone(m.Receptor), "localid", m.LocalID,
+	c.log.InfoContext(ctx, "sms (console, not sent)", "to", Mask(m.Receptor), "localid", m.LocalID,
 		"messageid", s.MessageID, "parts", parts, "encoding", enc.String(), "text", m.Text)
 	return s, nil
 }
@@ -95,7 +95,7 @@ func (c *Console) Inject(from, text string) Inbound {
 	in := Inbound{MessageID: strconv.FormatInt(c.nextID, 10), From: from, To: c.line, Text: text,
 		At: time.Now()}
 	c.inbox = append(c.inbox, in)
-	c.log.Info("sms (console) reply injected", "from", maskPhone(from), "messageid", in.MessageID)
+	c.log.Info("sms (console) reply injected", "from", Mask(from), "messageid", in.MessageID)
 	return in
 }
 
@@ -107,25 +107,4 @@ func (c *Console) Receive(context.Context, string) ([]Inbound, error) {
 	out := c.inbox
 	c.inbox = nil
 	return out, nil
-}
-
-// maskPhone shows a number as 0912***4567: enough for staff to recognise it, not enough to call
-// it. An Iranian E.164 number (+98…) is shown in national form; any other keeps its first four
-// and last four digits; anything shorter than eight digits is fully masked. (A stand-in for
-// sms.Mask from the phone normalisation branch.)
-func maskPhone(phone string) string {
-	digits := make([]byte, 0, len(phone))
-	for i := 0; i < len(phone); i++ {
-		if phone[i] >= '0' && phone[i] <= '9' {
-			digits = append(digits, phone[i])
-		}
-	}
-	d := string(digits)
-	if len(d) == 12 && d[:2] == "98" {
-		d = "0" + d[2:]
-	}
-	if len(d) < 8 {
-		return "***"
-	}
-	return d[:4] + "***" + d[len(d)-4:]
 }

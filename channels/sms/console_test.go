@@ -9,20 +9,6 @@ import (
 	"testing"
 )
 
-func TestMaskPhone(t *testing.T) {
-	for in, want := range map[string]string{
-		"+989121234567": "0912***4567",
-		"09121234567":   "0912***4567",
-		"+447911123456": "4479***3456",
-		"+98912":        "***",
-		"":              "***",
-	} {
-		if got := maskPhone(in); got != want {
-			t.Errorf("maskPhone(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestConsole(t *testing.T) {
 	ctx := context.Background()
 	var logs bytes.Buffer

@@ -14,9 +14,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/channels/kiosk"
 	"github.com/afkar-gov/afkar/channels/sms"
 )
+
+// splitList reads a comma-separated list, dropping blanks around and between items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
 
 // Config is every setting Afkar reads, from AFKAR_* environment variables. Defaults live here and
 // only here; Validate runs before anything starts so a typo stops the process with a clear error
@@ -56,6 +68,10 @@ type Config struct {
 	KioskBurst         kiosk.Burst   // AFKAR_KIOSK_BURST: N/window, e.g. 10/60s; more presses in the window are flagged
 	KioskWatchEvery    time.Duration // AFKAR_KIOSK_WATCH_EVERY: how often silent kiosks are looked for
 	KioskIdle          time.Duration // AFKAR_KIOSK_IDLE: when the app goes back to the first question
+
+	// The web-link channel (channels/weblink).
+	SecretKeyPrevious []string // AFKAR_SECRET_KEY_PREVIOUS (secret): comma-separated older keys whose links still verify
+	WeblinkRateLimit  int      // AFKAR_WEBLINK_RATE_LIMIT: web-form answers per minute per IP; negative = off
 
 	KavenegarAPIKey  string // AFKAR_KAVENEGAR_API_KEY (secret)
 	KavenegarSender  string // AFKAR_KAVENEGAR_SENDER
@@ -145,6 +161,8 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		KioskSkewTolerance: duration("AFKAR_KIOSK_SKEW_TOLERANCE", kiosk.DefaultSkewTolerance),
 		KioskMinInterval:   duration("AFKAR_KIOSK_MIN_INTERVAL", kiosk.DefaultMinInterval),
 		KioskWatchEvery:    duration("AFKAR_KIOSK_WATCH_EVERY", time.Minute),
+		SecretKeyPrevious:  splitList(str("AFKAR_SECRET_KEY_PREVIOUS", "")),
+		WeblinkRateLimit:   integer("AFKAR_WEBLINK_RATE_LIMIT", api.DefaultFormRateLimit),
 		KioskIdle:          duration("AFKAR_KIOSK_IDLE", kiosk.DefaultIdle),
 		KavenegarAPIKey:    str("AFKAR_KAVENEGAR_API_KEY", ""),
 		KavenegarSender:    str("AFKAR_KAVENEGAR_SENDER", ""),
@@ -273,6 +291,12 @@ func (c *Config) validate() error {
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		errs = append(errs, errors.New("AFKAR_SECRET_KEY must be at least 32 characters"))
 	}
+	for _, k := range c.SecretKeyPrevious {
+		if len(k) < 32 {
+			errs = append(errs, errors.New("every key of AFKAR_SECRET_KEY_PREVIOUS must be at least 32 characters"))
+			break
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -367,6 +391,8 @@ func (c *Config) Print(w io.Writer) {
 		{"AFKAR_KIOSK_BURST", c.KioskBurst.String()},
 		{"AFKAR_KIOSK_WATCH_EVERY", c.KioskWatchEvery.String()},
 		{"AFKAR_KIOSK_IDLE", c.KioskIdle.String()},
+		{"AFKAR_SECRET_KEY_PREVIOUS", red(strings.Join(c.SecretKeyPrevious, ","))},
+		{"AFKAR_WEBLINK_RATE_LIMIT", strconv.Itoa(c.WeblinkRateLimit)},
 		{"AFKAR_KAVENEGAR_API_KEY", red(c.KavenegarAPIKey)},
 		{"AFKAR_KAVENEGAR_SENDER", c.KavenegarSender},
 		{"AFKAR_KAVENEGAR_BASE_URL", c.KavenegarBaseURL},

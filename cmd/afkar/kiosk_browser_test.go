@@ -738,20 +738,31 @@ func TestKioskSleepInBrowser(t *testing.T) {
 // openNow is the server's own verdict on the kiosk's office, from the fleet list.
 func (s kioskSite) openNow(t *testing.T) bool {
 	t.Helper()
+	return s.listed(t).OpenNow
+}
+
+// fleetEntry is what the fleet list says of the test's kiosk.
+type fleetEntry struct {
+	ID            survey.ID `json:"id"`
+	OpenNow       bool      `json:"open_now"`
+	Rejected      int       `json:"rejected"`
+	StorageErrors int       `json:"storage_errors"`
+}
+
+// listed returns the test's kiosk from the fleet list.
+func (s kioskSite) listed(t *testing.T) fleetEntry {
+	t.Helper()
 	var list struct {
-		Kiosks []struct {
-			ID      survey.ID `json:"id"`
-			OpenNow bool      `json:"open_now"`
-		} `json:"kiosks"`
+		Kiosks []fleetEntry `json:"kiosks"`
 	}
 	s.admin(t, http.MethodGet, fmt.Sprintf("/api/v1/kiosks?agency_id=%d", s.fx.agency), nil, http.StatusOK, &list)
 	for _, k := range list.Kiosks {
 		if k.ID == s.kioskID {
-			return k.OpenNow
+			return k
 		}
 	}
 	t.Fatalf("kiosk %d not in the fleet list", s.kioskID)
-	return false
+	return fleetEntry{}
 }
 
 // TestKioskIdleReset: a citizen who presses a face and walks away is reset to the faces after

@@ -20,6 +20,7 @@ import (
 
 	"github.com/afkar-gov/afkar/analytics"
 	"github.com/afkar-gov/afkar/api"
+	"github.com/afkar-gov/afkar/channels/weblink"
 	"github.com/afkar-gov/afkar/survey"
 	"github.com/afkar-gov/afkar/survey/cache"
 	"github.com/afkar-gov/afkar/survey/demo"
@@ -41,6 +42,8 @@ commands:
   reaggregate  rebuild all rollups from raw responses
   token        create a staff or integration bearer token
   kiosk        add a lobby kiosk (prints its pairing code) or list the kiosks
+  sms parse    read SMS replies on stdin, print how each parses (one JSON object a line)
+  weblink      issue a signed web-form link (issue) or an office's poster link (poster)
   config       print the configuration, secrets redacted
   version      print the version
 
@@ -61,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
+	case "sms": // needs no configuration
+		return smsCmd(ctx, rest, stdin, stdout)
 	}
 	cfg, err := LoadConfig(getenv)
 	if err != nil {
@@ -95,6 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return tokenCmd(ctx, cfg, log, rest, stdout)
 	case "kiosk":
 		return kioskCmd(ctx, cfg, log, rest, stdout)
+	case "weblink":
+		return weblinkCmd(ctx, cfg, log, rest, stdout)
 	}
 	fmt.Fprintln(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)
@@ -256,8 +263,15 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		return err
 	}
 
+	links, err := weblink.NewKeys(cfg.SecretKey, cfg.SecretKeyPrevious...)
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Deps{
 		Invitations:    inviter,
+		WebLinks:       links,
+		LinkStore:      store,
+		FormRateLimit:  cfg.WeblinkRateLimit,
 		Catalog:        cat,
 		Intake:         in,
 		Scores:         analytics.NewScores(store, store),

@@ -96,6 +96,8 @@ type kioskRow struct {
 	SkewMS           int64 `gorm:"column:skew_ms"`
 	BatteryLevel     *float64
 	BatteryCharging  *bool
+	Rejected         int
+	StorageErrors    int
 }
 
 func (kioskRow) TableName() string { return "kiosks" }
@@ -116,6 +118,7 @@ func (r kioskRow) kiosk() survey.Kiosk {
 		PairingExpiresAt: utcPtr(r.PairingExpiresAt), PairingUsedAt: utcPtr(r.PairingUsedAt), CreatedAt: r.CreatedAt.UTC(),
 		RevokedAt: utcPtr(r.RevokedAt), LastSeenAt: utcPtr(r.LastSeenAt), AppVersion: r.AppVersion, Queued: r.Queued,
 		OldestQueuedS: r.OldestQueuedS, LastSyncAt: utcPtr(r.LastSyncAt), SkewMS: r.SkewMS,
+		Rejected: r.Rejected, StorageErrors: r.StorageErrors,
 	}
 	if r.PairingCode != nil {
 		k.PairingCode = *r.PairingCode
@@ -249,7 +252,7 @@ func (s *Store) RevokeKioskToken(ctx context.Context, id survey.ID, now time.Tim
 // RecordHeartbeat stores what kiosk id reported and that it was seen at now.
 func (s *Store) RecordHeartbeat(ctx context.Context, id survey.ID, h survey.KioskHealth, now time.Time) error {
 	set := map[string]any{"last_seen_at": utc(now), "app_version": h.AppVersion, "queued": h.Queued,
-		"oldest_queued_s": h.OldestQueuedS, "skew_ms": h.SkewMS,
+		"oldest_queued_s": h.OldestQueuedS, "skew_ms": h.SkewMS, "rejected": h.Rejected, "storage_errors": h.StorageErrors,
 		"last_sync_at": gorm.Expr("NULL"), "battery_level": gorm.Expr("NULL"), "battery_charging": gorm.Expr("NULL")}
 	if h.LastSyncAt != nil {
 		set["last_sync_at"] = utc(*h.LastSyncAt)

@@ -149,18 +149,19 @@ func TestKioskStorage(t *testing.T) {
 		// Heartbeats and syncs.
 		sync := now.Add(-time.Minute)
 		if err := s.RecordHeartbeat(ctx, k.ID, survey.KioskHealth{AppVersion: "1.2.0", Queued: 3, OldestQueuedS: 40,
-			LastSyncAt: &sync, SkewMS: -1500, Battery: &survey.Battery{Level: 0.5, Charging: true}}, now); err != nil {
+			LastSyncAt: &sync, SkewMS: -1500, Battery: &survey.Battery{Level: 0.5, Charging: true}, Rejected: 7, StorageErrors: 2}, now); err != nil {
 			t.Fatal(err)
 		}
 		got, _ = s.Kiosk(ctx, k.ID)
 		if got.AppVersion != "1.2.0" || got.Queued != 3 || got.OldestQueuedS != 40 || !got.LastSyncAt.Equal(sync) ||
-			got.SkewMS != -1500 || got.Battery == nil || got.Battery.Level != 0.5 || !got.Battery.Charging || !got.LastSeenAt.Equal(now) {
+			got.SkewMS != -1500 || got.Battery == nil || got.Battery.Level != 0.5 || !got.Battery.Charging || !got.LastSeenAt.Equal(now) ||
+			got.Rejected != 7 || got.StorageErrors != 2 {
 			t.Fatalf("after heartbeat %+v (battery %+v)", got, got.Battery)
 		}
 		if err := s.RecordHeartbeat(ctx, k.ID, survey.KioskHealth{}, now); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ = s.Kiosk(ctx, k.ID); got.Battery != nil || got.LastSyncAt != nil {
+		if got, _ = s.Kiosk(ctx, k.ID); got.Battery != nil || got.LastSyncAt != nil || got.Rejected != 0 || got.StorageErrors != 0 {
 			t.Fatalf("a heartbeat without battery kept the old one: %+v", got)
 		}
 		wantCode(t, s.RecordHeartbeat(ctx, k.ID+100, survey.KioskHealth{}, now), survey.ECodeNotFound)

@@ -13,6 +13,9 @@
  *     the thank-you screen; a sync loop sends the queue in batches and deletes only what the
  *     server answered per item (accepted, duplicate or rejected), so each answer is counted once
  *     whatever the network, reloads or restarts do;
+ *   - an answer IndexedDB will not take is sent at once, and held in memory if that fails too;
+ *     such storage errors and the answers the server rejects are counted, shown in the status
+ *     corner and reported by the heartbeat, so staff hear of answers at risk or lost;
  *   - a heartbeat tells the server how the tablet is doing; outside office hours (evaluated here,
  *     in Asia/Tehran, from the cached hours) a sleep screen replaces the faces.
  */
@@ -48,6 +51,9 @@
   var CONFIG_EVERY_MS = 600000; // how often the cached config is refreshed
   var ARM_MS = 350; // a new screen ignores presses this long: a double tap does not answer twice
   var REQUEST_TIMEOUT_MS = 20000;
+  var SEND_NOW_TIMEOUT_MS = 5000; // how long a citizen may wait while an unstorable answer is sent
+  var LOSSES_KEY = 'afkar-kiosk-losses'; // localStorage: rejected answers and storage errors
+  var REJECTED_LOG_MAX = 50;
   var DAYS = ['sat', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri'];
   var DAY_FA = { sat: 'شنبه', sun: 'یکشنبه', mon: 'دوشنبه', tue: 'سه‌شنبه', wed: 'چهارشنبه', thu: 'پنجشنبه', fri: 'جمعه' };
   var FA_DIGITS = '۰۱۲۳۴۵۶۷۸۹';
@@ -239,10 +245,11 @@
           s.delete(key);
         });
       },
-      // enqueue stores one answer; it resolves only when the answer is durable.
+      // enqueue stores one answer; it resolves only when the answer is durable, and rejects
+      // when it is not (IndexedDB refused it, or there is no IndexedDB: memory is not durable).
       enqueue: function (item) {
         return run('queue', 'readwrite', function (s, m) {
-          if (m) { m.set(item.id, item); return; }
+          if (m) throw new Error('no IndexedDB: an answer cannot be stored durably');
           s.put(item);
         });
       },
@@ -272,6 +279,69 @@
       }
     };
   })();
+
+  // losses counts what staff must hear about: answers the server rejected (they are dropped, so
+  // never counted; the last REJECTED_LOG_MAX are logged with the server's error code) and answers
+  // IndexedDB would not store. It lives in localStorage, apart from IndexedDB, which may be the
+  // very thing that is broken; where localStorage fails too it lives in memory. The counts run
+  // from the tablet's pairing and go to the server with every heartbeat.
+  var losses = (function () {
+    var v = { rejected: 0, storage_errors: 0, log: [] };
+    try {
+      var saved = JSON.parse(localStorage.getItem(LOSSES_KEY) || 'null');
+      if (saved && Array.isArray(saved.log)) v = saved;
+    } catch (e) { /* no localStorage: memory only */ }
+
+    function save() {
+      try { localStorage.setItem(LOSSES_KEY, JSON.stringify(v)); } catch (e) { /* memory only */ }
+    }
+
+    return {
+      // rejected notes the server's per-item verdict res {id, status: "rejected", error}; a
+      // resend of an answer already logged is not counted again.
+      rejected: function (res) {
+        console.warn('afkar: the server rejected answer', res.id, res.error);
+        if (v.log.some(function (l) { return l.id === res.id; })) return;
+        v.rejected++;
+        v.log.push({ id: res.id, code: (res.error && res.error.code) || '', at: new Date().toISOString() });
+        v.log = v.log.slice(-REJECTED_LOG_MAX);
+        save();
+      },
+      storageError: function () { v.storage_errors++; save(); },
+      // reset starts the counts afresh for a newly paired tablet.
+      reset: function () { v = { rejected: 0, storage_errors: 0, log: [] }; save(); },
+      counts: function () { return { rejected: v.rejected, storage_errors: v.storage_errors }; }
+    };
+  })();
+
+  // held are answers IndexedDB refused and the server has not acknowledged yet: kept in memory
+  // and synced like the rest, lost only if the page dies first.
+  var held = new Map();
+
+  function byID(a, b) { return a.id < b.id ? -1 : 1; }
+
+  // queue is every answer waiting to be sent, in IndexedDB or held in memory. A storage that
+  // cannot be read counts as empty, so the held answers still go out.
+  var queue = {
+    oldest: function (n) {
+      return store.oldest(n).catch(function (err) {
+        console.warn('afkar: cannot read the queue', err);
+        return [];
+      }).then(function (items) {
+        return items.concat(Array.from(held.values())).sort(byID).slice(0, n);
+      });
+    },
+    remove: function (ids) {
+      ids.forEach(function (id) { held.delete(id); });
+      return store.remove(ids);
+    },
+    stats: function () {
+      return store.stats().catch(function () { return { count: 0, oldest: Infinity }; }).then(function (st) {
+        held.forEach(function (i) { st.count++; st.oldest = Math.min(st.oldest, i.queued_at); });
+        return st;
+      });
+    }
+  };
 
   // ---------------------------------------------------------------- state
 
@@ -582,15 +652,12 @@
     };
   }
 
-  // finish queues the session's answers durably, and only then thanks the citizen.
+  // finish makes the session's answers safe (keep), and only then thanks the citizen.
   function finish(thank) {
     var sess = state.session;
     state.session = null;
     if (!sess || !complete(sess)) { goStart(); return; }
-    var it = item(sess);
-    store.enqueue(it).catch(function (err) {
-      console.error('afkar: could not store an answer', err);
-    }).then(function () {
+    keep(item(sess)).then(function () {
       updateStatus();
       syncSoon();
       if (!thank) { goStart(); return; }
@@ -605,16 +672,47 @@
     });
   }
 
+  // keep makes one answer safe before the citizen is thanked: written to IndexedDB; or, when
+  // IndexedDB refuses it (quota full, private mode, a broken database), counted as a storage
+  // error and sent at once, alone; or, when the server does not acknowledge it within
+  // SEND_NOW_TIMEOUT_MS, held in memory and synced with the rest.
+  //
+  // What the citizen sees, decided: the ordinary thank-you screen in every case, with no notice.
+  // Their answer has been taken — acknowledged, or held and sent within seconds of the network
+  // returning — and only a dead page (a reload, a crash) before then would lose it. A citizen can
+  // do nothing about the tablet's storage, and a warning would only make them doubt that
+  // answering is worth it. Staff are told instead: the status corner shows the storage errors
+  // (and the held answers in its queue count), and every heartbeat reports storage_errors, which
+  // the fleet list shows. An answer the server rejects at once is logged like any rejected one.
+  function keep(it) {
+    return store.enqueue(it).then(null, function (err) {
+      console.warn('afkar: could not store an answer; sending it at once', err);
+      losses.storageError();
+      return sendNow(it);
+    });
+  }
+
+  function sendNow(it) {
+    if (!state.token) { held.set(it.id, it); return Promise.resolve(); }
+    return call('POST', '/api/v1/kiosk/responses', batch([it]), SEND_NOW_TIMEOUT_MS).then(function (r) {
+      var res = r.ok && r.data && r.data.results && r.data.results[0];
+      if (!res || res.id !== it.id) { held.set(it.id, it); return; }
+      noteServerSkew(r.data);
+      if (res.status === 'rejected') losses.rejected(res);
+      else if (res.status !== 'accepted' && res.status !== 'duplicate') held.set(it.id, it);
+    }, function () { held.set(it.id, it); });
+  }
+
   // ---------------------------------------------------------------- network
 
   // call sends one JSON request to the server. It never throws for an HTTP status; a network
   // failure or a timeout rejects.
-  function call(method, path, body) {
+  function call(method, path, body, timeoutMs) {
     var headers = { Accept: 'application/json' };
     if (state.token) headers.Authorization = 'Bearer ' + state.token;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     var ctl = window.AbortController ? new AbortController() : null;
-    var timer = ctl ? setTimeout(function () { ctl.abort(); }, REQUEST_TIMEOUT_MS) : 0;
+    var timer = ctl ? setTimeout(function () { ctl.abort(); }, timeoutMs || REQUEST_TIMEOUT_MS) : 0;
     return fetch(path, {
       method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store', credentials: 'omit', redirect: 'error', signal: ctl ? ctl.signal : undefined
@@ -678,6 +776,7 @@
       }
       state.token = r.data.token;
       state.pairMessage = '';
+      losses.reset();
       return store.set('token', state.token).then(function () {
         msg.textContent = 'کیوسک وصل شد؛ در حال دریافت پرسشنامه…';
         return refreshConfig();
@@ -752,15 +851,9 @@
   function syncBatches() {
     if (!state.token) return Promise.resolve(true);
     var size = sync.batch || Math.min(100, settings().sync_batch);
-    return store.oldest(size).then(function (items) {
+    return queue.oldest(size).then(function (items) {
       if (!items.length) return true;
-      var body = {
-        sent_at: new Date().toISOString(),
-        items: items.map(function (i) {
-          return { id: i.id, survey_id: i.survey_id, survey_version: i.survey_version, submitted_at: i.submitted_at, answers: i.answers };
-        })
-      };
-      return call('POST', '/api/v1/kiosk/responses', body).then(function (r) {
+      return call('POST', '/api/v1/kiosk/responses', batch(items)).then(function (r) {
         if (r.status === 401) { unauthorized(); return true; }
         if (r.status === 413 && size > 1) { sync.batch = Math.max(1, Math.floor(size / 2)); return syncBatches(); }
         if (!r.ok || !r.data || !r.data.results) return false;
@@ -768,11 +861,13 @@
         var done = [];
         r.data.results.forEach(function (res) {
           if (res.status === 'accepted' || res.status === 'duplicate' || res.status === 'rejected') done.push(res.id);
-          if (res.status === 'rejected') console.warn('afkar: the server rejected answer', res.id, res.error);
+          if (res.status === 'rejected') losses.rejected(res);
         });
         state.lastSyncAt = new Date().toISOString();
-        return store.set('last_sync_at', state.lastSyncAt)
-          .then(function () { return store.remove(done); })
+        // Remembering the sync time is a nicety: a storage that refuses it must not stop the
+        // queue from emptying.
+        return store.set('last_sync_at', state.lastSyncAt).catch(function () {})
+          .then(function () { return queue.remove(done); })
           .then(function () {
             updateStatus();
             if (!done.length) return false;
@@ -780,6 +875,16 @@
           });
       }, function () { return false; });
     });
+  }
+
+  // batch is the body of POST /api/v1/kiosk/responses for queued answers.
+  function batch(items) {
+    return {
+      sent_at: new Date().toISOString(),
+      items: items.map(function (i) {
+        return { id: i.id, survey_id: i.survey_id, survey_version: i.survey_version, submitted_at: i.submitted_at, answers: i.answers };
+      })
+    };
   }
 
   function noteServerSkew(data) {
@@ -792,9 +897,12 @@
     clearTimeout(heartbeatTimer);
     heartbeatTimer = setTimeout(heartbeat, settings().heartbeat_seconds * 1000);
     if (!state.token) return Promise.resolve();
-    return Promise.all([store.stats(), battery()]).then(function (v) {
+    return Promise.all([queue.stats(), battery()]).then(function (v) {
       var st = v[0];
+      var lost = losses.counts();
       return call('POST', '/api/v1/kiosk/heartbeat', {
+        rejected: lost.rejected,
+        storage_errors: lost.storage_errors,
         app_version: APP_VERSION,
         queued: st.count,
         oldest_queued_s: st.count ? Math.max(0, Math.floor((Date.now() - st.oldest) / 1000)) : 0,
@@ -823,14 +931,27 @@
     updateStatus();
   }
 
+  // updateStatus redraws the status corner: the connection, the queued answers, and — for staff,
+  // in a small amber mark — the answers the server rejected and the storage errors.
   function updateStatus() {
-    return store.stats().then(function (st) {
+    return queue.stats().then(function (st) {
       var box = $('status');
       var online = state.online && navigator.onLine !== false;
+      var lost = losses.counts();
       box.setAttribute('data-queued', String(st.count));
       box.setAttribute('data-online', online ? 'true' : 'false');
+      box.setAttribute('data-rejected', String(lost.rejected));
+      box.setAttribute('data-storage-errors', String(lost.storage_errors));
       $('status-count').textContent = st.count ? fa(st.count) : '';
-      var text = (online ? 'متصل' : 'بدون اتصال') + (st.count ? '، ' + fa(st.count) + ' پاسخ در صف ارسال' : '');
+      var mark = [];
+      var said = [];
+      if (lost.rejected) { mark.push('ردشده ' + fa(lost.rejected)); said.push(fa(lost.rejected) + ' پاسخ ردشده از سوی سرور'); }
+      if (lost.storage_errors) { mark.push('خطای ذخیره ' + fa(lost.storage_errors)); said.push(fa(lost.storage_errors) + ' خطای ذخیره‌سازی'); }
+      var alert = $('status-alert');
+      alert.textContent = mark.join('، ');
+      alert.hidden = !mark.length;
+      var text = (online ? 'متصل' : 'بدون اتصال') + (st.count ? '، ' + fa(st.count) + ' پاسخ در صف ارسال' : '') +
+        (said.length ? '، ' + said.join('، ') : '');
       box.setAttribute('aria-label', text);
       box.setAttribute('title', text);
     });

@@ -10,7 +10,8 @@ ALTER TABLE offices ADD COLUMN hours TEXT NOT NULL DEFAULT '';
 -- paired). pairing_code is kept in plain text while it is pending — short-lived, single-use,
 -- printed on the pairing sheet — and, once used (pairing_used_at), only to tell "already used"
 -- from "unknown"; a new code replaces it. The remaining columns are what the last heartbeat and
--- batch reported.
+-- batch reported (rejected: answers the server refused since pairing; storage_errors: answers
+-- the tablet could not write to its own storage).
 CREATE TABLE kiosks (
     id                 BIGSERIAL PRIMARY KEY,
     agency_id          BIGINT NOT NULL REFERENCES agencies (id),
@@ -31,7 +32,9 @@ CREATE TABLE kiosks (
     last_sync_at       TIMESTAMPTZ,
     skew_ms            BIGINT NOT NULL DEFAULT 0,
     battery_level      REAL,
-    battery_charging   BOOLEAN
+    battery_charging   BOOLEAN,
+    rejected           INTEGER NOT NULL DEFAULT 0,
+    storage_errors     INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX kiosks_pairing_code_key ON kiosks (pairing_code) WHERE pairing_code IS NOT NULL;
 CREATE INDEX kiosks_agency_id_idx ON kiosks (agency_id);
