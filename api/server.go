@@ -81,6 +81,11 @@ type Deps struct {
 	// FormRateLimit is how many answers per minute one client IP may post to the web form
 	// (/s/, /p/); 0 means DefaultFormRateLimit, negative turns it off.
 	FormRateLimit int
+	// SMSInbox takes citizens' SMS replies (channels/sms.Inbox); SMSWebhookSecret is the path
+	// secret of Kavenegar's push (AFKAR_KAVENEGAR_WEBHOOK_SECRET). Without both the push route
+	// answers 404.
+	SMSInbox         SMSInbox
+	SMSWebhookSecret string
 	// PairRateLimit is how many pairing attempts per minute one client IP may make
 	// (POST /api/v1/kiosk/pair); 0 means DefaultPairRateLimit, negative turns it off.
 	PairRateLimit int

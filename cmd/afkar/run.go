@@ -258,33 +258,38 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}()
 
 	// The SMS channel: invitations after a visit.
-	inviter, _, err := newInviter(cfg, store, log)
+	inviter, privacy, err := newInviter(cfg, store, log)
 	if err != nil {
 		return err
 	}
+	// Citizens' replies: stored by the push (or the dev page), processed by one loop.
+	inbox, stopInbox := startInbox(bgCtx, store, in, privacy, log)
+	defer stopInbox()
 
 	links, err := weblink.NewKeys(cfg.SecretKey, cfg.SecretKeyPrevious...)
 	if err != nil {
 		return err
 	}
 	srv := api.New(api.Deps{
-		Invitations:    inviter,
-		WebLinks:       links,
-		LinkStore:      store,
-		FormRateLimit:  cfg.WeblinkRateLimit,
-		Catalog:        cat,
-		Intake:         in,
-		Scores:         analytics.NewScores(store, store),
-		Auth:           cat,
-		Kiosks:         kiosks,
-		RateLimit:      cfg.RateLimit,
-		TokenRateLimit: cfg.TokenRateLimit,
-		TrustProxy:     cfg.TrustProxy,
-		Ready:          intakeChecks(primary, fallback, cat, db),
-		Gatherer:       reg,
-		Registerer:     reg,
-		Logger:         log,
-		Version:        version,
+		Invitations:      inviter,
+		SMSInbox:         inbox,
+		SMSWebhookSecret: cfg.KavenegarWebhookSecret,
+		WebLinks:         links,
+		LinkStore:        store,
+		FormRateLimit:    cfg.WeblinkRateLimit,
+		Catalog:          cat,
+		Intake:           in,
+		Scores:           analytics.NewScores(store, store),
+		Auth:             cat,
+		Kiosks:           kiosks,
+		RateLimit:        cfg.RateLimit,
+		TokenRateLimit:   cfg.TokenRateLimit,
+		TrustProxy:       cfg.TrustProxy,
+		Ready:            intakeChecks(primary, fallback, cat, db),
+		Gatherer:         reg,
+		Registerer:       reg,
+		Logger:           log,
+		Version:          version,
 	})
 
 	ln, err := listen(cfg.Addr, cfg.MaxConnections)
@@ -330,6 +335,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 	stopWatch()
 	watchDone.Wait()
+	stopInbox()
 	in.Close()
 	stopAgg()
 	aggDone.Wait()
