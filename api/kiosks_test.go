@@ -882,3 +882,247 @@ func TestKioskRoutesUnwired(t *testing.T) {
 	h.request(t, http.MethodPost, "/api/v1/kiosk/pair", "", "application/json", `{"code":"x"}`).envelope(t, http.StatusServiceUnavailable, "unavailable")
 	h.get(t, "/api/v1/kiosk/config", "afkk_x").envelope(t, http.StatusUnauthorized, "unauthorized")
 }
+
+// Every staff kiosk and office route, for every kind of caller: another agency's admin and
+// staff get 404 and learn nothing of the kiosk; province staff read but do not manage; machine
+// tokens (integration: 403, as everywhere; a device token: 401) are refused. Nothing a refused
+// call asked for happens.
+func TestKioskTenancyMatrix(t *testing.T) {
+	eachKioskDialect(t, func(t *testing.T, e *kioskEnv) {
+		ctx := context.Background()
+		regStaff, err := e.store.CreateToken(ctx, survey.Principal{Role: survey.RoleAgencyStaff, AgencyID: e.f.registry.ID, Name: "registry staff"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, device := e.newPairedKiosk(t, nil)
+		c := e.createKiosk(t, e.taxAdmin, e.f.office.ID, "کیوسک محرمانهٔ مالیات")
+		hours := `{"always_open":false,"weekly":[{"day":"fri","open":"01:00","close":"02:00"}]}`
+		type route struct {
+			name, method, path, body string
+			read                     bool // a read: province staff may
+		}
+		routes := []route{
+			{"list of the agency", http.MethodGet, fmt.Sprintf("/api/v1/kiosks?agency_id=%d", e.f.tax.ID), "", true},
+			{"create", http.MethodPost, "/api/v1/kiosks", fmt.Sprintf(`{"office_id":%d,"name":"نفوذی"}`, e.f.office.ID), false},
+			{"re-pair", http.MethodPost, fmt.Sprintf("/api/v1/kiosks/%d/pairing", c.ID), "", false},
+			{"pairing sheet", http.MethodGet, fmt.Sprintf("/api/v1/kiosks/%d/pairing", c.ID), "", false},
+			{"pairing.png", http.MethodGet, fmt.Sprintf("/api/v1/kiosks/%d/pairing.png", c.ID), "", false},
+			{"revoke", http.MethodDelete, fmt.Sprintf("/api/v1/kiosks/%d/token", c.ID), "", false},
+			{"stats", http.MethodGet, fmt.Sprintf("/api/v1/kiosks/%d/stats", c.ID), "", true},
+			{"hours", http.MethodGet, fmt.Sprintf("/api/v1/offices/%d/hours", e.f.office.ID), "", true},
+			{"set hours", http.MethodPut, fmt.Sprintf("/api/v1/offices/%d/hours", e.f.office.ID), hours, false},
+		}
+		call := func(r route, token string) reply {
+			ct := ""
+			if r.body != "" {
+				ct = "application/json"
+			}
+			return e.request(t, r.method, r.path, token, ct, r.body)
+		}
+		secrets := []string{c.Name, c.PairingCode, kiosk.DisplayCode(c.PairingCode), e.f.office.Name, e.f.tax.Name, "always_open"}
+		for _, r := range routes {
+			for who, token := range map[string]string{"registry admin": e.regAdmin, "registry staff": regStaff} {
+				got := call(r, token)
+				if got.status != http.StatusNotFound {
+					t.Errorf("%s → %s: %d, want 404; %s", who, r.name, got.status, got.body)
+					continue
+				}
+				got.envelope(t, http.StatusNotFound, "not_found")
+				for _, s := range secrets {
+					if strings.Contains(string(got.body), s) {
+						t.Errorf("%s → %s: the answer names %q: %s", who, r.name, s, got.body)
+					}
+				}
+			}
+			want, code := http.StatusForbidden, "forbidden"
+			if r.read {
+				want = http.StatusOK
+			}
+			if got := call(r, e.f.province); got.status != want {
+				t.Errorf("province staff → %s: %d, want %d; %s", r.name, got.status, want, got.body)
+			} else if !r.read {
+				got.envelope(t, want, code)
+			}
+			if got := call(r, e.f.kiosk); got.status != http.StatusForbidden {
+				t.Errorf("integration token → %s: %d, want 403; %s", r.name, got.status, got.body)
+			}
+			if got := call(r, device); got.status != http.StatusUnauthorized {
+				t.Errorf("device token → %s: %d, want 401; %s", r.name, got.status, got.body)
+			}
+		}
+		// The list without a filter: others' kiosks are simply not in it.
+		for who, token := range map[string]string{"registry admin": e.regAdmin, "registry staff": regStaff} {
+			got := e.get(t, "/api/v1/kiosks", token).wantStatus(t, http.StatusOK)
+			if strings.Contains(string(got.body), c.Name) || strings.Contains(string(got.body), fmt.Sprintf(`"agency_id":%d`, e.f.tax.ID)) {
+				t.Errorf("%s's list shows the tax kiosks: %s", who, got.body)
+			}
+		}
+		// Nothing changed: no kiosk was created, the pending code is the same and the device
+		// token works, the hours are as they were.
+		var l struct {
+			Kiosks []kiosk.Listing `json:"kiosks"`
+		}
+		e.get(t, "/api/v1/kiosks", e.taxAdmin).wantStatus(t, http.StatusOK).json(t, &l)
+		if len(l.Kiosks) != 2 {
+			t.Errorf("%d tax kiosks after the refused calls, want 2", len(l.Kiosks))
+		}
+		sheet := e.get(t, fmt.Sprintf("/api/v1/kiosks/%d/pairing", c.ID), e.taxAdmin).wantStatus(t, http.StatusOK)
+		if !strings.Contains(string(sheet.body), kiosk.DisplayCode(c.PairingCode)) {
+			t.Error("a refused re-pairing replaced the pending code")
+		}
+		e.get(t, "/api/v1/kiosk/config", device).wantStatus(t, http.StatusOK)
+		var h survey.OfficeHours
+		e.get(t, fmt.Sprintf("/api/v1/offices/%d/hours", e.f.office.ID), e.taxAdmin).wantStatus(t, http.StatusOK).json(t, &h)
+		if !h.AlwaysOpen {
+			t.Errorf("a refused PUT changed the hours: %+v", h)
+		}
+	})
+}
+
+// Hostile input on the device routes: every case is a clean 4xx or a per-item rejection, never a
+// 5xx, and nothing unexpected is stored.
+func TestKioskHostileBatch(t *testing.T) {
+	eachKioskDialect(t, func(t *testing.T, e *kioskEnv) {
+		c, token := e.newPairedKiosk(t, nil)
+		now := kioskNow
+		post := func(body string) reply {
+			return e.request(t, http.MethodPost, "/api/v1/kiosk/responses", token, "application/json", body)
+		}
+		// Over the 64 KiB body limit: 413, whether declared or streamed.
+		big := `{"sent_at":"2026-12-01T06:30:00Z","items":[{"id":"` + strings.Repeat("a", api.DefaultMaxBodyBytes) + `"}]}`
+		post(big).envelope(t, http.StatusRequestEntityTooLarge, "too_large")
+		e.request(t, http.MethodPost, "/api/v1/kiosk/heartbeat", token, "application/json", `{"app_version":"`+strings.Repeat("v", api.DefaultMaxBodyBytes)+`"}`).
+			envelope(t, http.StatusRequestEntityTooLarge, "too_large")
+
+		// Items that cannot be a tablet's: each is rejected on its own.
+		ctrlText := e.item(newID(), now.Add(-time.Minute), 4)
+		ctrlText["answers"] = []map[string]any{{"question_id": "q1", "value": 4}, {"question_id": "q3", "text": "خوب\x00\x1b[31m\u202e"}}
+		ctrlID := e.item("0190a0b0-\x00c0d0-7000-8000-000000000000", now.Add(-time.Minute), 4)
+		ctrlQuestion := e.item(newID(), now.Add(-time.Minute), 4)
+		ctrlQuestion["answers"] = []map[string]any{{"question_id": "q1\n", "value": 4}}
+		notUUID := e.item("'; DROP TABLE kiosks; --", now.Add(-time.Minute), 4)
+		longID := e.item(strings.Repeat("f", 5000), now.Add(-time.Minute), 4)
+		year9999 := e.item(newID(), time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), 4)
+		year1 := e.item(newID(), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), 4)
+		hugeRating := e.item(newID(), now.Add(-time.Minute), 4)
+		hugeRating["answers"] = []map[string]any{{"question_id": "q1", "value": 1e300}}
+		negVersion := e.item(newID(), now.Add(-time.Minute), 4)
+		negVersion["survey_version"] = -1
+		hugeSurvey := e.item(newID(), now.Add(-time.Minute), 4)
+		hugeSurvey["survey_id"] = json.RawMessage("99999999999999999999999")
+		nullAnswers := e.item(newID(), now.Add(-time.Minute), 4)
+		nullAnswers["answers"] = nil
+		good := newID()
+		r := e.batch(t, token, now, ctrlID, ctrlQuestion, notUUID, longID, year9999, year1, hugeRating, negVersion, hugeSurvey,
+			nullAnswers, json.RawMessage(`null`), json.RawMessage(`[]`), json.RawMessage(`{}`), e.item(good, now.Add(-30*time.Second), 4))
+		r.want(t, strings.Repeat("rejected ", 13)+"accepted")
+		for i, x := range r.Results[:13] {
+			if x.Error == nil || x.Error.Code == "" || x.Error.MessageFA == "" || x.Error.Code == survey.ECodeInternal {
+				t.Errorf("item %d: error %+v", i, x.Error)
+			}
+		}
+		// Control characters in free text are the intake's business (it keeps or refuses them
+		// the way it does on every channel); either way the batch is answered.
+		e.batch(t, token, now, ctrlText)
+
+		// Tablet clocks at the ends of time: no overflow, the batch is corrected and its items
+		// (given on the same clock) are filed at their true time or refused, never a 5xx.
+		for _, sent := range []time.Time{time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)} {
+			res := e.batch(t, token, sent, e.item(newID(), sent.Add(-time.Minute), 4), e.item(newID(), now.Add(-10*time.Minute), 4))
+			if !res.Corrected || res.SkewMS != now.Sub(sent).Milliseconds() {
+				t.Errorf("sent at %s: skew %d ms, corrected %v", sent, res.SkewMS, res.Corrected)
+			}
+			for i, x := range res.Results {
+				if x.Status != "rejected" && x.Status != "accepted" || x.Status == "rejected" && (x.Error == nil || x.Error.Code == survey.ECodeInternal) {
+					t.Errorf("sent at %s, item %d: %+v", sent, i, x)
+				}
+			}
+			e.send(t, http.MethodPost, "/api/v1/kiosk/heartbeat", token, map[string]any{"clock": sent}).wantStatus(t, http.StatusOK)
+		}
+		// A heartbeat after those is sane again, and the list can show the kiosk.
+		e.send(t, http.MethodPost, "/api/v1/kiosk/heartbeat", token, map[string]any{"clock": now}).wantStatus(t, http.StatusOK)
+		e.get(t, "/api/v1/kiosks", e.taxAdmin).wantStatus(t, http.StatusOK)
+		e.get(t, fmt.Sprintf("/api/v1/kiosks/%d/stats", c.ID), e.taxAdmin).wantStatus(t, http.StatusOK)
+
+		// Whole-batch nonsense: 4xx. (A sent_at in year 0 is a clock like any other: the batch
+		// is answered, its items judged one by one.)
+		post(`{"sent_at":"0000-01-01T00:00:00Z","items":[{}]}`).wantStatus(t, http.StatusOK)
+		for _, body := range []string{
+			`{"sent_at":"2026-12-01T06:30:00Z","items":{}}`,
+			`{"sent_at":"2026-12-01T06:30:00Z","items":null}`,
+			`{"sent_at":"2026-12-01T06:30:00Z","items":[]`,
+			`{"sent_at":"2026-12-01T06:30:00Z","items":[{}]}{"x":1}`,
+			`{"sent_at":"10000-01-01T00:00:00Z","items":[{}]}`,
+			`{"sent_at":-1,"items":[{}]}`,
+			`[]`,
+		} {
+			if got := post(body); got.status < 400 || got.status >= 500 {
+				t.Errorf("%s: %d, want a 4xx; %s", body, got.status, got.body)
+			}
+		}
+		// Heartbeats with a clock at the ends of time or negative counts: 200 or a field error.
+		for _, body := range []string{`{"clock":"9999-12-31T23:59:59Z","queued":-5}`, `{"clock":"0001-01-01T00:00:00Z","battery":{"level":-0.1}}`,
+			`{"clock":"2026-12-01T06:30:00Z","queued":1e10}`, `{"clock":"2026-12-01T06:30:00Z","last_sync_at":"9999-12-31T23:59:59Z"}`} {
+			got := e.request(t, http.MethodPost, "/api/v1/kiosk/heartbeat", token, "application/json", body)
+			if got.status >= 500 {
+				t.Errorf("heartbeat %s: %d %s", body, got.status, got.body)
+			}
+		}
+		e.get(t, "/api/v1/kiosks", e.taxAdmin).wantStatus(t, http.StatusOK)
+	})
+}
+
+// A device token is scoped to its kiosk: it cannot file answers to another agency's survey nor
+// name another office or agency, and once revoked it is refused while what it sent before stays
+// settled (a resend after re-pairing is a duplicate, not a second response).
+func TestKioskDeviceScope(t *testing.T) {
+	eachKioskDialect(t, func(t *testing.T, e *kioskEnv) {
+		ctx := context.Background()
+		c, token := e.newPairedKiosk(t, nil)
+		regSurvey := survey.Survey{AgencyID: e.f.registry.ID, Title: "رضایت از ثبت"}
+		if err := e.store.CreateSurvey(ctx, &regSurvey); err != nil {
+			t.Fatal(err)
+		}
+		rv := taxVersion()
+		rv.SurveyID, rv.AgencyID, rv.Version = regSurvey.ID, e.f.registry.ID, 0
+		if err := e.store.PublishVersion(ctx, &rv); err != nil {
+			t.Fatal(err)
+		}
+		now := kioskNow
+		other := e.item(newID(), now.Add(-time.Minute), 4)
+		other["survey_id"], other["survey_version"] = regSurvey.ID, rv.Version
+		withOffice := e.item(newID(), now.Add(-time.Minute), 4)
+		withOffice["office_id"] = e.regOffice.ID
+		kept := newID()
+		r := e.batch(t, token, now, other, withOffice, e.item(kept, now.Add(-30*time.Second), 4))
+		r.want(t, "rejected rejected accepted")
+		if f := r.Results[0].Error; f == nil || f.Fields["survey_id"].Code != "survey_mismatch" {
+			t.Fatalf("another agency's survey: %+v", f)
+		}
+		if f := r.Results[1].Error; f == nil || f.Code != survey.ECodeBadRequest {
+			t.Fatalf("an item naming an office: %+v", f)
+		}
+		e.drain(t)
+		if len(e.responses) != 1 || e.responses[kept].AgencyID != e.f.tax.ID || e.responses[kept].OfficeID != e.f.office.ID {
+			t.Fatalf("stored %+v", e.responses)
+		}
+
+		// Revoked: every device route is 401, nothing more is stored.
+		e.send(t, http.MethodDelete, fmt.Sprintf("/api/v1/kiosks/%d/token", c.ID), e.taxAdmin, nil).wantStatus(t, http.StatusNoContent)
+		late := newID()
+		e.send(t, http.MethodPost, "/api/v1/kiosk/responses", token, map[string]any{"sent_at": now, "items": []any{e.item(kept, now.Add(-30*time.Second), 4), e.item(late, now.Add(-20*time.Second), 4)}}).
+			envelope(t, http.StatusUnauthorized, "unauthorized")
+		e.send(t, http.MethodPost, "/api/v1/kiosk/heartbeat", token, map[string]any{"clock": now}).envelope(t, http.StatusUnauthorized, "unauthorized")
+		e.drain(t)
+		if len(e.responses) != 1 {
+			t.Fatalf("a revoked token stored %d responses", len(e.responses)-1)
+		}
+		// Re-paired, the tablet resends its queue: the earlier answer is a duplicate.
+		var np struct {
+			Code string `json:"pairing_code"`
+		}
+		e.send(t, http.MethodPost, fmt.Sprintf("/api/v1/kiosks/%d/pairing", c.ID), e.taxAdmin, nil).wantStatus(t, http.StatusOK).json(t, &np)
+		token = e.pair(t, np.Code).Token
+		e.batch(t, token, now, e.item(kept, now.Add(-30*time.Second), 4), e.item(late, now.Add(-20*time.Second), 4)).want(t, "duplicate accepted")
+	})
+}

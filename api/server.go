@@ -71,9 +71,6 @@ type Deps struct {
 	// Kiosks is the kiosk channel: tablets' pairing, configuration, batches and heartbeats
 	// (authenticated by their device tokens, never by Auth), and staff's kiosks and office hours.
 	Kiosks Kiosks
-	// Invitations is the SMS channel's invitation service (POST /api/v1/invitations and
-	// /api/v1/invitations.csv).
-	Invitations Invitations
 	// WebLinks signs and checks the web form's links (channels/weblink.Keys) and LinkStore keeps
 	// their single use; without both, /s/ and /p/ answer a Persian "unavailable" page.
 	WebLinks  WebLinks
@@ -86,6 +83,9 @@ type Deps struct {
 	// answers 404.
 	SMSInbox         SMSInbox
 	SMSWebhookSecret string
+	// Invitations is the SMS channel's invitation service (POST /api/v1/invitations and
+	// /api/v1/invitations.csv).
+	Invitations Invitations
 	// PairRateLimit is how many pairing attempts per minute one client IP may make
 	// (POST /api/v1/kiosk/pair); 0 means DefaultPairRateLimit, negative turns it off.
 	PairRateLimit int

@@ -117,6 +117,10 @@ func decodeEntry(raw json.RawMessage) entry {
 	switch {
 	case e.id == "":
 		e.decodeErr = fieldError("id", "required", "شناسهٔ پاسخ لازم است.", "id is required")
+	case !survey.ValidUUID(e.id):
+		// Refused here, before the id reaches the store's lookup of recorded presses: PostgreSQL
+		// refuses a NUL in text, which failed the whole batch instead of this item.
+		e.decodeErr = fieldError("id", "invalid_id", "شناسهٔ پاسخ باید UUID باشد.", "id must be a UUID")
 	case e.item.SubmittedAt == nil || e.item.SubmittedAt.IsZero():
 		e.decodeErr = fieldError("submitted_at", "required", "زمان ثبت پاسخ لازم است.", "submitted_at is required")
 	}

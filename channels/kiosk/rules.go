@@ -18,12 +18,10 @@ import (
 // Within the tolerance nothing is touched: the network and the tablet's own drift account for
 // that much, and the filter's intervals are measured on the tablet's clock anyway.
 func Skew(now, sentAt time.Time, tolerance time.Duration) (skew time.Duration, corrected bool) {
-	skew = now.Sub(sentAt)
-	abs := skew
-	if abs < 0 {
-		abs = -abs
-	}
-	return skew, abs > tolerance
+	skew = now.Sub(sentAt) // saturates at ±292 years
+	// Compared on both sides rather than through |skew|: the most negative Duration (a clock
+	// set to year 9999) has no positive counterpart.
+	return skew, skew > tolerance || skew < -tolerance
 }
 
 // Burst is the burst rule: more than N presses within Window is too many for one lobby.

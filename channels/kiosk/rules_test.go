@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -164,6 +165,10 @@ func TestSkew(t *testing.T) {
 		{now.Add(90 * time.Second), -90 * time.Second, false},
 		{now.Add(-3 * time.Hour), 3 * time.Hour, true},
 		{now.AddDate(2, 0, 0), now.Sub(now.AddDate(2, 0, 0)), true}, // two years ahead
+		// Clocks beyond a time.Duration's reach (±292 years): the skew saturates, and is still
+		// beyond the tolerance (the absolute value of the most negative Duration overflows).
+		{time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), math.MinInt64, true},
+		{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), math.MaxInt64, true},
 	} {
 		skew, corrected := kiosk.Skew(now, c.sent, 2*time.Minute)
 		if skew != c.skew || corrected != c.corrected {

@@ -18,7 +18,7 @@ func at(s string) time.Time {
 	return t.UTC()
 }
 
-func TestQuietHours(t *testing.T) {
+func TestInviteQuietHours(t *testing.T) {
 	q, err := sms.ParseQuietHours("22:00-08:00")
 	if err != nil || q.String() != "22:00-08:00" {
 		t.Fatal(q, err)
@@ -91,7 +91,7 @@ func TestInviteRulesDecide(t *testing.T) {
 	}
 }
 
-func TestParseVisitTimeAndIDs(t *testing.T) {
+func TestInviteParseVisitTimeAndIDs(t *testing.T) {
 	for in, want := range map[string]time.Time{
 		"2026-03-01T10:30:00+03:30": at("2026-03-01 10:30"),
 		"2026-03-01T07:00:00Z":      at("2026-03-01 10:30"),

@@ -413,6 +413,10 @@ func (c *Config) Print(w io.Writer) {
 		{"AFKAR_KAVENEGAR_API_KEY", red(c.KavenegarAPIKey)},
 		{"AFKAR_KAVENEGAR_SENDER", c.KavenegarSender},
 		{"AFKAR_KAVENEGAR_BASE_URL", c.KavenegarBaseURL},
+		{"AFKAR_SMS_FREQUENCY_CAP", c.SMSFrequencyCap.String()},
+		{"AFKAR_SMS_INVITE_WINDOW", c.SMSInviteWindow.String()},
+		{"AFKAR_SMS_QUIET_HOURS", c.SMSQuietHours.String()},
+		{"AFKAR_SMS_RATE", strconv.FormatFloat(c.SMSRate, 'f', -1, 64)},
 	}
 	for _, r := range rows {
 		fmt.Fprintf(w, "%-26s %s\n", r[0], r[1])

@@ -228,6 +228,7 @@ func TestKioskEndToEnd(t *testing.T) {
 	if m == nil || !strings.Contains(out, "pairing_code: "+kiosk.DisplayCode(m[2])) || !strings.Contains(out, "name: کیوسک دوم") {
 		t.Fatalf("kiosk add printed:\n%s", out)
 	}
+	firstToken := paired.Token
 	if code := httpJSON(t, "POST", s.url+"/api/v1/kiosk/pair", "", map[string]string{"code": m[2]}, &paired); code != 200 {
 		t.Fatalf("pairing the CLI's kiosk: %d", code)
 	}
@@ -236,7 +237,30 @@ func TestKioskEndToEnd(t *testing.T) {
 		!strings.Contains(out, "offline") || strings.Count(out, "\n") != 2 {
 		t.Fatalf("kiosk list printed:\n%s", out)
 	}
+
+	// Secrets stay out of the server's log, even in failed requests (logged with more detail)
+	// and when a client puts them in the query string.
+	if code := httpJSON(t, "GET", s.url+"/api/v1/kiosk/config?code="+created.Code+"&token="+firstToken, firstToken+"x", nil, nil); code != 401 {
+		t.Fatalf("a mangled device token: %d", code)
+	}
+	if code := httpJSON(t, "GET", s.url+"/api/v1/kiosks/99999/stats?token="+agencyAdmin, agencyAdmin, nil, nil); code != 404 {
+		t.Fatalf("an unknown kiosk's stats: %d", code)
+	}
+	if code := httpJSON(t, "POST", s.url+"/api/v1/kiosk/pair", "", map[string]string{"code": m[2]}, nil); code != 422 {
+		t.Fatalf("a used code: %d", code)
+	}
 	s.stop()
+	logs := s.out.String()
+	for name, secret := range map[string]string{"device token": firstToken, "second device token": paired.Token,
+		"pairing code": created.Code, "displayed pairing code": kiosk.DisplayCode(created.Code), "CLI pairing code": m[2],
+		"agency admin token": agencyAdmin, "admin token": admin} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the server log holds the %s:\n%s", name, logs)
+		}
+	}
+	if !strings.Contains(logs, "/api/v1/kiosk/config") {
+		t.Errorf("the failed requests were not logged at all:\n%s", logs)
+	}
 }
 
 // Demo mode: the first start creates the demo kiosk and prints a pairing code and URL; a restart

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/afkar-gov/afkar/analytics"
 	"github.com/afkar-gov/afkar/api"
+	"github.com/afkar-gov/afkar/channels/sms"
 	"github.com/afkar-gov/afkar/channels/weblink"
 	"github.com/afkar-gov/afkar/survey"
 	"github.com/afkar-gov/afkar/survey/cache"
@@ -257,26 +259,37 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		kiosks.RunWatcher(watchCtx, cfg.KioskWatchEvery)
 	}()
 
-	// The SMS channel: invitations after a visit.
-	inviter, privacy, err := newInviter(cfg, store, log)
-	if err != nil {
-		return err
-	}
-	// Citizens' replies: stored by the push (or the dev page), processed by one loop.
-	inbox, stopInbox := startInbox(bgCtx, store, in, privacy, log)
-	defer stopInbox()
-
 	links, err := weblink.NewKeys(cfg.SecretKey, cfg.SecretKeyPrevious...)
 	if err != nil {
 		return err
 	}
+	// The SMS channel: invitations after a visit, and the gateway the sender sends through.
+	inviter, privacy, err := newInviter(cfg, store, log)
+	if err != nil {
+		return err
+	}
+	gateway, err := newGateway(cfg, log)
+	if err != nil {
+		return fmt.Errorf("sms gateway: %w", err)
+	}
+	// Citizens' replies: stored by the push (or the dev page), processed by one loop.
+	inbox, stopInbox := startInbox(bgCtx, cfg, store, in, privacy, gateway, log)
+	defer stopInbox()
+	var sender atomic.Pointer[sms.Sender] // made once the public address is known (the invitation link needs it)
+	smsCheck := api.Check{Name: "sms", Detail: true, Ping: func(ctx context.Context) error {
+		if s := sender.Load(); s != nil {
+			return s.Health(ctx)
+		}
+		return nil
+	}}
+
 	srv := api.New(api.Deps{
-		Invitations:      inviter,
-		SMSInbox:         inbox,
-		SMSWebhookSecret: cfg.KavenegarWebhookSecret,
 		WebLinks:         links,
 		LinkStore:        store,
 		FormRateLimit:    cfg.WeblinkRateLimit,
+		Invitations:      inviter,
+		SMSInbox:         inbox,
+		SMSWebhookSecret: cfg.KavenegarWebhookSecret,
 		Catalog:          cat,
 		Intake:           in,
 		Scores:           analytics.NewScores(store, store),
@@ -285,7 +298,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		RateLimit:        cfg.RateLimit,
 		TokenRateLimit:   cfg.TokenRateLimit,
 		TrustProxy:       cfg.TrustProxy,
-		Ready:            intakeChecks(primary, fallback, cat, db),
+		Ready:            append(intakeChecks(primary, fallback, cat, db), smsCheck),
 		Gatherer:         reg,
 		Registerer:       reg,
 		Logger:           log,
@@ -298,6 +311,17 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 	httpSrv := newHTTPServer(srv.Handler())
 	url := "http://" + displayAddr(ln.Addr().String())
+
+	// The SMS sender drains the send queue (held invitations when the quiet hours end).
+	sender.Store(newSender(cfg, store, gateway, privacy, invitationLinks(links, url), log))
+	sendCtx, stopSend := context.WithCancel(bgCtx)
+	defer stopSend()
+	var sendDone sync.WaitGroup
+	sendDone.Add(1)
+	go func() {
+		defer sendDone.Done()
+		sender.Load().Run(sendCtx)
+	}()
 	mode := "embedded (SQLite + SQL inbox)"
 	if !cfg.Embedded() {
 		mode = "PostgreSQL"
@@ -335,6 +359,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 	stopWatch()
 	watchDone.Wait()
+	stopSend()
+	sendDone.Wait()
 	stopInbox()
 	in.Close()
 	stopAgg()

@@ -59,26 +59,6 @@ func (r invitationRow) invitation() survey.Invitation {
 		SendAfter: utcPtr(r.SendAfter), ExpiresAt: r.ExpiresAt.UTC()}
 }
 
-type outboxRow struct {
-	ID            int64 `gorm:"primaryKey"`
-	InvitationID  *int64
-	PhoneHash     string
-	LocalID       string
-	Text          string
-	Parts         int
-	Attempts      int
-	NextAttemptAt time.Time
-	State         string
-	MessageID     string
-	Status        int
-	Cost          int64
-	ErrorClass    string
-	CreatedAt     time.Time
-	SentAt        *time.Time
-}
-
-func (outboxRow) TableName() string { return "sms_outbox" }
-
 // RecordInvitation stores inv for the number hashed inv.PhoneHash (whose ciphertext is phoneEnc)
 // and, unless it is skipped, its outbox message with localID, in one transaction holding the
 // number's row lock: the number's row is created if new, decide sees its state (opt-out,
@@ -119,9 +99,8 @@ func (s *Store) RecordInvitation(ctx context.Context, inv *survey.Invitation, ph
 		if err := tx.Exec("UPDATE sms_phones SET last_invited_at = ? WHERE hash = ?", now, inv.PhoneHash).Error; err != nil {
 			return err
 		}
-		id := out.ID
-		return tx.Create(&outboxRow{InvitationID: &id, PhoneHash: inv.PhoneHash, LocalID: localID,
-			NextAttemptAt: utc(*d.SendAfter), State: string(survey.OutboxPending), CreatedAt: now}).Error
+		return tx.Exec(`INSERT INTO sms_outbox (invitation_id, phone_hash, local_id, next_attempt_at, state, created_at)
+VALUES (?, ?, ?, ?, 'pending', ?)`, out.ID, inv.PhoneHash, localID, utc(*d.SendAfter), now).Error
 	})
 	if err != nil {
 		return refError(err, "office_id", "این دفتر وجود ندارد.", "the office does not exist")
@@ -179,6 +158,7 @@ JOIN sms_phones p ON p.hash = o.phone_hash
 LEFT JOIN invitations i ON i.id = o.invitation_id
 LEFT JOIN agencies a ON a.id = i.agency_id`
 
+// outboxJoinRow is one row of outboxSelect.
 type outboxJoinRow struct {
 	ID            int64
 	InvitationID  int64
