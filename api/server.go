@@ -83,6 +83,9 @@ type Deps struct {
 	// answers 404.
 	SMSInbox         SMSInbox
 	SMSWebhookSecret string
+	// DevSMS, set only on the embedded default (SQLite, no Redis), adds the development page
+	// /dev/sms: the console gateway's SMS and a form to reply as a citizen (through SMSInbox).
+	DevSMS DevSMS
 	// Invitations is the SMS channel's invitation service (POST /api/v1/invitations and
 	// /api/v1/invitations.csv).
 	Invitations Invitations

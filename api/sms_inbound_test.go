@@ -50,7 +50,8 @@ func newReplyEnv(t *testing.T, store *sqlstore.Store, secret string) *replyEnv {
 	go func() { defer close(done); e.inbox.Run(runCtx) }()
 	t.Cleanup(func() { stop(); <-done })
 	e.harness = start(t, api.Deps{Catalog: store, Auth: store, Invitations: inv, Intake: in,
-		Scores: analytics.NewScores(store, store), SMSInbox: e.inbox, SMSWebhookSecret: secret, Logger: log})
+		Scores: analytics.NewScores(store, store), SMSInbox: e.inbox, SMSWebhookSecret: secret,
+		DevSMS: sms.NewDev(store, e.privacy), Logger: log})
 	e.logs = logs
 	return e
 }
@@ -256,5 +257,38 @@ func TestSMSInboundPushWithoutSecret(t *testing.T) {
 		for _, s := range []string{"", "x", webhookSecret} {
 			e.push(t, s, map[string]string{"from": "09121234567", "message": "5"}).wantStatus(t, 404)
 		}
+	})
+}
+
+func TestDevSMSPage(t *testing.T) {
+	t.Parallel()
+	onEachDialect(t, func(t *testing.T, store *sqlstore.Store) {
+		e := newReplyEnv(t, store, "")
+		e.inviteSent(t, "09121234567")
+		page := e.get(t, "/dev/sms", "").wantStatus(t, 200)
+		if !strings.Contains(string(page.body), "0912***4567") || !strings.Contains(string(page.body), "پیامک‌های فرستاده") {
+			t.Fatalf("page:\n%s", page.body)
+		}
+		form := url.Values{"from": {"۰۹۱۲ ۱۲۳ ۴۵۶۷"}, "message": {"۵"}}
+		r := e.request(t, "POST", "/dev/sms", "", "application/x-www-form-urlencoded", form.Encode())
+		if r.status != 200 || !strings.Contains(string(r.body), "data-incoming") { // 303 to the page, followed
+			t.Fatalf("reply: %d %s", r.status, r.body)
+		}
+		e.request(t, "POST", "/dev/sms", "", "application/x-www-form-urlencoded", url.Values{"from": {"123"}, "message": {"5"}}.Encode()).
+			envelope(t, 422, "invalid")
+		all, err := store.RecentInbound(context.Background(), 5)
+		if err != nil || len(all) != 1 {
+			t.Fatalf("inbound: %d, %v", len(all), err)
+		}
+		if in := e.processed(t, all[0].ID); in.Outcome != survey.InboundScored || in.Rating != 5 {
+			t.Fatalf("simulated reply: %+v", in)
+		}
+		page = e.get(t, "/dev/sms", "").wantStatus(t, 200)
+		if !strings.Contains(string(page.body), string(survey.InboundScored)) || strings.Contains(string(page.body), "9121234567") {
+			t.Fatalf("page after the reply:\n%s", page.body)
+		}
+		// Without the development view (PostgreSQL, Redis) there is no such page.
+		h := start(t, api.Deps{Catalog: store, Auth: store, SMSInbox: e.inbox})
+		h.get(t, "/dev/sms", "").wantStatus(t, 404)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/channels/sms"
 	"github.com/afkar-gov/afkar/survey/sqlstore"
 )
@@ -38,4 +39,13 @@ func startInbox(ctx context.Context, cfg *Config, store *sqlstore.Store, intake 
 		cancel()
 		wg.Wait()
 	}
+}
+
+// devSMS is the development page's view on the embedded default (SQLite without Redis), and
+// nil — no /dev/sms route — anywhere else.
+func devSMS(cfg *Config, store *sqlstore.Store, privacy *sms.Privacy) api.DevSMS {
+	if !cfg.Embedded() || cfg.RedisURL != "" {
+		return nil
+	}
+	return sms.NewDev(store, privacy)
 }

@@ -290,6 +290,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Invitations:      inviter,
 		SMSInbox:         inbox,
 		SMSWebhookSecret: cfg.KavenegarWebhookSecret,
+		DevSMS:           devSMS(cfg, store, privacy),
 		Catalog:          cat,
 		Intake:           in,
 		Scores:           analytics.NewScores(store, store),
