@@ -54,6 +54,15 @@ func (s *Server) registerRoutes() {
 	e.POST("/api/v1/invitations", s.postInvitations, s.identify, s.requirePrincipal, requireJSON)
 	e.POST("/api/v1/invitations.csv", s.postInvitationsCSV, s.identify, s.requirePrincipal)
 
+	// Kavenegar's push of citizens' replies. Unsigned: the path's secret is the credential (a
+	// wrong one is 404), and only the route template is ever logged.
+	e.POST("/api/v1/sms/kavenegar/inbound/:secret", s.smsInboundPush)
+	// The development page of the SMS loop, on the embedded default only (see Deps.DevSMS).
+	if s.d.DevSMS != nil && s.d.SMSInbox != nil {
+		e.Match(pageMethods, "/dev/sms", s.devSMSPage)
+		e.POST("/dev/sms", s.devSMSReply)
+	}
+
 	// Staff: province and agency staff. Tenancy (which agencies a principal may read) is
 	// enforced below the handlers, in the catalog, the scores service and the kiosk channel,
 	// from the principal; changing kiosks and office hours also needs an admin of the agency

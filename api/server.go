@@ -78,6 +78,14 @@ type Deps struct {
 	// FormRateLimit is how many answers per minute one client IP may post to the web form
 	// (/s/, /p/); 0 means DefaultFormRateLimit, negative turns it off.
 	FormRateLimit int
+	// SMSInbox takes citizens' SMS replies (channels/sms.Inbox); SMSWebhookSecret is the path
+	// secret of Kavenegar's push (AFKAR_KAVENEGAR_WEBHOOK_SECRET). Without both the push route
+	// answers 404.
+	SMSInbox         SMSInbox
+	SMSWebhookSecret string
+	// DevSMS, set only on the embedded default (SQLite, no Redis), adds the development page
+	// /dev/sms: the console gateway's SMS and a form to reply as a citizen (through SMSInbox).
+	DevSMS DevSMS
 	// Invitations is the SMS channel's invitation service (POST /api/v1/invitations and
 	// /api/v1/invitations.csv).
 	Invitations Invitations

@@ -124,4 +124,12 @@ type SMSInbound struct {
 	ReceivedAt   time.Time
 	ParsedKind   string
 	InvitationID ID
+	// Line is the number the message was sent to, when the gateway says (Kavenegar's "to").
+	Line string
+	// Outcome and ProcessedAt are set once the message is processed (InboundResult).
+	Outcome     InboundOutcome
+	ProcessedAt *time.Time
+	Rating      int
+	Comment     string
+	ResponseID  string
 }

@@ -267,7 +267,10 @@ func (v *Version) Validate(s *Submission, now time.Time) (Response, error) {
 			continue
 		}
 		if !answered {
-			if q.Required {
+			// An SMS reply answers one rating and nothing else: the survey's other questions
+			// cannot be required of it (a low rating would otherwise be refused for the "why?"
+			// it was never asked, and SMS scores would lean high).
+			if q.Required && s.Channel != ChannelSMS {
 				fe.add(fmt.Sprintf("questions[%d]", i), "required", "پاسخ به این پرسش لازم است.", fmt.Sprintf("question %q is required", q.ID))
 			}
 			continue

@@ -73,6 +73,11 @@ type Config struct {
 	SecretKeyPrevious []string // AFKAR_SECRET_KEY_PREVIOUS (secret): comma-separated older keys whose links still verify
 	WeblinkRateLimit  int      // AFKAR_WEBLINK_RATE_LIMIT: web-form answers per minute per IP; negative = off
 
+	// SMS replies (channels/sms Inbox): Kavenegar's push, the receive poller, the reply window.
+	KavenegarWebhookSecret string        // AFKAR_KAVENEGAR_WEBHOOK_SECRET (secret): the push URL's path secret; unset = no push route
+	SMSReplyWindow         time.Duration // AFKAR_SMS_REPLY_WINDOW: a reply this long after the invitation is still scored
+	SMSReceiveEvery        time.Duration // AFKAR_SMS_RECEIVE_EVERY: how often the receive poller reconciles (real gateway only)
+
 	KavenegarAPIKey  string // AFKAR_KAVENEGAR_API_KEY (secret)
 	KavenegarSender  string // AFKAR_KAVENEGAR_SENDER
 	KavenegarBaseURL string // AFKAR_KAVENEGAR_BASE_URL
@@ -136,37 +141,40 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 
 	c := &Config{
-		Addr:               str("AFKAR_ADDR", ":8080"),
-		DatabaseURL:        str("AFKAR_DATABASE_URL", ""),
-		RedisURL:           str("AFKAR_REDIS_URL", ""),
-		RedisPrefix:        str("AFKAR_REDIS_PREFIX", "afkar:"),
-		DataDir:            str("AFKAR_DATA_DIR", "./data"),
-		AdminToken:         str("AFKAR_ADMIN_TOKEN", ""),
-		SecretKey:          str("AFKAR_SECRET_KEY", ""),
-		RateLimit:          integer("AFKAR_RATE_LIMIT", 60),
-		TokenRateLimit:     integer("AFKAR_TOKEN_RATE_LIMIT", 6000),
-		TrustProxy:         boolean("AFKAR_TRUST_PROXY", false),
-		PprofAddr:          str("AFKAR_PPROF_ADDR", ""),
-		MaxConnections:     integer("AFKAR_MAX_CONNECTIONS", 4096),
-		AutoMigrate:        boolean("AFKAR_AUTO_MIGRATE", true),
-		Worker:             boolean("AFKAR_WORKER", true),
-		FoldBatch:          integer("AFKAR_FOLD_BATCH", 2000),
-		ClaimIdle:          duration("AFKAR_CLAIM_IDLE", 5*time.Second),
-		Consumer:           str("AFKAR_CONSUMER", ""),
-		RedisTimeout:       duration("AFKAR_REDIS_APPEND_TIMEOUT", 500*time.Millisecond),
-		CacheMaxStale:      duration("AFKAR_CACHE_MAX_STALE", 10*time.Minute),
-		ShutdownTimeout:    duration("AFKAR_SHUTDOWN_TIMEOUT", 15*time.Second),
-		LogLevel:           str("AFKAR_LOG_LEVEL", "info"),
-		KioskPairingTTL:    duration("AFKAR_KIOSK_PAIRING_TTL", kiosk.DefaultPairingTTL),
-		KioskSkewTolerance: duration("AFKAR_KIOSK_SKEW_TOLERANCE", kiosk.DefaultSkewTolerance),
-		KioskMinInterval:   duration("AFKAR_KIOSK_MIN_INTERVAL", kiosk.DefaultMinInterval),
-		KioskWatchEvery:    duration("AFKAR_KIOSK_WATCH_EVERY", time.Minute),
-		SecretKeyPrevious:  splitList(str("AFKAR_SECRET_KEY_PREVIOUS", "")),
-		WeblinkRateLimit:   integer("AFKAR_WEBLINK_RATE_LIMIT", api.DefaultFormRateLimit),
-		KioskIdle:          duration("AFKAR_KIOSK_IDLE", kiosk.DefaultIdle),
-		KavenegarAPIKey:    str("AFKAR_KAVENEGAR_API_KEY", ""),
-		KavenegarSender:    str("AFKAR_KAVENEGAR_SENDER", ""),
-		KavenegarBaseURL:   str("AFKAR_KAVENEGAR_BASE_URL", "https://api.kavenegar.com"),
+		Addr:                   str("AFKAR_ADDR", ":8080"),
+		DatabaseURL:            str("AFKAR_DATABASE_URL", ""),
+		RedisURL:               str("AFKAR_REDIS_URL", ""),
+		RedisPrefix:            str("AFKAR_REDIS_PREFIX", "afkar:"),
+		DataDir:                str("AFKAR_DATA_DIR", "./data"),
+		AdminToken:             str("AFKAR_ADMIN_TOKEN", ""),
+		SecretKey:              str("AFKAR_SECRET_KEY", ""),
+		RateLimit:              integer("AFKAR_RATE_LIMIT", 60),
+		TokenRateLimit:         integer("AFKAR_TOKEN_RATE_LIMIT", 6000),
+		TrustProxy:             boolean("AFKAR_TRUST_PROXY", false),
+		PprofAddr:              str("AFKAR_PPROF_ADDR", ""),
+		MaxConnections:         integer("AFKAR_MAX_CONNECTIONS", 4096),
+		AutoMigrate:            boolean("AFKAR_AUTO_MIGRATE", true),
+		Worker:                 boolean("AFKAR_WORKER", true),
+		FoldBatch:              integer("AFKAR_FOLD_BATCH", 2000),
+		ClaimIdle:              duration("AFKAR_CLAIM_IDLE", 5*time.Second),
+		Consumer:               str("AFKAR_CONSUMER", ""),
+		RedisTimeout:           duration("AFKAR_REDIS_APPEND_TIMEOUT", 500*time.Millisecond),
+		CacheMaxStale:          duration("AFKAR_CACHE_MAX_STALE", 10*time.Minute),
+		ShutdownTimeout:        duration("AFKAR_SHUTDOWN_TIMEOUT", 15*time.Second),
+		LogLevel:               str("AFKAR_LOG_LEVEL", "info"),
+		KioskPairingTTL:        duration("AFKAR_KIOSK_PAIRING_TTL", kiosk.DefaultPairingTTL),
+		KioskSkewTolerance:     duration("AFKAR_KIOSK_SKEW_TOLERANCE", kiosk.DefaultSkewTolerance),
+		KioskMinInterval:       duration("AFKAR_KIOSK_MIN_INTERVAL", kiosk.DefaultMinInterval),
+		KioskWatchEvery:        duration("AFKAR_KIOSK_WATCH_EVERY", time.Minute),
+		SecretKeyPrevious:      splitList(str("AFKAR_SECRET_KEY_PREVIOUS", "")),
+		WeblinkRateLimit:       integer("AFKAR_WEBLINK_RATE_LIMIT", api.DefaultFormRateLimit),
+		KioskIdle:              duration("AFKAR_KIOSK_IDLE", kiosk.DefaultIdle),
+		KavenegarWebhookSecret: str("AFKAR_KAVENEGAR_WEBHOOK_SECRET", ""),
+		SMSReplyWindow:         duration("AFKAR_SMS_REPLY_WINDOW", sms.DefaultReplyWindow),
+		SMSReceiveEvery:        duration("AFKAR_SMS_RECEIVE_EVERY", sms.DefaultReceiveEvery),
+		KavenegarAPIKey:        str("AFKAR_KAVENEGAR_API_KEY", ""),
+		KavenegarSender:        str("AFKAR_KAVENEGAR_SENDER", ""),
+		KavenegarBaseURL:       str("AFKAR_KAVENEGAR_BASE_URL", "https://api.kavenegar.com"),
 	}
 	c.SMSFrequencyCap = duration("AFKAR_SMS_FREQUENCY_CAP", sms.DefaultFrequencyCap)
 	c.SMSInviteWindow = duration("AFKAR_SMS_INVITE_WINDOW", sms.DefaultInviteWindow)
@@ -285,6 +293,12 @@ func (c *Config) validate() error {
 	if c.SMSFrequencyCap < 0 || c.SMSInviteWindow <= 0 {
 		errs = append(errs, errors.New("AFKAR_SMS_FREQUENCY_CAP must not be negative and AFKAR_SMS_INVITE_WINDOW must be positive"))
 	}
+	if c.SMSReplyWindow <= 0 || c.SMSReceiveEvery < time.Second {
+		errs = append(errs, errors.New("AFKAR_SMS_REPLY_WINDOW must be positive and AFKAR_SMS_RECEIVE_EVERY at least 1s"))
+	}
+	if c.KavenegarWebhookSecret != "" && len(c.KavenegarWebhookSecret) < 16 {
+		errs = append(errs, errors.New("AFKAR_KAVENEGAR_WEBHOOK_SECRET must be at least 16 characters (it is the push URL's only credential)"))
+	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		errs = append(errs, errors.New("AFKAR_ADMIN_TOKEN must be at least 16 characters"))
 	}
@@ -393,6 +407,9 @@ func (c *Config) Print(w io.Writer) {
 		{"AFKAR_KIOSK_IDLE", c.KioskIdle.String()},
 		{"AFKAR_SECRET_KEY_PREVIOUS", red(strings.Join(c.SecretKeyPrevious, ","))},
 		{"AFKAR_WEBLINK_RATE_LIMIT", strconv.Itoa(c.WeblinkRateLimit)},
+		{"AFKAR_KAVENEGAR_WEBHOOK_SECRET", red(c.KavenegarWebhookSecret)},
+		{"AFKAR_SMS_REPLY_WINDOW", c.SMSReplyWindow.String()},
+		{"AFKAR_SMS_RECEIVE_EVERY", c.SMSReceiveEvery.String()},
 		{"AFKAR_KAVENEGAR_API_KEY", red(c.KavenegarAPIKey)},
 		{"AFKAR_KAVENEGAR_SENDER", c.KavenegarSender},
 		{"AFKAR_KAVENEGAR_BASE_URL", c.KavenegarBaseURL},

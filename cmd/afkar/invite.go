@@ -19,7 +19,8 @@ func newInviter(cfg *Config, store *sqlstore.Store, log *slog.Logger) (*sms.Invi
 	if err != nil {
 		return nil, nil, err
 	}
-	rules := sms.InviteRules{FrequencyCap: cfg.SMSFrequencyCap, Window: cfg.SMSInviteWindow, Quiet: cfg.SMSQuietHours}
+	rules := sms.InviteRules{FrequencyCap: cfg.SMSFrequencyCap, Window: cfg.SMSInviteWindow, Quiet: cfg.SMSQuietHours,
+		ReplyWindow: cfg.SMSReplyWindow}
 	return sms.NewInviter(store, privacy, rules, nil, log), privacy, nil
 }
 

@@ -21,8 +21,8 @@ import (
 
 	"github.com/afkar-gov/afkar/analytics"
 	"github.com/afkar-gov/afkar/api"
-	"github.com/afkar-gov/afkar/channels/weblink"
 	"github.com/afkar-gov/afkar/channels/sms"
+	"github.com/afkar-gov/afkar/channels/weblink"
 	"github.com/afkar-gov/afkar/survey"
 	"github.com/afkar-gov/afkar/survey/cache"
 	"github.com/afkar-gov/afkar/survey/demo"
@@ -272,6 +272,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return fmt.Errorf("sms gateway: %w", err)
 	}
+	// Citizens' replies: stored by the push (or the dev page), processed by one loop.
+	inbox, stopInbox := startInbox(bgCtx, cfg, store, in, privacy, gateway, log)
+	defer stopInbox()
 	var sender atomic.Pointer[sms.Sender] // made once the public address is known (the invitation link needs it)
 	smsCheck := api.Check{Name: "sms", Detail: true, Ping: func(ctx context.Context) error {
 		if s := sender.Load(); s != nil {
@@ -281,23 +284,26 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}}
 
 	srv := api.New(api.Deps{
-		WebLinks:       links,
-		LinkStore:      store,
-		FormRateLimit:  cfg.WeblinkRateLimit,
-		Invitations:    inviter,
-		Catalog:        cat,
-		Intake:         in,
-		Scores:         analytics.NewScores(store, store),
-		Auth:           cat,
-		Kiosks:         kiosks,
-		RateLimit:      cfg.RateLimit,
-		TokenRateLimit: cfg.TokenRateLimit,
-		TrustProxy:     cfg.TrustProxy,
-		Ready:          append(intakeChecks(primary, fallback, cat, db), smsCheck),
-		Gatherer:       reg,
-		Registerer:     reg,
-		Logger:         log,
-		Version:        version,
+		WebLinks:         links,
+		LinkStore:        store,
+		FormRateLimit:    cfg.WeblinkRateLimit,
+		Invitations:      inviter,
+		SMSInbox:         inbox,
+		SMSWebhookSecret: cfg.KavenegarWebhookSecret,
+		DevSMS:           devSMS(cfg, store, privacy),
+		Catalog:          cat,
+		Intake:           in,
+		Scores:           analytics.NewScores(store, store),
+		Auth:             cat,
+		Kiosks:           kiosks,
+		RateLimit:        cfg.RateLimit,
+		TokenRateLimit:   cfg.TokenRateLimit,
+		TrustProxy:       cfg.TrustProxy,
+		Ready:            append(intakeChecks(primary, fallback, cat, db), smsCheck),
+		Gatherer:         reg,
+		Registerer:       reg,
+		Logger:           log,
+		Version:          version,
 	})
 
 	ln, err := listen(cfg.Addr, cfg.MaxConnections)
@@ -356,6 +362,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	watchDone.Wait()
 	stopSend()
 	sendDone.Wait()
+	stopInbox()
 	in.Close()
 	stopAgg()
 	aggDone.Wait()

@@ -329,9 +329,9 @@ func (s *Store) SaveInbound(ctx context.Context, in *survey.SMSInbound) (bool, e
 	}
 	var created bool
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Exec(`INSERT INTO sms_inbound (message_id, dedupe_key, phone_hash, phone_enc, text, received_at, parsed_kind, invitation_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, msgID, in.DedupeKey, in.PhoneHash, in.PhoneEnc, in.Text,
-			utc(in.ReceivedAt), in.ParsedKind, inv)
+		res := tx.Exec(`INSERT INTO sms_inbound (message_id, dedupe_key, phone_hash, phone_enc, text, received_at, parsed_kind, invitation_id, line)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, msgID, in.DedupeKey, in.PhoneHash, in.PhoneEnc, in.Text,
+			utc(in.ReceivedAt), in.ParsedKind, inv, in.Line)
 		if res.Error != nil {
 			return res.Error
 		}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/afkar-gov/afkar/api"
+	"github.com/afkar-gov/afkar/channels/sms"
+	"github.com/afkar-gov/afkar/survey/sqlstore"
+)
+
+// startInbox starts the SMS reply processor: citizens' replies, stored by the push webhook (and
+// the development page, and the receive poller), are processed by one loop that also picks up
+// what a crash left stored but unprocessed. With a real gateway (AFKAR_KAVENEGAR_API_KEY) the
+// receive poller runs beside the push every AFKAR_SMS_RECEIVE_EVERY, as a reconciler; the console
+// gateway has nothing to poll (the development page hands replies to the inbox directly). The
+// returned stop waits for both loops; call it before intake closes, since a scored reply goes
+// through intake.
+func startInbox(ctx context.Context, cfg *Config, store *sqlstore.Store, intake sms.Submitter, privacy *sms.Privacy,
+	gateway sms.Gateway, log *slog.Logger) (*sms.Inbox, func()) {
+	inbox := sms.NewInbox(store, intake, privacy, sms.InboxOptions{Logger: log})
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		inbox.Run(ctx)
+	}()
+	if cfg.KavenegarAPIKey != "" {
+		receiver := sms.NewReceiver(gateway, inbox, cfg.KavenegarSender, log)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			receiver.Run(ctx, cfg.SMSReceiveEvery)
+		}()
+	}
+	return inbox, func() {
+		cancel()
+		wg.Wait()
+	}
+}
+
+// devSMS is the development page's view on the embedded default (SQLite without Redis), and
+// nil — no /dev/sms route — anywhere else.
+func devSMS(cfg *Config, store *sqlstore.Store, privacy *sms.Privacy) api.DevSMS {
+	if !cfg.Embedded() || cfg.RedisURL != "" {
+		return nil
+	}
+	return sms.NewDev(store, privacy)
+}
