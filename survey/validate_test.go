@@ -676,3 +676,24 @@ func TestContentHash(t *testing.T) {
 		}
 	}
 }
+
+// An SMS reply carries one rating: a low one is accepted without the "why?" the survey requires
+// of the other channels (SMS never asks it), while the same answer from a kiosk is refused.
+func TestSMSRepliesNeedNoOtherRequiredAnswer(t *testing.T) {
+	v := testVersion()
+	kiosk := submission(val("overall", "1"))
+	if codes := fieldCodes(t, func() error { _, err := v.Validate(&kiosk, testNow); return err }()); codes["questions[4]"] != "required" {
+		t.Fatalf("kiosk without reasons: %v", codes)
+	}
+	sms := submission(val("overall", "1"))
+	sms.Channel = survey.ChannelSMS
+	r, err := v.Validate(&sms, testNow)
+	if err != nil || len(r.Answers) != 1 || *r.Answers[0].Number != 1 {
+		t.Fatalf("sms reply: %+v, %v", r.Answers, err)
+	}
+	empty := submission()
+	empty.Channel = survey.ChannelSMS
+	if _, err := v.Validate(&empty, testNow); err == nil {
+		t.Fatal("an SMS reply with no answer was accepted")
+	}
+}
