@@ -95,12 +95,15 @@ type invitationMatchRow struct {
 
 // LatestInvitation returns the latest invitation sent (or delivered) to the number hashed
 // phoneHash no later than at, with whether it was answered or clarified; false when there is
-// none. Whether the reply is still within its window is the caller's call (InvitationMatch.Open).
+// none. An invitation whose SMS is being sent counts as sent: the gateway may have delivered it
+// before the sender records so, and a reply in that moment must not be lost as unmatched. Whether the reply is still within its window is the caller's call (InvitationMatch.Open).
 func (s *Store) LatestInvitation(ctx context.Context, phoneHash string, at time.Time) (survey.InvitationMatch, bool, error) {
 	var rows []invitationMatchRow
 	err := s.read(ctx).Raw(`SELECT id, agency_id, office_id, phone_hash, service, visited_at, via, status, skip_reason, created_at,
  send_after, expires_at, sent_at, delivered_at, answered_at, clarified_at FROM invitations
- WHERE phone_hash = ? AND status IN ('sent', 'delivered') AND created_at <= ? ORDER BY created_at DESC, id DESC LIMIT 1`,
+ WHERE phone_hash = ? AND created_at <= ? AND (status IN ('sent', 'delivered') OR (status = 'queued' AND EXISTS
+ (SELECT 1 FROM sms_outbox o WHERE o.invitation_id = invitations.id AND o.state IN ('sending', 'sent'))))
+ ORDER BY created_at DESC, id DESC LIMIT 1`,
 		phoneHash, utc(at)).Scan(&rows).Error
 	if err != nil {
 		return survey.InvitationMatch{}, false, s.dbError(err)

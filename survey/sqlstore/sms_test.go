@@ -70,9 +70,17 @@ func TestSMSInvitationOutboxStorage(t *testing.T) {
 			!bytes.Equal(m.PhoneEnc, enc) || m.OptedOut || m.Invalid || m.State != survey.OutboxPending || m.ExpiresAt == nil {
 			t.Fatalf("due message %+v", m)
 		}
+		// A reply matches an invitation only once its SMS may have left: not while it waits,
+		// but already while it is being sent (the gateway may deliver before the sender records).
+		if _, found, err := s.LatestInvitation(ctx, "h1", now.Add(time.Minute)); err != nil || found {
+			t.Fatalf("a reply matched an invitation whose SMS has not left: %v %v", found, err)
+		}
 		ok, err := s.ClaimOutbox(ctx, m, "متن", 1, now.Add(time.Minute))
 		if err != nil || !ok {
 			t.Fatalf("claim: %v %v", ok, err)
+		}
+		if match, found, err := s.LatestInvitation(ctx, "h1", now.Add(time.Minute)); err != nil || !found || match.Invitation.ID != inv.ID {
+			t.Fatalf("a reply while the SMS is being sent did not match its invitation: %+v %v %v", match, found, err)
 		}
 		if ok, err := s.ClaimOutbox(ctx, m, "متن", 1, now.Add(time.Minute)); err != nil || ok {
 			t.Fatalf("a second claim of the same read must lose: %v %v", ok, err)
