@@ -291,6 +291,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		SMSInbox:         inbox,
 		SMSWebhookSecret: cfg.KavenegarWebhookSecret,
 		DevSMS:           devSMS(cfg, store, privacy),
+		Funnel:           store,
 		Catalog:          cat,
 		Intake:           in,
 		Scores:           analytics.NewScores(store, store),
