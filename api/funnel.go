@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/afkar-gov/afkar/analytics"
+	"github.com/afkar-gov/afkar/api/web"
+	"github.com/afkar-gov/afkar/channels/sms"
 	"github.com/afkar-gov/afkar/survey"
 	"github.com/labstack/echo/v4"
 )
@@ -74,4 +76,37 @@ func (s *Server) getFunnel(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, analytics.BuildFunnel(id, from, to, invs))
+}
+
+// SMSReplies is staff's view of the replies to an agency's invitations, numbers masked
+// (channels/sms.Staff).
+type SMSReplies interface {
+	Inbound(ctx context.Context, agency survey.ID, from, to time.Time, limit int) ([]sms.StaffInbound, error)
+}
+
+// inboundLimit caps the replies one request lists.
+const inboundLimit = 200
+
+// getSMSInbound answers GET /api/v1/agencies/{id}/sms/inbound: the latest replies to the agency's
+// invitations in the days asked for, newest first, each number masked.
+func (s *Server) getSMSInbound(c echo.Context) error {
+	if s.d.SMSReplies == nil {
+		return unavailable("sms")
+	}
+	id, err := staffAgency(c)
+	if err != nil {
+		return err
+	}
+	from, to, err := dayRange(c, time.Now())
+	if err != nil {
+		return err
+	}
+	msgs, err := s.d.SMSReplies.Inbound(c.Request().Context(), id, from, to.AddDate(0, 0, 1), inboundLimit)
+	if err != nil {
+		return err
+	}
+	for i := range msgs {
+		msgs[i].ReceivedJalali = web.FormatJalaliTime(msgs[i].ReceivedAt)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"agency_id": id, "messages": msgs})
 }

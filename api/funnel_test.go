@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/afkar-gov/afkar/analytics"
+	"github.com/afkar-gov/afkar/channels/sms"
 	"github.com/afkar-gov/afkar/survey"
 	"github.com/afkar-gov/afkar/survey/sqlstore"
 )
@@ -88,6 +89,28 @@ func TestFunnel(t *testing.T) {
 		e.send(t, "GET", "/api/v1/agencies/"+e.f.tax.ID.String()+"/funnel", "", nil).wantStatus(t, 401)
 		if body := e.send(t, "GET", "/api/v1/agencies/"+e.f.tax.ID.String()+"/funnel", e.f.taxStaff, nil).body; strings.Contains(string(body), "0912") {
 			t.Fatalf("a number in the funnel: %s", body)
+		}
+
+		// Staff see the replies to their invitations with masked numbers, never in full.
+		path := "/api/v1/agencies/" + e.f.tax.ID.String() + "/sms/inbound?from=" + today + "&to=2026-12-01"
+		raw := e.send(t, "GET", path, e.f.taxStaff, nil).wantStatus(t, 200)
+		for _, full := range []string{"09121111111", "9121111111", "+98912"} {
+			if strings.Contains(string(raw.body), full) {
+				t.Fatalf("a full number in %s", raw.body)
+			}
+		}
+		var ib struct{ Messages []sms.StaffInbound }
+		raw.json(t, &ib)
+		if len(ib.Messages) != 1 || ib.Messages[0].Phone != "0912***1111" || ib.Messages[0].Text != "۵ عالی بود" ||
+			ib.Messages[0].Kind != "rating" || ib.Messages[0].Outcome != "scored" || !strings.Contains(ib.Messages[0].ReceivedJalali, "آذر ۱۴۰۵") {
+			t.Fatalf("inbound: %s", raw.body)
+		}
+		e.send(t, "GET", "/api/v1/agencies/"+e.f.registry.ID.String()+"/sms/inbound", e.f.taxStaff, nil).envelope(t, 404, "not_found")
+		var other struct{ Messages []any }
+		e.send(t, "GET", "/api/v1/agencies/"+e.f.tax.ID.String()+"/sms/inbound?from=2026-11-01&to=2026-11-30", e.f.taxStaff, nil).
+			wantStatus(t, 200).json(t, &other)
+		if len(other.Messages) != 0 {
+			t.Fatalf("November replies: %+v", other)
 		}
 	})
 }

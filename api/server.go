@@ -88,6 +88,9 @@ type Deps struct {
 	DevSMS DevSMS
 	// Funnel reads the SMS funnel for GET /api/v1/agencies/{id}/funnel (the SQL store).
 	Funnel FunnelStore
+	// SMSReplies lists replies to an agency's invitations, numbers masked, for
+	// GET /api/v1/agencies/{id}/sms/inbound (channels/sms.Staff).
+	SMSReplies SMSReplies
 	// Invitations is the SMS channel's invitation service (POST /api/v1/invitations and
 	// /api/v1/invitations.csv).
 	Invitations Invitations
