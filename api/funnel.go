@@ -56,6 +56,15 @@ func staffAgency(c echo.Context) (survey.ID, error) {
 	return id, nil
 }
 
+// agencyDays reads the path's agency (staffAgency) and the days asked for (dayRange).
+func agencyDays(c echo.Context) (id survey.ID, from, to time.Time, err error) {
+	if id, err = staffAgency(c); err != nil {
+		return 0, from, to, err
+	}
+	from, to, err = dayRange(c, time.Now())
+	return id, from, to, err
+}
+
 // getFunnel answers GET /api/v1/agencies/{id}/funnel: per office and Tehran day of the visit,
 // invitations → held/skipped → sent → delivered/failed → answered (SMS, link), opt-outs, parts
 // and cost (analytics.Funnel).
@@ -63,11 +72,7 @@ func (s *Server) getFunnel(c echo.Context) error {
 	if s.d.Funnel == nil {
 		return unavailable("funnel")
 	}
-	id, err := staffAgency(c)
-	if err != nil {
-		return err
-	}
-	from, to, err := dayRange(c, time.Now())
+	id, from, to, err := agencyDays(c)
 	if err != nil {
 		return err
 	}
@@ -93,11 +98,7 @@ func (s *Server) getSMSInbound(c echo.Context) error {
 	if s.d.SMSReplies == nil {
 		return unavailable("sms")
 	}
-	id, err := staffAgency(c)
-	if err != nil {
-		return err
-	}
-	from, to, err := dayRange(c, time.Now())
+	id, from, to, err := agencyDays(c)
 	if err != nil {
 		return err
 	}
