@@ -70,6 +70,8 @@ func (s *Server) registerRoutes() {
 	staff := []echo.MiddlewareFunc{s.identify, s.requireStaff}
 	e.GET("/api/v1/agencies", s.listAgencies, staff...)
 	e.GET("/api/v1/agencies/:id/score", s.getScore, staff...)
+	e.GET("/api/v1/agencies/:id/funnel", s.getFunnel, staff...)
+	e.GET("/api/v1/agencies/:id/sms/inbound", s.getSMSInbound, staff...)
 	e.GET("/api/v1/kiosks", s.listKiosks, staff...)
 	e.POST("/api/v1/kiosks", s.createKiosk, s.identify, s.requireStaff, requireJSON)
 	e.POST("/api/v1/kiosks/:id/pairing", s.newPairing, staff...)

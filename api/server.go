@@ -86,6 +86,11 @@ type Deps struct {
 	// DevSMS, set only on the embedded default (SQLite, no Redis), adds the development page
 	// /dev/sms: the console gateway's SMS and a form to reply as a citizen (through SMSInbox).
 	DevSMS DevSMS
+	// Funnel reads the SMS funnel for GET /api/v1/agencies/{id}/funnel (the SQL store).
+	Funnel FunnelStore
+	// SMSReplies lists replies to an agency's invitations, numbers masked, for
+	// GET /api/v1/agencies/{id}/sms/inbound (channels/sms.Staff).
+	SMSReplies SMSReplies
 	// Invitations is the SMS channel's invitation service (POST /api/v1/invitations and
 	// /api/v1/invitations.csv).
 	Invitations Invitations

@@ -32,6 +32,8 @@ type LinkStore interface {
 	ReleaseLink(ctx context.Context, tokenID, responseID string) error
 	LinkUsed(ctx context.Context, tokenID string) (bool, error)
 	Office(ctx context.Context, id survey.ID) (survey.Office, error)
+	// LinkAnswered marks an invitation answered through its link, for the funnel.
+	LinkAnswered(ctx context.Context, invitation survey.ID, at time.Time) error
 }
 
 // DefaultFormRateLimit is Deps.FormRateLimit's default: answers per minute one client IP may post
@@ -189,6 +191,11 @@ func (s *Server) answerForm(c echo.Context, f form) error {
 		}
 		s.log.Warn("web form: intake refused an answer", "code", survey.ErrorCode(err), "err", err)
 		return s.pages.NoticePage(c, http.StatusServiceUnavailable, web.NoticeUnavailable)
+	}
+	if single && f.claims.InvitationID != 0 {
+		if err := s.d.LinkStore.LinkAnswered(ctx, f.claims.InvitationID, now); err != nil {
+			s.log.Warn("web form: marking the invitation answered", "err", err)
+		}
 	}
 	if !single {
 		c.SetCookie(s.d.WebLinks.AnsweredCookie(f.claims.OfficeID, now, c.Scheme() == "https"))

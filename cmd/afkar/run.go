@@ -291,6 +291,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		SMSInbox:         inbox,
 		SMSWebhookSecret: cfg.KavenegarWebhookSecret,
 		DevSMS:           devSMS(cfg, store, privacy),
+		Funnel:           store,
+		SMSReplies:       sms.NewStaff(store, privacy),
 		Catalog:          cat,
 		Intake:           in,
 		Scores:           analytics.NewScores(store, store),

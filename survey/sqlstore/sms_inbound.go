@@ -169,3 +169,10 @@ VALUES (?, ?, ?, ?, ?, 'pending', ?)`, phoneHash, localID, text, parts, utc(now)
 func (s *Store) RecentOutbox(ctx context.Context, limit int) ([]survey.OutboxMessage, error) {
 	return s.outboxWhere(ctx, "ORDER BY o.id DESC LIMIT ?", limit)
 }
+
+// AgencyInbound lists the latest limit messages received in [from, to) that were matched to an
+// invitation of agency, newest first (staff's view; a message matched to none belongs to no agency).
+func (s *Store) AgencyInbound(ctx context.Context, agency survey.ID, from, to time.Time, limit int) ([]survey.SMSInbound, error) {
+	return s.inboundWhere(ctx, `WHERE invitation_id IN (SELECT id FROM invitations WHERE agency_id = ?)
+ AND received_at >= ? AND received_at < ? ORDER BY id DESC LIMIT ?`, int64(agency), utc(from), utc(to), limit)
+}
