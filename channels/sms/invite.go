@@ -42,6 +42,7 @@ const (
 	SkipInvalidNumber = "invalid_number"
 	SkipTooOld        = "too_old"
 	SkipExpired       = "expired"
+	SkipPurged        = "purged" // the number was forgotten (Retention) while its message waited
 )
 
 // tehran is where quiet hours are read.

@@ -248,6 +248,10 @@ func (s *Sender) handle(ctx context.Context, m survey.OutboxMessage) error {
 		return s.store.SkipOutbox(ctx, m.ID, SkipExpired, now)
 	}
 	phone, err := s.privacy.Open(m.PhoneEnc, m.PhoneHash)
+	if errors.Is(err, ErrPurged) {
+		s.log.Info("sms: the number was purged before its message went; skipped", "outbox", m.ID)
+		return s.store.SkipOutbox(ctx, m.ID, SkipPurged, now)
+	}
 	if err != nil {
 		s.log.Error("sms: a stored number cannot be decrypted (was AFKAR_SECRET_KEY changed?)", "outbox", m.ID)
 		return s.store.FailOutbox(ctx, m.ID, "undecryptable", false, now)

@@ -39,6 +39,10 @@ const MinSecretBytes = 32
 // one). It says nothing about the number.
 var ErrUndecryptable = errors.New("sms: stored phone number cannot be decrypted with this key")
 
+// ErrPurged is Open's answer for an empty ciphertext: the number was forgotten after the
+// retention period (Retention) and only its hash is left.
+var ErrPurged = errors.New("sms: the phone number was purged after the retention period")
+
 // NewPrivacy derives the encryption and hash keys from secret (AFKAR_SECRET_KEY).
 func NewPrivacy(secret []byte) (*Privacy, error) {
 	if len(secret) < MinSecretBytes {
@@ -82,8 +86,12 @@ func (p *Privacy) Seal(e164 string) ([]byte, error) {
 	return p.aead.Seal(out, nonce, []byte(e164), []byte(p.Hash(e164))), nil
 }
 
-// Open decrypts what Seal produced for the number whose hash is hash.
+// Open decrypts what Seal produced for the number whose hash is hash; an empty ciphertext is a
+// purged number (ErrPurged).
 func (p *Privacy) Open(sealed []byte, hash string) (string, error) {
+	if len(sealed) == 0 {
+		return "", ErrPurged
+	}
 	n := p.aead.NonceSize()
 	if len(sealed) < 1+n+p.aead.Overhead() || sealed[0] != sealVersion {
 		return "", ErrUndecryptable

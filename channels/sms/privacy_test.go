@@ -43,9 +43,15 @@ func TestPhonePrivacy(t *testing.T) {
 	}
 	damaged := append([]byte(nil), a...)
 	damaged[len(damaged)-1] ^= 1
-	for _, c := range [][]byte{damaged, a[:10], nil} {
+	for _, c := range [][]byte{damaged, a[:10], a[:1]} {
 		if _, err := p.Open(c, h); !errors.Is(err, sms.ErrUndecryptable) || strings.Contains(err.Error(), "912") {
 			t.Fatalf("damaged: %v", err)
+		}
+	}
+	// An empty ciphertext (nil or empty bytes) is a number purged after the retention period.
+	for _, c := range [][]byte{nil, {}} {
+		if _, err := p.Open(c, h); !errors.Is(err, sms.ErrPurged) {
+			t.Fatalf("purged: %v", err)
 		}
 	}
 	if _, err := sms.NewPrivacy([]byte("short")); err == nil {

@@ -87,6 +87,7 @@ type Config struct {
 	SMSQuietHours   sms.QuietHours // AFKAR_SMS_QUIET_HOURS: e.g. 22:00-08:00 Tehran; set empty (or "off") to disable
 	SMSInviteWindow time.Duration  // AFKAR_SMS_INVITE_WINDOW: visits older than this are not invited
 	SMSRate         float64        // AFKAR_SMS_RATE: SMS per second the sender may send (token bucket)
+	SMSRetention    time.Duration  // AFKAR_SMS_RETENTION: a number's ciphertext is purged this long after its last contact
 
 	adminTokenGenerated bool
 }
@@ -178,6 +179,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	c.SMSFrequencyCap = duration("AFKAR_SMS_FREQUENCY_CAP", sms.DefaultFrequencyCap)
 	c.SMSInviteWindow = duration("AFKAR_SMS_INVITE_WINDOW", sms.DefaultInviteWindow)
+	c.SMSRetention = duration("AFKAR_SMS_RETENTION", sms.DefaultRetention)
 	quiet := sms.DefaultQuietHours
 	if v, ok := lookup(getenv, "AFKAR_SMS_QUIET_HOURS"); ok {
 		quiet = v
@@ -292,6 +294,9 @@ func (c *Config) validate() error {
 	}
 	if c.SMSFrequencyCap < 0 || c.SMSInviteWindow <= 0 {
 		errs = append(errs, errors.New("AFKAR_SMS_FREQUENCY_CAP must not be negative and AFKAR_SMS_INVITE_WINDOW must be positive"))
+	}
+	if c.SMSRetention < sms.MinRetention {
+		errs = append(errs, fmt.Errorf("AFKAR_SMS_RETENTION must be at least %s (numbers are kept that long after their last contact)", sms.MinRetention))
 	}
 	if c.SMSReplyWindow <= 0 || c.SMSReceiveEvery < time.Second {
 		errs = append(errs, errors.New("AFKAR_SMS_REPLY_WINDOW must be positive and AFKAR_SMS_RECEIVE_EVERY at least 1s"))
@@ -417,6 +422,7 @@ func (c *Config) Print(w io.Writer) {
 		{"AFKAR_SMS_INVITE_WINDOW", c.SMSInviteWindow.String()},
 		{"AFKAR_SMS_QUIET_HOURS", c.SMSQuietHours.String()},
 		{"AFKAR_SMS_RATE", strconv.FormatFloat(c.SMSRate, 'f', -1, 64)},
+		{"AFKAR_SMS_RETENTION", c.SMSRetention.String()},
 	}
 	for _, r := range rows {
 		fmt.Fprintf(w, "%-26s %s\n", r[0], r[1])

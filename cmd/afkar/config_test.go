@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func envMap(m map[string]string) func(string) string {
@@ -20,6 +21,9 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if c.Addr != ":8080" || c.RateLimit != 60 || c.TokenRateLimit != 6000 || !c.Embedded() || !c.Demo || c.LogFormat != "text" {
 		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if c.SMSRetention != 2160*time.Hour {
+		t.Fatalf("default SMS retention %s, want 90 days", c.SMSRetention)
 	}
 	if c.DatabaseURL != "sqlite://data/afkar.db" {
 		t.Fatalf("default database %q", c.DatabaseURL)
@@ -37,11 +41,12 @@ func TestConfigRejectsBadValues(t *testing.T) {
 	_, err := LoadConfig(envMap(map[string]string{
 		"AFKAR_RATE_LIMIT": "lots", "AFKAR_DEMO": "maybe", "AFKAR_REDIS_URL": "http://x",
 		"AFKAR_CLAIM_IDLE": "soon", "AFKAR_ADMIN_TOKEN": "short", "AFKAR_TOKEN_RATE_LIMIT": "-1",
+		"AFKAR_SMS_RETENTION": "23h",
 	}))
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
-	for _, k := range []string{"AFKAR_RATE_LIMIT", "AFKAR_DEMO", "AFKAR_REDIS_URL", "AFKAR_CLAIM_IDLE", "AFKAR_ADMIN_TOKEN", "AFKAR_TOKEN_RATE_LIMIT"} {
+	for _, k := range []string{"AFKAR_RATE_LIMIT", "AFKAR_DEMO", "AFKAR_REDIS_URL", "AFKAR_CLAIM_IDLE", "AFKAR_ADMIN_TOKEN", "AFKAR_TOKEN_RATE_LIMIT", "AFKAR_SMS_RETENTION"} {
 		if !strings.Contains(err.Error(), k) {
 			t.Errorf("error does not name %s: %v", k, err)
 		}
@@ -66,6 +71,9 @@ func TestConfigPrintRedactsSecrets(t *testing.T) {
 		if strings.Contains(out, secret) {
 			t.Errorf("config output leaks %q:\n%s", secret, out)
 		}
+	}
+	if !strings.Contains(out, "AFKAR_SMS_RETENTION") || !strings.Contains(out, "2160h0m0s") {
+		t.Errorf("the SMS retention is not in the dump:\n%s", out)
 	}
 	if !strings.Contains(out, "postgres://afkar:xxxxx@db:5432/afkar") {
 		t.Errorf("database URL not shown redacted:\n%s", out)

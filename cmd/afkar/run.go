@@ -272,6 +272,15 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return fmt.Errorf("sms gateway: %w", err)
 	}
+	// Numbers are forgotten AFKAR_SMS_RETENTION after their last contact: once at start, then daily.
+	purgeCtx, stopPurge := context.WithCancel(bgCtx)
+	defer stopPurge()
+	var purgeDone sync.WaitGroup
+	purgeDone.Add(1)
+	go func() {
+		defer purgeDone.Done()
+		sms.NewRetention(store, cfg.SMSRetention, nil, log).Run(purgeCtx, sms.DefaultPurgeEvery)
+	}()
 	// Citizens' replies: stored by the push (or the dev page), processed by one loop.
 	inbox, stopInbox := startInbox(bgCtx, cfg, store, in, privacy, gateway, log)
 	defer stopInbox()
@@ -362,6 +371,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 	stopWatch()
 	watchDone.Wait()
+	stopPurge()
+	purgeDone.Wait()
 	stopSend()
 	sendDone.Wait()
 	stopInbox()

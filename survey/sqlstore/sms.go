@@ -59,6 +59,11 @@ func (r invitationRow) invitation() survey.Invitation {
 		SendAfter: utcPtr(r.SendAfter), ExpiresAt: r.ExpiresAt.UTC()}
 }
 
+// upsertPhone stores a number's row when it is new, and gives a purged number (PurgePhones) its
+// ciphertext back when it is heard of again; an existing ciphertext is left as it is.
+const upsertPhone = `INSERT INTO sms_phones (hash, phone_enc, created_at) VALUES (?, ?, ?)
+ ON CONFLICT (hash) DO UPDATE SET phone_enc = excluded.phone_enc WHERE length(sms_phones.phone_enc) = 0`
+
 // RecordInvitation stores inv for the number hashed inv.PhoneHash (whose ciphertext is phoneEnc)
 // and, unless it is skipped, its outbox message with localID, in one transaction holding the
 // number's row lock: the number's row is created if new, decide sees its state (opt-out,
@@ -71,7 +76,7 @@ func (s *Store) RecordInvitation(ctx context.Context, inv *survey.Invitation, ph
 	now := utc(inv.CreatedAt)
 	var out invitationRow
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Exec("INSERT INTO sms_phones (hash, phone_enc, created_at) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING",
+		if err := tx.Exec(upsertPhone,
 			inv.PhoneHash, phoneEnc, now).Error; err != nil {
 			return err
 		}
@@ -138,7 +143,7 @@ func (s *Store) SMSPhone(ctx context.Context, hash string) (survey.SMSPhone, err
 // honoured too.
 func (s *Store) SetOptOut(ctx context.Context, hash string, phoneEnc []byte, at *time.Time, now time.Time) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Exec("INSERT INTO sms_phones (hash, phone_enc, created_at) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING",
+		if err := tx.Exec(upsertPhone,
 			hash, phoneEnc, utc(now)).Error; err != nil {
 			return err
 		}
