@@ -250,14 +250,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 
 	// The kiosk channel, and its watcher for kiosks gone silent in open offices.
 	kiosks := newKioskService(cfg, store, in, log)
-	watchCtx, stopWatch := context.WithCancel(bgCtx)
+	stopWatch := goLoop(bgCtx, func(ctx context.Context) { kiosks.RunWatcher(ctx, cfg.KioskWatchEvery) })
 	defer stopWatch()
-	var watchDone sync.WaitGroup
-	watchDone.Add(1)
-	go func() {
-		defer watchDone.Done()
-		kiosks.RunWatcher(watchCtx, cfg.KioskWatchEvery)
-	}()
 
 	links, err := weblink.NewKeys(cfg.SecretKey, cfg.SecretKeyPrevious...)
 	if err != nil {
@@ -273,14 +267,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		return fmt.Errorf("sms gateway: %w", err)
 	}
 	// Numbers are forgotten AFKAR_SMS_RETENTION after their last contact: once at start, then daily.
-	purgeCtx, stopPurge := context.WithCancel(bgCtx)
+	retention := sms.NewRetention(store, cfg.SMSRetention, nil, log)
+	stopPurge := goLoop(bgCtx, func(ctx context.Context) { retention.Run(ctx, sms.DefaultPurgeEvery) })
 	defer stopPurge()
-	var purgeDone sync.WaitGroup
-	purgeDone.Add(1)
-	go func() {
-		defer purgeDone.Done()
-		sms.NewRetention(store, cfg.SMSRetention, nil, log).Run(purgeCtx, sms.DefaultPurgeEvery)
-	}()
 	// Citizens' replies: stored by the push (or the dev page), processed by one loop.
 	inbox, stopInbox := startInbox(bgCtx, cfg, store, in, privacy, gateway, log)
 	defer stopInbox()
@@ -326,14 +315,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 
 	// The SMS sender drains the send queue (held invitations when the quiet hours end).
 	sender.Store(newSender(cfg, store, gateway, privacy, invitationLinks(links, url), log))
-	sendCtx, stopSend := context.WithCancel(bgCtx)
+	stopSend := goLoop(bgCtx, sender.Load().Run)
 	defer stopSend()
-	var sendDone sync.WaitGroup
-	sendDone.Add(1)
-	go func() {
-		defer sendDone.Done()
-		sender.Load().Run(sendCtx)
-	}()
 	mode := "embedded (SQLite + SQL inbox)"
 	if !cfg.Embedded() {
 		mode = "PostgreSQL"
@@ -370,11 +353,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		log.Warn("http shutdown", "err", err)
 	}
 	stopWatch()
-	watchDone.Wait()
 	stopPurge()
-	purgeDone.Wait()
 	stopSend()
-	sendDone.Wait()
 	stopInbox()
 	in.Close()
 	stopAgg()
@@ -382,6 +362,22 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	stopBg()
 	log.Info("stopped")
 	return nil
+}
+
+// goLoop runs loop in a goroutine until its context, a child of parent, ends; the returned stop
+// ends it and waits for loop to return, so shutdown can order the loops. stop may be called
+// more than once (explicitly, and deferred for the early returns).
+func goLoop(parent context.Context, loop func(ctx context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(parent)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		loop(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 func displayAddr(a string) string {
