@@ -52,7 +52,7 @@ func newReplyEnv(t *testing.T, store *sqlstore.Store, secret string) *replyEnv {
 	e.harness = start(t, api.Deps{Catalog: store, Auth: store, Invitations: inv, Intake: in,
 		Scores: analytics.NewScores(store, store), SMSInbox: e.inbox, SMSWebhookSecret: secret,
 		SMSDeliveries: sms.NewDeliveries(store, nil, e.clock, log),
-		DevSMS: sms.NewDev(store, e.privacy), Funnel: store,
+		DevSMS:        sms.NewDev(store, e.privacy), Funnel: store,
 		SMSReplies: sms.NewStaff(store, e.privacy), Logger: log})
 	e.logs = logs
 	return e
