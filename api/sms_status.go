@@ -31,14 +31,7 @@ const fieldStatus = "status"
 // id is answered 200 and ignored, since the gateway would only retry it. The poller stays the
 // reconciler for pushes that never come.
 func (s *Server) smsStatusPush(c echo.Context) error {
-	if !s.webhookSecretOK(c.Param("secret")) || s.d.SMSDeliveries == nil {
-		return echo.ErrNotFound
-	}
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	fields, err := pushFields(c.Request().Header.Get(echo.HeaderContentType), body)
+	fields, err := s.pushRequest(c, s.d.SMSDeliveries != nil)
 	if err != nil {
 		return err
 	}
