@@ -57,6 +57,7 @@ func (s *Server) registerRoutes() {
 	// Kavenegar's push of citizens' replies. Unsigned: the path's secret is the credential (a
 	// wrong one is 404), and only the route template is ever logged.
 	e.POST("/api/v1/sms/kavenegar/inbound/:secret", s.smsInboundPush)
+	e.POST("/api/v1/sms/kavenegar/status/:secret", s.smsStatusPush)
 	// The development page of the SMS loop, on the embedded default only (see Deps.DevSMS).
 	if s.d.DevSMS != nil && s.d.SMSInbox != nil {
 		e.Match(pageMethods, "/dev/sms", s.devSMSPage)

@@ -83,6 +83,10 @@ type Deps struct {
 	// answers 404.
 	SMSInbox         SMSInbox
 	SMSWebhookSecret string
+	// SMSDeliveries records delivery statuses the gateway pushes
+	// (POST /api/v1/sms/kavenegar/status/{secret}, channels/sms.Deliveries); without it, or
+	// without SMSWebhookSecret, the route answers 404.
+	SMSDeliveries SMSDeliveries
 	// DevSMS, set only on the embedded default (SQLite, no Redis), adds the development page
 	// /dev/sms: the console gateway's SMS and a form to reply as a citizen (through SMSInbox).
 	DevSMS DevSMS

@@ -39,14 +39,7 @@ const (
 // stored before the answer and processed after it, so the gateway gets its 200 fast, and a push
 // repeated (or also fetched by the poller) is stored once.
 func (s *Server) smsInboundPush(c echo.Context) error {
-	if !s.webhookSecretOK(c.Param("secret")) || s.d.SMSInbox == nil {
-		return echo.ErrNotFound
-	}
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	fields, err := pushFields(c.Request().Header.Get(echo.HeaderContentType), body)
+	fields, err := s.pushRequest(c, s.d.SMSInbox != nil)
 	if err != nil {
 		return err
 	}
@@ -61,6 +54,19 @@ func (s *Server) smsInboundPush(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "id": id, "duplicate": !created})
+}
+
+// pushRequest reads a Kavenegar push after checking its path secret: a wrong or unset secret, or
+// a push whose handler is not configured (enabled false), is a plain 404.
+func (s *Server) pushRequest(c echo.Context, enabled bool) (map[string]string, error) {
+	if !s.webhookSecretOK(c.Param("secret")) || !enabled {
+		return nil, echo.ErrNotFound
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return nil, err
+	}
+	return pushFields(c.Request().Header.Get(echo.HeaderContentType), body)
 }
 
 // webhookSecretOK compares the path's secret with the configured one in constant time (of their

@@ -51,7 +51,8 @@ func newReplyEnv(t *testing.T, store *sqlstore.Store, secret string) *replyEnv {
 	t.Cleanup(func() { stop(); <-done })
 	e.harness = start(t, api.Deps{Catalog: store, Auth: store, Invitations: inv, Intake: in,
 		Scores: analytics.NewScores(store, store), SMSInbox: e.inbox, SMSWebhookSecret: secret,
-		DevSMS: sms.NewDev(store, e.privacy), Funnel: store,
+		SMSDeliveries: sms.NewDeliveries(store, nil, e.clock, log),
+		DevSMS:        sms.NewDev(store, e.privacy), Funnel: store,
 		SMSReplies: sms.NewStaff(store, e.privacy), Logger: log})
 	e.logs = logs
 	return e

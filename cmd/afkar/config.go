@@ -77,6 +77,7 @@ type Config struct {
 	KavenegarWebhookSecret string        // AFKAR_KAVENEGAR_WEBHOOK_SECRET (secret): the push URL's path secret; unset = no push route
 	SMSReplyWindow         time.Duration // AFKAR_SMS_REPLY_WINDOW: a reply this long after the invitation is still scored
 	SMSReceiveEvery        time.Duration // AFKAR_SMS_RECEIVE_EVERY: how often the receive poller reconciles (real gateway only)
+	SMSStatusEvery         time.Duration // AFKAR_SMS_STATUS_EVERY: how often the delivery poller asks for statuses (real gateway only)
 
 	KavenegarAPIKey  string // AFKAR_KAVENEGAR_API_KEY (secret)
 	KavenegarSender  string // AFKAR_KAVENEGAR_SENDER
@@ -173,6 +174,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		KavenegarWebhookSecret: str("AFKAR_KAVENEGAR_WEBHOOK_SECRET", ""),
 		SMSReplyWindow:         duration("AFKAR_SMS_REPLY_WINDOW", sms.DefaultReplyWindow),
 		SMSReceiveEvery:        duration("AFKAR_SMS_RECEIVE_EVERY", sms.DefaultReceiveEvery),
+		SMSStatusEvery:         duration("AFKAR_SMS_STATUS_EVERY", sms.DefaultStatusEvery),
 		KavenegarAPIKey:        str("AFKAR_KAVENEGAR_API_KEY", ""),
 		KavenegarSender:        str("AFKAR_KAVENEGAR_SENDER", ""),
 		KavenegarBaseURL:       str("AFKAR_KAVENEGAR_BASE_URL", "https://api.kavenegar.com"),
@@ -301,6 +303,9 @@ func (c *Config) validate() error {
 	if c.SMSReplyWindow <= 0 || c.SMSReceiveEvery < time.Second {
 		errs = append(errs, errors.New("AFKAR_SMS_REPLY_WINDOW must be positive and AFKAR_SMS_RECEIVE_EVERY at least 1s"))
 	}
+	if c.SMSStatusEvery < time.Second || c.SMSStatusEvery > sms.StatusWindow {
+		errs = append(errs, errors.New("AFKAR_SMS_STATUS_EVERY must be between 1s and 48h (Kavenegar answers status for 48 hours)"))
+	}
 	if c.KavenegarWebhookSecret != "" && len(c.KavenegarWebhookSecret) < 16 {
 		errs = append(errs, errors.New("AFKAR_KAVENEGAR_WEBHOOK_SECRET must be at least 16 characters (it is the push URL's only credential)"))
 	}
@@ -415,6 +420,7 @@ func (c *Config) Print(w io.Writer) {
 		{"AFKAR_KAVENEGAR_WEBHOOK_SECRET", red(c.KavenegarWebhookSecret)},
 		{"AFKAR_SMS_REPLY_WINDOW", c.SMSReplyWindow.String()},
 		{"AFKAR_SMS_RECEIVE_EVERY", c.SMSReceiveEvery.String()},
+		{"AFKAR_SMS_STATUS_EVERY", c.SMSStatusEvery.String()},
 		{"AFKAR_KAVENEGAR_API_KEY", red(c.KavenegarAPIKey)},
 		{"AFKAR_KAVENEGAR_SENDER", c.KavenegarSender},
 		{"AFKAR_KAVENEGAR_BASE_URL", c.KavenegarBaseURL},

@@ -135,3 +135,30 @@ func TestRunUnknownCommand(t *testing.T) {
 		t.Fatalf("version: %v %q", err, out.String())
 	}
 }
+
+// AFKAR_SMS_STATUS_EVERY defaults to five minutes, is shown in the dump, and must fall within
+// Kavenegar's 48-hour status window.
+func TestConfigSMSStatusEvery(t *testing.T) {
+	c, err := LoadConfig(envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMSStatusEvery != 5*time.Minute {
+		t.Fatalf("default %s", c.SMSStatusEvery)
+	}
+	c, err = LoadConfig(envMap(map[string]string{"AFKAR_SMS_STATUS_EVERY": "90s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	c.Print(&b)
+	if !strings.Contains(b.String(), "AFKAR_SMS_STATUS_EVERY") || !strings.Contains(b.String(), "1m30s") {
+		t.Fatalf("not in the dump:\n%s", b.String())
+	}
+	for _, bad := range []string{"0s", "500ms", "49h", "often"} {
+		if _, err := LoadConfig(envMap(map[string]string{"AFKAR_SMS_STATUS_EVERY": bad})); err == nil ||
+			!strings.Contains(err.Error(), "AFKAR_SMS_STATUS_EVERY") {
+			t.Errorf("%q accepted or not named: %v", bad, err)
+		}
+	}
+}

@@ -49,3 +49,25 @@ func devSMS(cfg *Config, store *sqlstore.Store, privacy *sms.Privacy) api.DevSMS
 	}
 	return sms.NewDev(store, privacy)
 }
+
+// startDeliveries is the delivery tracker: the status push (POST /api/v1/sms/kavenegar/status/
+// {secret}) records through it always, and with a real gateway (AFKAR_KAVENEGAR_API_KEY) it also
+// polls sms/status.json every AFKAR_SMS_STATUS_EVERY for messages still on their way. The console
+// gateway reports every message delivered as it sends, so there is nothing to poll. The returned
+// stop waits for the poller.
+func startDeliveries(ctx context.Context, cfg *Config, store *sqlstore.Store, gateway sms.Gateway, log *slog.Logger) (*sms.Deliveries, func()) {
+	d := sms.NewDeliveries(store, gateway, nil, log)
+	if cfg.KavenegarAPIKey == "" {
+		return d, func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Run(ctx, cfg.SMSStatusEvery)
+	}()
+	return d, func() {
+		cancel()
+		<-done
+	}
+}

@@ -273,6 +273,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	// Citizens' replies: stored by the push (or the dev page), processed by one loop.
 	inbox, stopInbox := startInbox(bgCtx, cfg, store, in, privacy, gateway, log)
 	defer stopInbox()
+	deliveries, stopDeliveries := startDeliveries(bgCtx, cfg, store, gateway, log)
+	defer stopDeliveries()
 	var sender atomic.Pointer[sms.Sender] // made once the public address is known (the invitation link needs it)
 	smsCheck := api.Check{Name: "sms", Detail: true, Ping: func(ctx context.Context) error {
 		if s := sender.Load(); s != nil {
@@ -288,6 +290,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Invitations:      inviter,
 		SMSInbox:         inbox,
 		SMSWebhookSecret: cfg.KavenegarWebhookSecret,
+		SMSDeliveries:    deliveries,
 		DevSMS:           devSMS(cfg, store, privacy),
 		Funnel:           store,
 		SMSReplies:       sms.NewStaff(store, privacy),

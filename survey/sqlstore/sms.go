@@ -363,3 +363,64 @@ func (s *Store) updateOne(ctx context.Context, sql string, args ...any) (bool, e
 	})
 	return n > 0, err
 }
+
+// finalStatuses are the gateway delivery statuses (Kavenegar's numbers, as sms_outbox.status
+// keeps them) after which a message is not polled again: 6 failed, 10 delivered, 11
+// undelivered, 13 cancelled, 14 blocked, 100 unknown id. channels/sms decides what they mean;
+// storage only needs to know which rows are settled, so a late or repeated report (a push after
+// the poll, a push twice) never moves a settled row back.
+const finalStatuses = "(6, 10, 11, 13, 14, 100)"
+
+// UnsettledOutbox lists up to limit messages sent at or after since (Kavenegar answers status
+// for 48 hours) whose delivery is not settled yet, with ids above afterID in id order, so the
+// delivery poller pages through them in batches the gateway takes in one call.
+func (s *Store) UnsettledOutbox(ctx context.Context, since time.Time, afterID survey.ID, limit int) ([]survey.OutboxMessage, error) {
+	return s.outboxWhere(ctx, "WHERE o.state = 'sent' AND o.message_id <> '' AND o.sent_at >= ? AND o.id > ? AND o.status NOT IN "+
+		finalStatuses+" ORDER BY o.id LIMIT ?", utc(since), int64(afterID), limit)
+}
+
+// OutboxStatus records delivery status status for the message the gateway calls messageID,
+// unless its delivery is settled already, and reports whether it changed a row (false for an
+// unknown id or a settled message). outcome is what the status means for the invitation:
+// delivered (its delivered_at set to now), failed (the message failed with class, its cost
+// zeroed when refunded), or "" while the message is still on its way. A clarifying message has
+// no invitation, so only its own row changes.
+func (s *Store) OutboxStatus(ctx context.Context, messageID string, status int, outcome survey.InvitationStatus, class string,
+	refunded bool, now time.Time) (bool, error) {
+	if messageID == "" {
+		return false, nil
+	}
+	var changed bool
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var ids []int64
+		if err := tx.Raw("SELECT id FROM sms_outbox WHERE message_id = ? AND state = 'sent' AND status NOT IN "+finalStatuses,
+			messageID).Scan(&ids).Error; err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		changed = true
+		set, args := "status = ?", []any{status}
+		if outcome == survey.InvitationFailed {
+			set += ", state = 'failed', error_class = ?"
+			args = append(args, class)
+			if refunded {
+				set += ", cost = 0"
+			}
+		}
+		if err := tx.Exec("UPDATE sms_outbox SET "+set+" WHERE id IN ?", append(args, ids)...).Error; err != nil {
+			return err
+		}
+		switch outcome {
+		case survey.InvitationDelivered:
+			return tx.Exec(`UPDATE invitations SET status = 'delivered', delivered_at = ?
+ WHERE status = 'sent' AND id IN (SELECT invitation_id FROM sms_outbox WHERE id IN ?)`, utc(now), ids).Error
+		case survey.InvitationFailed:
+			return tx.Exec(`UPDATE invitations SET status = 'failed'
+ WHERE status = 'sent' AND id IN (SELECT invitation_id FROM sms_outbox WHERE id IN ?)`, ids).Error
+		}
+		return nil
+	})
+	return changed, err
+}
