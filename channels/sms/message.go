@@ -90,6 +90,11 @@ const OptOutFooter = "لغو ۱۱"
 // (the citizen's visit today) in the same breath, to stay within two parts.
 const DefaultQuestion = "از خدمت امروز به شما چقدر راضی بودید؟ عددی از ۱ تا ۵ پاسخ دهید"
 
+// DefaultLinkQuestion is DefaultQuestion when the invitation carries a link: a signed web-form
+// link (channels/weblink, a 39-character token) takes about 60 characters, and DefaultQuestion
+// beside it never fits in two parts, whatever the agency's name.
+const DefaultLinkQuestion = "از خدمت امروز چقدر راضی بودید؟ ۱ تا ۵ پاسخ دهید"
+
 // minAgencyRunes is the shortest an agency's name may be cut to (before the ellipsis): fewer
 // letters would no longer say who is asking, so composition fails instead.
 const minAgencyRunes = 6
@@ -106,7 +111,8 @@ type Invitation struct {
 	// Agency is the agency's display name; it is shortened with an ellipsis when the text would
 	// take more than MaxParts.
 	Agency string
-	// Question is the survey's SMS question; empty means DefaultQuestion.
+	// Question is the survey's SMS question; empty means DefaultQuestion (DefaultLinkQuestion
+	// with a link).
 	Question string
 	// Link is the short signed link to the web form; empty leaves the link out (SMS reply only).
 	Link string
@@ -122,10 +128,14 @@ func ComposeInvitation(inv Invitation) (string, error) {
 		return "", errors.New("sms: invitation without the agency's name")
 	}
 	question := strings.TrimSpace(inv.Question)
-	if question == "" {
+	link := strings.TrimSpace(inv.Link)
+	switch {
+	case question != "":
+	case link != "":
+		question = DefaultLinkQuestion
+	default:
 		question = DefaultQuestion
 	}
-	link := strings.TrimSpace(inv.Link)
 	name := []rune(agency)
 	for n := len(name); n >= minAgencyRunes; n-- {
 		shown := agency

@@ -76,7 +76,7 @@ func TestComposeInvitation(t *testing.T) {
 		{"short name", Invitation{Agency: "ثبت احوال", Link: link}, "ثبت احوال", false},
 		{"name with ZWNJ", Invitation{Agency: "اداره‌ی گذرنامه", Link: link}, "اداره‌ی گذرنامه", false},
 		{"spaces collapsed", Invitation{Agency: "  سازمان   ثبت احوال کشور ", Link: link}, "سازمان ثبت احوال کشور", false},
-		{"long name shortened", Invitation{Agency: "اداره کل ثبت اسناد و املاک استان تهران بزرگ", Link: link}, "اداره کل ثبت اسناد و امل…", true},
+		{"long name shortened", Invitation{Agency: "اداره کل ثبت اسناد و املاک استان تهران بزرگ", Link: link}, "اداره کل ثبت اسناد و املاک استان تهران…", true},
 		{"no link: room for the long name", Invitation{Agency: "اداره کل ثبت اسناد و املاک استان تهران بزرگ"}, "اداره کل ثبت اسناد و املاک استان تهران بزرگ", false},
 		{"own question", Invitation{Agency: "شهرداری منطقه ۶", Question: "از ۱ تا ۵ به پاسخ‌گویی ما چه نمره‌ای می‌دهید؟", Link: link}, "شهرداری منطقه ۶", false},
 	} {
@@ -101,7 +101,11 @@ func TestComposeInvitation(t *testing.T) {
 				t.Errorf("link missing or cut:\n%s", text)
 			}
 			q := tc.inv.Question
-			if q == "" {
+			switch {
+			case q != "":
+			case tc.inv.Link != "":
+				q = DefaultLinkQuestion
+			default:
 				q = DefaultQuestion
 			}
 			if !strings.Contains(text, q) {
@@ -114,8 +118,8 @@ func TestComposeInvitation(t *testing.T) {
 // The longest name that fits is kept whole; one letter more and it is cut to exactly the
 // 134-unit boundary or below.
 func TestComposeInvitationBoundary(t *testing.T) {
-	const link = "https://afkar.ir/s/Ab3dE5gH7jK9mN"
-	fixed := len([]rune(invitationText("", DefaultQuestion, link)))
+	link := "https://afkar.ir/s/" + strings.Repeat("A", 39) // a signed link as the binary issues it
+	fixed := len([]rune(invitationText("", DefaultLinkQuestion, link)))
 	room := 134 - fixed
 	fits := persianOf(room)
 	if strings.HasSuffix(fits, " ") { // Fields would trim it; keep the length exact
@@ -128,6 +132,19 @@ func TestComposeInvitationBoundary(t *testing.T) {
 	text, err = ComposeInvitation(Invitation{Agency: persianOf(room + 1), Link: link})
 	if err != nil || !strings.Contains(text, ellipsis) || len([]rune(text)) > 134 {
 		t.Fatalf("a %d-letter name should be shortened: %d %v\n%s", room+1, len([]rune(text)), err, text)
+	}
+}
+
+// A link as the binary issues it (a 39-character signed token on a host of the usual length)
+// fits beside the default question with an agency's name of a few words.
+func TestComposeInvitationWithARealLink(t *testing.T) {
+	link := "https://nazar.example.ir/s/" + strings.Repeat("A", 39)
+	text, err := ComposeInvitation(Invitation{Agency: "ثبت احوال", Link: link})
+	if err != nil || !strings.Contains(text, DefaultLinkQuestion) || !strings.Contains(text, link) {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	if text, _ := ComposeInvitation(Invitation{Agency: "ثبت احوال"}); !strings.Contains(text, DefaultQuestion) {
+		t.Errorf("without a link the full question: %s", text)
 	}
 }
 

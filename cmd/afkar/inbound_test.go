@@ -11,6 +11,27 @@ import (
 	"github.com/afkar-gov/afkar/channels/sms/kavenegartest"
 )
 
+// useFakeKavenegar points the binary's SMS gateway at the fake Kavenegar, with no quiet hours, a
+// 1 s frequency cap, and an admin token for reading the score.
+func useFakeKavenegar(env map[string]string, fake *kavenegartest.Server) {
+	env["AFKAR_KAVENEGAR_API_KEY"] = fake.APIKey
+	env["AFKAR_KAVENEGAR_SENDER"] = kavenegartest.Line
+	env["AFKAR_KAVENEGAR_BASE_URL"] = fake.URL()
+	env["AFKAR_SMS_QUIET_HOURS"] = "off"
+	env["AFKAR_SMS_FREQUENCY_CAP"] = "1s"
+	env["AFKAR_ADMIN_TOKEN"] = strings.Repeat("a", 32)
+}
+
+// officeScore is the part of GET /api/v1/agencies/{id}/score the tests check: responses, in all
+// and by channel.
+type officeScore struct {
+	Responses int64 `json:"responses"`
+	ByChannel []struct {
+		Channel   string `json:"channel"`
+		Responses int64  `json:"responses"`
+	} `json:"by_channel"`
+}
+
 // The SMS loop on the real binary against the fake Kavenegar: an invitation is sent, the reply
 // is pushed to the inbound URL (twice, and also fetched by the receive poller) and counted once
 // in the score on the sms channel; an opt-out then makes the next invitation skipped.
@@ -20,14 +41,9 @@ func TestSMSReplyLoopThroughTheBinary(t *testing.T) {
 	fake := kavenegartest.New(t)
 	env, db := embeddedEnv(t)
 	f := newFixture(t, db)
-	env["AFKAR_KAVENEGAR_API_KEY"] = fake.APIKey
-	env["AFKAR_KAVENEGAR_SENDER"] = kavenegartest.Line
-	env["AFKAR_KAVENEGAR_BASE_URL"] = fake.URL()
+	useFakeKavenegar(env, fake)
 	env["AFKAR_KAVENEGAR_WEBHOOK_SECRET"] = secret
 	env["AFKAR_SMS_RECEIVE_EVERY"] = "1s"
-	env["AFKAR_SMS_QUIET_HOURS"] = "off"
-	env["AFKAR_SMS_FREQUENCY_CAP"] = "1s"
-	env["AFKAR_ADMIN_TOKEN"] = strings.Repeat("a", 32)
 	srv := startServer(t, env)
 	token := afkarCmd(t, env, "token", "--role", "integration", "--agency", fmt.Sprint(f.agency), "--channel", "sms", "--name", "queue")
 
@@ -72,13 +88,7 @@ func TestSMSReplyLoopThroughTheBinary(t *testing.T) {
 	calls := fake.Calls("sms/receive")
 	waitFor(t, 20*time.Second, "the poller to fetch the reply too", func() bool { return fake.Calls("sms/receive") >= calls+2 })
 
-	var sc struct {
-		Responses int64 `json:"responses"`
-		ByChannel []struct {
-			Channel   string `json:"channel"`
-			Responses int64  `json:"responses"`
-		} `json:"by_channel"`
-	}
+	var sc officeScore
 	scoreURL := fmt.Sprintf("%s/api/v1/agencies/%d/score?office_id=%d", srv.url, f.agency, f.office)
 	waitFor(t, 20*time.Second, "the reply in the score", func() bool {
 		return httpJSON(t, "GET", scoreURL, env["AFKAR_ADMIN_TOKEN"], nil, &sc) == 200 && sc.Responses >= 1
