@@ -148,6 +148,70 @@ func evalDay(days [][]Cell, t int, opts DropOptions) DropResult {
 	return DropTest(baseline, window, opts)
 }
 
+// slider evaluates consecutive days like evalDay, but keeps the baseline and window summed by
+// (season, slot) as they slide, so that each evaluation passes DropTest a few dozen cells
+// instead of hundreds — the simulations stay fast under the race detector.
+type slider struct {
+	days       [][]Cell
+	t          int // the day last evaluated; −1 before the first
+	base, win  [4][HoursPerWeek]Cell
+	cellsB, cW []Cell
+}
+
+func newSlider(days [][]Cell) *slider { return &slider{days: days, t: -1} }
+
+func addCells(acc *[4][HoursPerWeek]Cell, cs []Cell, sign float64) {
+	for _, c := range cs {
+		a := &acc[c.Season][c.Slot]
+		a.Slot, a.Season = c.Slot, c.Season
+		a.N += int64(sign) * c.N
+		a.Sum += sign * c.Sum
+		a.SumSq += sign * c.SumSq
+	}
+}
+
+func flatten(acc *[4][HoursPerWeek]Cell, out []Cell) []Cell {
+	out = out[:0]
+	for s := range acc {
+		for _, c := range acc[s] {
+			if c.N > 0 {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// eval evaluates the window ending at day t; t must grow by one each call after the first.
+func (s *slider) eval(t int, opts DropOptions) DropResult {
+	in := func(d int) []Cell {
+		if d < 0 || d >= len(s.days) {
+			return nil
+		}
+		return s.days[d]
+	}
+	if s.t < 0 {
+		for d := max(t-90, 0); d <= t; d++ {
+			if d >= t-6 {
+				addCells(&s.win, in(d), 1)
+			} else {
+				addCells(&s.base, in(d), 1)
+			}
+		}
+	} else {
+		if t != s.t+1 {
+			panic("slider: days must be consecutive")
+		}
+		addCells(&s.win, in(t), 1)
+		addCells(&s.win, in(t-7), -1)
+		addCells(&s.base, in(t-7), 1)
+		addCells(&s.base, in(t-91), -1)
+	}
+	s.t = t
+	s.cellsB, s.cW = flatten(&s.base, s.cellsB), flatten(&s.win, s.cW)
+	return DropTest(s.cellsB, s.cW, opts)
+}
+
 func newSimOffice(seed uint64, i int, volume float64) *simOffice {
 	rng := rand.New(rand.NewPCG(seed, uint64(i)))
 	return &simOffice{rng: rng, base: 3.5 + 0.6*rng.Float64(), volume: volume}
@@ -178,8 +242,9 @@ func falseAlarms(offices [][][]Cell, opts DropOptions) (drops, rises float64, in
 	var nd, nr int
 	for _, days := range offices {
 		var tr AlertTrack
+		sl := newSlider(days)
 		for q := range simQuarter {
-			r := evalDay(days, 90+q, opts)
+			r := sl.eval(90+q, opts)
 			if r.Status == DropInsufficient {
 				insufficient++
 			}
@@ -436,6 +501,18 @@ func TestSimpleAlerts(t *testing.T) {
 	c := CellAt(time.Date(2025, 11, 15, 9, 30, 0, 0, survey.Tehran), 4)
 	if c.Slot != 9 || c.Season != 2 || c.N != 1 || c.SumSq != 16 {
 		t.Errorf("CellAt: %+v", c)
+	}
+}
+
+// The slider must give exactly what evalDay gives.
+func TestSliderMatchesEvalDay(t *testing.T) {
+	days := newSimOffice(3, 0, 32).simulate(quarterStart, -90, 20, func(int) float64 { return 0 })
+	sl := newSlider(days)
+	for q := 0; q <= 20; q++ {
+		a, b := sl.eval(90+q, DropOptions{}), evalDay(days, 90+q, DropOptions{})
+		if a.WindowN != b.WindowN || a.BaselineN != b.BaselineN || math.Abs(a.Z-b.Z) > 1e-9 {
+			t.Fatalf("day %d: slider %+v, evalDay %+v", q, a, b)
+		}
 	}
 }
 
