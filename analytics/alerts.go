@@ -205,8 +205,11 @@ func DropTest(baseline, window []Cell, opts DropOptions) DropResult {
 	}
 	bn, wn := float64(bAll.n), float64(wAll.n)
 	bMean := bAll.sum / bn
-	variance := (bAll.ssq - bn*bMean*bMean) / (bn - 1)
-	sd := math.Max(math.Sqrt(math.Max(variance, 0)), o.SDFloor)
+	variance := 0.0
+	if bAll.n > 1 {
+		variance = math.Max((bAll.ssq-bn*bMean*bMean)/(bn-1), 0)
+	}
+	sd := math.Max(math.Sqrt(variance), o.SDFloor)
 	s2 := sd * sd
 
 	// Season effects and the de-seasonalised level.
@@ -304,9 +307,6 @@ type AlertTrack struct {
 // Step feeds one evaluation, made at at, into the track and returns the events it causes.
 func (tr *AlertTrack) Step(r DropResult, at time.Time, opts DropOptions) []AlertEvent {
 	if r.Status == DropInsufficient {
-		if tr.Drop != nil {
-			tr.Drop.Latest.WindowN, tr.Drop.Latest.BaselineN = r.WindowN, r.BaselineN
-		}
 		return nil
 	}
 	o := opts.withDefaults()

@@ -290,44 +290,61 @@ func TestDropAlertFalseAlarmRate(t *testing.T) {
 	}
 }
 
-func TestDropAlertPower(t *testing.T) {
+// detection simulates offices whose mean shifts by shift from day 0 and returns the day (0…6)
+// each office's alert of kind opened, −1 when it did not within 7 days.
+func detection(seed uint64, shift float64, kind AlertKind) []int {
 	opts := DropOptions{SeasonEffects: &suppliedSeasons}
-	var detect []int
-	missed := 0
+	out := make([]int, simOffices)
 	for i := range simOffices {
-		o := newSimOffice(7, i, 32)
-		// A 0.5-point fall in the mean from day 0 on; days −90…−1 are the stable baseline.
+		o := newSimOffice(seed, i, 32)
 		days := o.simulate(quarterStart, -90, 6, func(d int) float64 {
 			if d >= 0 {
-				return -0.5
+				return shift
 			}
 			return 0
 		})
 		var tr AlertTrack
-		found := -1
-		for d := 0; d <= 6 && found < 0; d++ {
-			for _, ev := range tr.Step(evalDay(days, 90+d, opts), quarterStart.AddDate(0, 0, d), opts) {
-				if ev.Opened && ev.Kind == AlertDrop {
-					found = d
+		sl := newSlider(days)
+		out[i] = -1
+		for d := 0; d <= 6 && out[i] < 0; d++ {
+			for _, ev := range tr.Step(sl.eval(90+d, opts), quarterStart.AddDate(0, 0, d), opts) {
+				if ev.Opened && ev.Kind == kind {
+					out[i] = d
 				}
 			}
 		}
-		if found < 0 {
-			missed++
-			continue
+	}
+	return out
+}
+
+// summary returns the share of offices detected and the median detection day among them.
+func summary(days []int) (power float64, median int) {
+	var found []int
+	for _, d := range days {
+		if d >= 0 {
+			found = append(found, d)
 		}
-		detect = append(detect, found)
 	}
-	sort.Ints(detect)
-	power := float64(len(detect)) / simOffices
-	median := -1
-	if len(detect) > 0 {
-		median = detect[len(detect)/2]
+	if len(found) == 0 {
+		return 0, -1
 	}
+	sort.Ints(found)
+	return float64(len(found)) / float64(len(days)), found[len(found)/2]
+}
+
+func TestDropAlertPower(t *testing.T) {
+	// A 0.5-point fall in the mean from day 0 on; days −90…−1 are the stable baseline.
+	power, median := summary(detection(7, -0.5, AlertDrop))
 	t.Logf("0.5-point fall at 30/day: detected within 7 days in %.1f%% of %d offices; median detection on day %d (day 0 = first day of the fall, so %d days of data)",
 		100*power, simOffices, median, median+1)
 	if power < 0.9 {
-		t.Errorf("power %.3f < 0.9 (%d missed)", power, missed)
+		t.Errorf("power %.3f < 0.9", power)
+	}
+	// The positive alert is the mirror image.
+	power, median = summary(detection(8, 0.5, AlertRise))
+	t.Logf("0.5-point rise at 30/day: positive alert within 7 days in %.1f%%; median day %d", 100*power, median)
+	if power < 0.9 {
+		t.Errorf("rise power %.3f < 0.9", power)
 	}
 }
 
