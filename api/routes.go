@@ -73,6 +73,10 @@ func (s *Server) registerRoutes() {
 	e.GET("/api/v1/agencies/:id/score", s.getScore, staff...)
 	e.GET("/api/v1/agencies/:id/funnel", s.getFunnel, staff...)
 	e.GET("/api/v1/agencies/:id/sms/inbound", s.getSMSInbound, staff...)
+	// Alerts: staff read their agencies' alerts; an admin of the agency or of the province
+	// acknowledges one (the alert desk checks which).
+	e.GET("/api/v1/alerts", s.listAlerts, staff...)
+	e.POST("/api/v1/alerts/:id/ack", s.ackAlert, s.identify, s.requireStaff, requireJSON)
 	e.GET("/api/v1/kiosks", s.listKiosks, staff...)
 	e.POST("/api/v1/kiosks", s.createKiosk, s.identify, s.requireStaff, requireJSON)
 	e.POST("/api/v1/kiosks/:id/pairing", s.newPairing, staff...)

@@ -98,6 +98,9 @@ type Deps struct {
 	// Invitations is the SMS channel's invitation service (POST /api/v1/invitations and
 	// /api/v1/invitations.csv).
 	Invitations Invitations
+	// Alerts lists and acknowledges alerts (analytics.AlertDesk): GET /api/v1/alerts and
+	// POST /api/v1/alerts/{id}/ack.
+	Alerts Alerts
 	// PairRateLimit is how many pairing attempts per minute one client IP may make
 	// (POST /api/v1/kiosk/pair); 0 means DefaultPairRateLimit, negative turns it off.
 	PairRateLimit int
