@@ -48,6 +48,8 @@ const (
 	// previous year for the watcher to supply season effects; below it the drop test estimates
 	// them inside each office's baseline (see docs/alerts.md).
 	DefaultSeasonMinN = 1000
+	// DefaultAlertEvery is how often serve runs the watcher: daily windows move by a day.
+	DefaultAlertEvery = 24 * time.Hour
 	// headlineTrack is alert_tracks.kind of the drop/rise state of the 1–5 headline score.
 	headlineTrack = "headline"
 )
