@@ -60,7 +60,9 @@ func TestSMSMaxQuestions(t *testing.T) {
 }
 
 func TestNextSMSQuestion(t *testing.T) {
-	rating := func(n string) survey.SubmittedAnswer { return survey.SubmittedAnswer{QuestionID: "overall", Value: raw(n)} }
+	rating := func(n string) survey.SubmittedAnswer {
+		return survey.SubmittedAnswer{QuestionID: "overall", Value: raw(n)}
+	}
 	reasons := survey.SubmittedAnswer{QuestionID: "reasons", Value: raw(`["waiting"]`)}
 	for _, c := range []struct {
 		name    string
