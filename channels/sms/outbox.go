@@ -80,8 +80,8 @@ type SenderOptions struct {
 	// reads them from the cached catalog. A failure is logged and the defaults are used: an
 	// invitation with the default question is better than none.
 	Settings func(ctx context.Context, agencyID survey.ID) (*survey.SMSSettings, error)
-	Clock       survey.Clock
-	Logger      *slog.Logger
+	Clock    survey.Clock
+	Logger   *slog.Logger
 }
 
 // Sender drains the send queue through a Gateway: it takes due messages, fixes their text on
