@@ -131,7 +131,8 @@ var (
 //   - yesno: 1 or «بله» / «آره» / «بلی» / "yes" → true; 2 or «نه» / «خیر» / "no" → false.
 //   - rating5: a 1–5 rating as Parse reads an invitation's reply.
 //
-// An opt-out («۱۱», «لغو») is never an answer: the caller honours it first.
+// An opt-out («۱۱», «لغو») is never an answer: the caller honours it first. «۱۲» is: a citizen
+// in a conversation has not opted out, so to a choice that takes several it means options 1 and 2.
 func ParseFollowUp(text string, q survey.Question) (json.RawMessage, bool) {
 	if Parse(text).Kind == KindOptOut {
 		return nil, false
