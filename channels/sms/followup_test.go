@@ -167,6 +167,7 @@ var followUpCases = []struct {
 	{"separators only", fuReasons, " ، و ", ""},
 	{"opt-out 11", fuReasons, "11", ""},
 	{"opt-out word", fuReasons, "لغو", ""},
+	{"12 is options, not resubscribe", fuReasons, "۱۲", `["waiting","behaviour"]`},
 	{"all five", fuReasons, "12345", `["waiting","behaviour","confusing","documents","other"]`},
 	// choice, one only
 	{"single", fuDesk, "2", `["back"]`},
