@@ -96,11 +96,12 @@ func ParseOpenAPI(b []byte) (web.APIDocs, error) {
 	if err := yaml.Unmarshal(b, &f); err != nil {
 		return web.APIDocs{}, fmt.Errorf("openapi: %w", err)
 	}
-	d := web.APIDocs{Title: f.Info.Title, Version: f.Info.Version, Summary: f.Info.Summary, Description: f.Info.Description}
+	d := web.APIDocs{Version: f.Info.Version, Title: web.SplitBilingual(f.Info.Title),
+		Summary: web.SplitBilingual(f.Info.Summary), Description: web.SplitBilingual(f.Info.Description)}
 	group := map[string]int{}
 	for _, t := range f.Tags {
 		group[t.Name] = len(d.Tags)
-		d.Tags = append(d.Tags, web.APITag{Name: t.Name, Description: t.Description})
+		d.Tags = append(d.Tags, web.APITag{Name: t.Name, Description: web.SplitBilingual(t.Description)})
 	}
 	paths := make([]string, 0, len(f.Paths))
 	for p := range f.Paths {
@@ -136,7 +137,8 @@ func ParseOpenAPI(b []byte) (web.APIDocs, error) {
 
 // operation builds one operation of the page, resolving parameter and response references.
 func (f *openAPIFile) operation(path, method string, o openAPIOp) (web.APIOp, error) {
-	op := web.APIOp{Method: strings.ToUpper(method), Path: path, Summary: o.Summary, Description: o.Description, Who: o.Who}
+	op := web.APIOp{Method: strings.ToUpper(method), Path: path, Summary: web.SplitBilingual(o.Summary),
+		Description: web.SplitBilingual(o.Description), Who: web.SplitBilingual(o.Who)}
 	for _, req := range o.Security {
 		if len(req) == 0 {
 			op.Auth = append(op.Auth, "none")
@@ -157,7 +159,7 @@ func (f *openAPIFile) operation(path, method string, o openAPIOp) (web.APIOp, er
 			}
 			prm = r
 		}
-		op.Params = append(op.Params, web.APIParam{Name: prm.Name, In: prm.In, Description: prm.Description, Required: prm.Required})
+		op.Params = append(op.Params, web.APIParam{Name: prm.Name, In: prm.In, Description: web.SplitBilingual(prm.Description), Required: prm.Required})
 	}
 	if o.RequestBody != nil {
 		op.Body, op.BodyRequired = sortedKeys(o.RequestBody.Content), o.RequestBody.Required
@@ -176,7 +178,7 @@ func (f *openAPIFile) operation(path, method string, o openAPIOp) (web.APIOp, er
 			}
 			r = res
 		}
-		op.Responses = append(op.Responses, web.APIResponse{Status: st, Description: r.Description, Media: sortedKeys(r.Content)})
+		op.Responses = append(op.Responses, web.APIResponse{Status: st, Description: web.SplitBilingual(r.Description), Media: sortedKeys(r.Content)})
 	}
 	return op, nil
 }

@@ -103,6 +103,6 @@ func (s *Server) registerOpsRoutes() {
 // registerDocsRoutes serves the API's description (api/openapi.yaml) and its readable page.
 // Anyone may read them: they describe the public contract, no data.
 func (s *Server) registerDocsRoutes() {
-	s.e.GET("/api/openapi.yaml", s.getOpenAPI)
+	s.e.Match(pageMethods, "/api/openapi.yaml", s.getOpenAPI)
 	s.e.Match(pageMethods, "/api/docs", s.getAPIDocs)
 }

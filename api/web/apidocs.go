@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/http"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,20 +15,23 @@ import (
 // APIDocs is the API's description as the /api/docs page shows it: package api reads it from
 // its OpenAPI file at start, so the page can never describe another API than the one served.
 type APIDocs struct {
-	Title, Version, Summary, Description string
-	Tags                                 []APITag
+	Version                     string
+	Title, Summary, Description Bilingual
+	Tags                        []APITag
 }
 
 // APITag is one group of operations, usually by who may call them.
 type APITag struct {
-	Name, Description string
-	Ops               []APIOp
+	Name        string
+	Description Bilingual
+	Ops         []APIOp
 }
 
 // APIOp is one operation: method and path as a client writes them, who may call it (in words
 // and as security schemes), what it takes and what it answers.
 type APIOp struct {
-	Method, Path, Summary, Description, Who string
+	Method, Path              string
+	Summary, Description, Who Bilingual
 	// Auth lists the accepted ways to authenticate, each a "+"-joined set of schemes; empty
 	// means none is needed.
 	Auth         []string
@@ -54,14 +59,45 @@ func (o APIOp) Anchor() string {
 
 // APIParam is one parameter of an operation.
 type APIParam struct {
-	Name, In, Description string
-	Required              bool
+	Name, In    string
+	Description Bilingual
+	Required    bool
 }
 
 // APIResponse is one status an operation may answer, with its media types.
 type APIResponse struct {
-	Status, Description string
-	Media               []string
+	Status      string
+	Description Bilingual
+	Media       []string
+}
+
+// Bilingual is a text of the description written "Persian / English" (or a Persian first line
+// and English lines after it): the page sets the English apart, left to right, so its
+// punctuation does not wander to the wrong end of a right-to-left line.
+type Bilingual struct{ FA, EN string }
+
+// SplitBilingual splits s at its first " / ", or, failing that, after a first line that has
+// Persian when the lines after it have none; anything else is kept whole in FA (the page lets
+// the browser find its direction).
+func SplitBilingual(s string) Bilingual {
+	s = strings.TrimSpace(s)
+	if fa, en, ok := strings.Cut(s, " / "); ok && !strings.Contains(fa, "\n") {
+		return Bilingual{FA: strings.TrimSpace(fa), EN: strings.TrimSpace(en)}
+	}
+	if fa, en, ok := strings.Cut(s, "\n"); ok && hasArabicScript(fa) && !hasArabicScript(en) {
+		return Bilingual{FA: strings.TrimSpace(fa), EN: strings.TrimSpace(en)}
+	}
+	return Bilingual{FA: s}
+}
+
+// hasArabicScript reports whether s has a Persian (Arabic-script) letter.
+func hasArabicScript(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Arabic, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // apiDocsCSP allows the docs page its inline styles and font only: it needs no script.
