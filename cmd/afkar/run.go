@@ -324,7 +324,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	url := "http://" + displayAddr(ln.Addr().String())
 
 	// The SMS sender drains the send queue (held invitations when the quiet hours end).
-	sender.Store(newSender(cfg, store, gateway, privacy, invitationLinks(links, url), log))
+	sender.Store(newSender(cfg, store, gateway, privacy, invitationLinks(links, url), cat, log))
 	stopSend := goLoop(bgCtx, sender.Load().Run)
 	defer stopSend()
 	mode := "embedded (SQLite + SQL inbox)"
