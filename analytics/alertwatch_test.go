@@ -98,6 +98,8 @@ func TestAlertWatcher(t *testing.T) {
 				t.Fatalf("first run = %+v; want 3 offices, 2 sufficient, 2 opened", run)
 			}
 			for _, r := range run.Results {
+				t.Logf("office %d: %s observed %.3f expected %.3f z %.2f n %d baseline %d", r.OfficeID, r.Result.Status,
+					r.Result.Observed, r.Result.Expected, r.Result.Z, r.Result.WindowN, r.Result.BaselineN)
 				switch r.OfficeID {
 				case stable.ID:
 					if r.Result.Status != analytics.DropNone || math.Abs(r.Result.Z) > 1 || r.Result.WindowN != 210 || r.Result.BaselineN != 84*30 {
@@ -130,6 +132,22 @@ func TestAlertWatcher(t *testing.T) {
 			if det.N != 210 || math.Abs(det.Observed-3.5) > 1e-9 || math.Abs(det.Expected-4) > 0.05 || det.Z > -5 ||
 				det.WindowFrom != "2026-02-22" || det.WindowTo != "2026-02-28" || det.BaselineTo != "2026-02-21" || det.OfficeName != falling.Name {
 				t.Fatalf("score_drop detail: %+v", det)
+			}
+
+			// The same day again, under Benjamini–Hochberg control across offices: the fall is
+			// still a discovery, the stable office still not, and nothing opens twice.
+			fdr := *w
+			fdr.FDR = 0.01
+			again, err := fdr.Run(ctx)
+			must(err)
+			for _, r := range again.Results {
+				if want := map[survey.ID]analytics.DropStatus{stable.ID: analytics.DropNone, falling.ID: analytics.DropFound,
+					empty.ID: analytics.DropInsufficient}[r.OfficeID]; r.Result.Status != want {
+					t.Fatalf("FDR run, office %d: %s, want %s", r.OfficeID, r.Result.Status, want)
+				}
+			}
+			if again.Opened != 0 || again.Resolved != 0 {
+				t.Fatalf("FDR run the same day = %+v; want nothing opened or resolved", again)
 			}
 
 			// The next day, still low: nothing new.
