@@ -86,6 +86,7 @@ type Version struct {
 	Title       string     `json:"title"`
 	Questions   []Question `json:"questions"`
 	PublishedAt time.Time  `json:"published_at"`
+	SMS         *SMSSettings `json:"sms,omitempty"`
 }
 
 // Question returns the question with the given id and its position, or false.
