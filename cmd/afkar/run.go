@@ -277,7 +277,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	stopPurge := goLoop(bgCtx, func(ctx context.Context) { retention.Run(ctx, sms.DefaultPurgeEvery) })
 	defer stopPurge()
 	// Citizens' replies: stored by the push (or the dev page), processed by one loop.
-	inbox, stopInbox := startInbox(bgCtx, cfg, store, in, privacy, gateway, log)
+	inbox, stopInbox, err := startInbox(bgCtx, cfg, store, in, privacy, gateway, log)
+	if err != nil {
+		return err
+	}
 	defer stopInbox()
 	deliveries, stopDeliveries := startDeliveries(bgCtx, cfg, store, gateway, log)
 	defer stopDeliveries()
