@@ -15,9 +15,9 @@ const (
 	// RoleProvinceEvaluator reads every agency like province staff and (later) enters the
 	// ranking criteria that people score; it manages nothing.
 	RoleProvinceEvaluator Role = "province_evaluator"
-	RoleAgencyAdmin   Role = "agency_admin"   // an agency's PR lead: reads and manages that agency (offices, kiosks)
-	RoleAgencyStaff   Role = "agency_staff"   // an agency's PR staff (viewer): reads only that agency
-	RoleIntegration   Role = "integration"    // a machine client (web-form backend, SMS bridge, queue system)
+	RoleAgencyAdmin       Role = "agency_admin" // an agency's PR lead: reads and manages that agency (offices, kiosks)
+	RoleAgencyStaff       Role = "agency_staff" // an agency's PR staff (viewer): reads only that agency
+	RoleIntegration       Role = "integration"  // a machine client (web-form backend, SMS bridge, queue system)
 	// RoleKiosk is a paired lobby tablet. It is never stored as a token row: a kiosk's device
 	// token is checked by the kiosk channel, which returns a principal scoped to the kiosk's
 	// agency, office and the kiosk channel, with KioskID set.

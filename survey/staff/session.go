@@ -202,7 +202,9 @@ func (s *Service) setPassword(ctx context.Context, actor survey.Principal, u Use
 
 // CSRFToken is the CSRF token of a session: HMAC-SHA256 of its token under the secret key. Pages
 // put it in forms and scripts send it as X-CSRF-Token; another site cannot compute it.
-func (s *Service) CSRFToken(sessionToken string) string { return s.mac("afkar-csrf-session", sessionToken) }
+func (s *Service) CSRFToken(sessionToken string) string {
+	return s.mac("afkar-csrf-session", sessionToken)
+}
 
 // CheckCSRF reports, in constant time, whether got is the CSRF token of sessionToken.
 func (s *Service) CheckCSRF(sessionToken, got string) bool {
