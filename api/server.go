@@ -98,6 +98,13 @@ type Deps struct {
 	// Invitations is the SMS channel's invitation service (POST /api/v1/invitations and
 	// /api/v1/invitations.csv).
 	Invitations Invitations
+	// Accounts is people's accounts (survey/staff.Service): /login, /logout, session cookies in
+	// identify, /api/v1/me/password, the users API and the audit log. Without it the session
+	// cookie is ignored and those routes answer 503.
+	Accounts Accounts
+	// CookieSecure marks cookies Secure even on plain HTTP requests (AFKAR_COOKIE_SECURE=1,
+	// for a TLS proxy that does not say X-Forwarded-Proto); over TLS they always are.
+	CookieSecure bool
 	// PairRateLimit is how many pairing attempts per minute one client IP may make
 	// (POST /api/v1/kiosk/pair); 0 means DefaultPairRateLimit, negative turns it off.
 	PairRateLimit int

@@ -127,6 +127,14 @@ func (s *Service) User(ctx context.Context, actor survey.Principal, id survey.ID
 	return u, nil
 }
 
+// Me returns the account of a session principal (ECodeNotFound for a token's).
+func (s *Service) Me(ctx context.Context, p survey.Principal) (User, error) {
+	if p.UserID == 0 {
+		return User{}, errNoUser()
+	}
+	return s.st.UserByID(ctx, p.UserID)
+}
+
 // UserByLogin returns the account with login, for the command line (no principal involved).
 func (s *Service) UserByLogin(ctx context.Context, login string) (User, error) {
 	return s.st.UserByLogin(ctx, NormalizeLogin(login))
