@@ -133,14 +133,11 @@ func randomValue() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// loginPage serves GET /login: the form, with a fresh pre-session cookie and its CSRF token. A
-// visitor already logged in goes straight to the dashboard.
+// loginPage serves GET /login: the form, with a fresh pre-session cookie and its CSRF token. It
+// is shown to a visitor already logged in too (to switch accounts: the login rotates the session).
 func (s *Server) loginPage(c echo.Context) error {
 	if s.d.Accounts == nil {
 		return unavailable("accounts")
-	}
-	if _, ok := principal(c); ok && sessionToken(c) != "" {
-		return c.Redirect(http.StatusSeeOther, dashboardPath)
 	}
 	return s.renderLogin(c, http.StatusOK, "", "")
 }

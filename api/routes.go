@@ -44,7 +44,7 @@ func (s *Server) registerRoutes() {
 	// People's login (server-rendered, works without JavaScript). The login form's CSRF token is
 	// bound to a pre-session cookie; logout is a form with the session's CSRF token, which
 	// identify checks like on every state-changing request made with the session cookie.
-	e.Match(pageMethods, "/login", s.loginPage, s.identify)
+	e.Match(pageMethods, "/login", s.loginPage)
 	e.POST("/login", s.postLogin)
 	e.POST("/logout", s.postLogout, s.identify)
 	e.Match(pageMethods, "/dashboard", s.dashboard, s.identify)
