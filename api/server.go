@@ -160,6 +160,10 @@ func New(d Deps) *Server {
 	return s
 }
 
+// Routes lists every registered route (method and path template): the role × route matrix test
+// walks it, so a route added without being classified fails the build's tests.
+func (s *Server) Routes() []*echo.Route { return s.e.Routes() }
+
 // NewOps builds a server with only the operator routes (/healthz, /readyz, /metrics): what a
 // standalone aggregator (`afkar worker`) exposes, since it holds no intake or catalog to serve.
 func NewOps(d Deps) *Server {
