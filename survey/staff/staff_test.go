@@ -290,9 +290,9 @@ func TestAgencyAdminTenancy(t *testing.T) {
 		}
 		p, _ := f.svc.Authenticate(ctx, tok)
 		// Creates its own agency's staff; never a province role, never another agency's.
-		mine, _, err := f.svc.CreateUser(ctx, p, staff.NewUser{Login: "tax.staff", Name: "کارمند", Role: survey.RoleAgencyStaff, AgencyID: f.a1})
-		if err != nil {
-			t.Fatal(err)
+		mine, _, err := f.svc.CreateUser(ctx, p, staff.NewUser{Login: "tax.staff", Name: "کارمند", Role: survey.RoleAgencyStaff})
+		if err != nil || mine.AgencyID != f.a1 {
+			t.Fatalf("agency admin creates %+v, %v; want a user of its agency", mine, err)
 		}
 		for _, nu := range []staff.NewUser{
 			{Login: "boss", Name: "x", Role: survey.RoleProvinceAdmin},

@@ -66,6 +66,9 @@ func (s *Service) CreateUser(ctx context.Context, actor survey.Principal, nu New
 	if !actor.CanManageUsers(actor.AgencyID) && actor.Role != survey.RoleProvinceAdmin {
 		return User{}, "", errCannotManage()
 	}
+	if actor.Role == survey.RoleAgencyAdmin && nu.AgencyID == 0 && !nu.Role.ProvinceRole() {
+		nu.AgencyID = actor.AgencyID // an agency admin's people belong to its agency
+	}
 	nu.Login = NormalizeLogin(nu.Login)
 	if !loginPattern.MatchString(nu.Login) {
 		return User{}, "", invalid("login", "invalid_login", "نام کاربری باید ۳ تا ۶۴ نویسه از حروف کوچک لاتین، رقم، نقطه، خط تیره یا زیرخط باشد.",
