@@ -208,6 +208,10 @@ type matrixRoute struct {
 
 // routeTable classifies every route. Keys are "METHOD path-template".
 var routeTable = map[string]matrixRoute{
+	"GET /api/docs":                   {rule: always(oA)},
+	"HEAD /api/docs":                  {rule: always(oA)},
+	"GET /api/openapi.yaml":           {rule: always(oA)},
+	"HEAD /api/openapi.yaml":          {rule: always(oA)},
 	"GET /healthz":                    {rule: always(oA)},
 	"GET /readyz":                     {rule: always(oA)},
 	"GET /metrics":                    {rule: always(oA)},
