@@ -138,12 +138,6 @@ func (s *Server) getScore(c echo.Context) error {
 	return c.JSON(http.StatusOK, sc)
 }
 
-// getMe answers the caller's principal, so a client can check its token and learn its role.
-func (s *Server) getMe(c echo.Context) error {
-	p, _ := principal(c)
-	return c.JSON(http.StatusOK, p)
-}
-
 // withBounds fills each numeric question's min and max from its type when the version left them
 // zero, so clients draw the scale without knowing the defaults.
 func withBounds(qs []survey.Question) []survey.Question {

@@ -98,6 +98,13 @@ type Deps struct {
 	// Invitations is the SMS channel's invitation service (POST /api/v1/invitations and
 	// /api/v1/invitations.csv).
 	Invitations Invitations
+	// Accounts is people's accounts (survey/staff.Service): /login, /logout, session cookies in
+	// identify, /api/v1/me/password, the users API and the audit log. Without it the session
+	// cookie is ignored and those routes answer 503.
+	Accounts Accounts
+	// CookieSecure marks cookies Secure even on plain HTTP requests (AFKAR_COOKIE_SECURE=1,
+	// for a TLS proxy that does not say X-Forwarded-Proto); over TLS they always are.
+	CookieSecure bool
 	// PairRateLimit is how many pairing attempts per minute one client IP may make
 	// (POST /api/v1/kiosk/pair); 0 means DefaultPairRateLimit, negative turns it off.
 	PairRateLimit int
@@ -152,6 +159,10 @@ func New(d Deps) *Server {
 	s.registerRoutes()
 	return s
 }
+
+// Routes lists every registered route (method and path template): the role × route matrix test
+// walks it, so a route added without being classified fails the build's tests.
+func (s *Server) Routes() []*echo.Route { return s.e.Routes() }
 
 // NewOps builds a server with only the operator routes (/healthz, /readyz, /metrics): what a
 // standalone aggregator (`afkar worker`) exposes, since it holds no intake or catalog to serve.

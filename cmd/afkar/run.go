@@ -43,6 +43,7 @@ commands:
   demo         seed the demo province (on an empty database) and add synthetic responses
   reaggregate  rebuild all rollups from raw responses
   token        create a staff or integration bearer token
+  user         add a person's account, reset its password, or list accounts
   kiosk        add a lobby kiosk (prints its pairing code) or list the kiosks
   sms parse    read SMS replies on stdin, print how each parses (one JSON object a line)
   weblink      issue a signed web-form link (issue) or an office's poster link (poster)
@@ -100,6 +101,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return reaggregate(ctx, cfg, log, stdout)
 	case "token":
 		return tokenCmd(ctx, cfg, log, rest, stdout)
+	case "user":
+		return userCmd(ctx, cfg, log, rest, stdin, stdout)
 	case "kiosk":
 		return kioskCmd(ctx, cfg, log, rest, stdout)
 	case "weblink":
@@ -286,6 +289,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		return nil
 	}}
 
+	accounts := newAccounts(cfg, store)
 	srv := api.New(api.Deps{
 		WebLinks:         links,
 		LinkStore:        store,
@@ -305,6 +309,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		RateLimit:        cfg.RateLimit,
 		TokenRateLimit:   cfg.TokenRateLimit,
 		TrustProxy:       cfg.TrustProxy,
+		Accounts:         accounts,
+		CookieSecure:     cfg.CookieSecure,
 		Ready:            append(intakeChecks(primary, fallback, cat, db), smsCheck),
 		Gatherer:         reg,
 		Registerer:       reg,
@@ -339,6 +345,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if cfg.Demo {
 		if err := demoKiosk(ctx, store, kiosks, url, stdout, log); err != nil {
 			log.Warn("preparing the demo kiosk failed", "err", err)
+		}
+		if err := demoUsers(ctx, store, accounts, url, stdout); err != nil {
+			log.Warn("creating the demo accounts failed", "err", err)
 		}
 	}
 
