@@ -134,4 +134,3 @@ func FormatCell(v any) string {
 	}
 	panic("export: unsupported cell type")
 }
-
