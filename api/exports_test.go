@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -148,6 +149,27 @@ func TestExports(t *testing.T) {
 			h.get(t, fmt.Sprintf("/api/v1/agencies/%d/%s?from=1404-13-01", f.tax.ID, file), f.taxStaff).
 				envelope(t, http.StatusUnprocessableEntity, "invalid")
 		}
+
+		// The printable monthly report of آبان ۱۴۰۴: all 32 of the month's responses.
+		rep := h.get(t, fmt.Sprintf("/agencies/%d/report?month=۱۴۰۴-۰۸", f.tax.ID), f.taxStaff).wantStatus(t, http.StatusOK)
+		page := string(rep.body)
+		if os.Getenv("AFKAR_DUMP_REPORT") != "" {
+			_ = os.WriteFile(os.Getenv("AFKAR_DUMP_REPORT"), rep.body, 0o644)
+		}
+		for _, want := range []string{`<html lang="fa" dir="rtl">`, "@page { size: A4", f.tax.Name, "آبان ۱۴۰۴",
+			"از ۱ آبان ۱۴۰۴ تا ۳۰ آبان ۱۴۰۴", f.office.Name, "۳۲ نفر", "۳۱ نفر", "وب و QR", "از خدمت امروز چقدر راضی بودید؟",
+			"بازهٔ اطمینان ۹۵٪"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("report lacks %q", want)
+			}
+		}
+		if strings.Contains(page, "<nav") || strings.Contains(page, "<script") {
+			t.Error("report has navigation or scripts")
+		}
+		h.get(t, fmt.Sprintf("/agencies/%d/report?month=1404-08", f.registry.ID), f.taxStaff).envelope(t, http.StatusNotFound, "not_found")
+		h.get(t, fmt.Sprintf("/agencies/%d/report?month=1404-13", f.tax.ID), f.taxStaff).envelope(t, http.StatusUnprocessableEntity, "invalid")
+		h.get(t, fmt.Sprintf("/agencies/%d/report", f.tax.ID), "").envelope(t, http.StatusUnauthorized, "unauthorized")
+		h.get(t, fmt.Sprintf("/agencies/%d/report", f.tax.ID), adminToken).wantStatus(t, http.StatusOK)
 	})
 }
 

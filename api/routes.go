@@ -77,6 +77,8 @@ func (s *Server) registerRoutes() {
 	e.GET("/api/v1/agencies/:id/responses.xlsx", s.getResponsesExport("xlsx"), staff...)
 	e.GET("/api/v1/agencies/:id/score.csv", s.getScoreExport("csv"), staff...)
 	e.GET("/api/v1/agencies/:id/score.xlsx", s.getScoreExport("xlsx"), staff...)
+	// The printable monthly report (HTML, A4). Bearer token like the JSON staff routes for now.
+	e.Match(pageMethods, "/agencies/:id/report", s.monthlyReport, staff...)
 	e.GET("/api/v1/agencies/:id/sms/inbound", s.getSMSInbound, staff...)
 	e.GET("/api/v1/kiosks", s.listKiosks, staff...)
 	e.POST("/api/v1/kiosks", s.createKiosk, s.identify, s.requireStaff, requireJSON)
