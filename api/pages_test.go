@@ -153,14 +153,14 @@ func TestKioskApp(t *testing.T) {
 	}
 }
 
-// TestPersianText checks the Persian the kiosk and the landing page show for the most common
+// TestPersianText checks the Persian the kiosk, the landing page and the API docs show for the most common
 // spacing slip: «می» and «نمی» written with a space instead of a half-space (ZWNJ), as in
 // «می شود» for «می‌شود».
 func TestPersianText(t *testing.T) {
 	t.Parallel()
 	h := start(t, api.Deps{})
 	slip := regexp.MustCompile(`(^|[\s«(])(ن?می) [\p{Arabic}]`)
-	for _, path := range []string{"/", "/kiosk/", "/kiosk/app.js", "/kiosk/manifest.webmanifest"} {
+	for _, path := range []string{"/", "/kiosk/", "/kiosk/app.js", "/kiosk/manifest.webmanifest", "/api/docs"} {
 		body := string(h.get(t, path, "").wantStatus(t, http.StatusOK).body)
 		if m := slip.FindString(body); m != "" {
 			t.Errorf("%s: %q needs a half-space (ZWNJ) after «می»", path, m)

@@ -18,6 +18,7 @@ var pageMethods = []string{http.MethodGet, http.MethodHead}
 func (s *Server) registerRoutes() {
 	e := s.e
 	s.registerOpsRoutes()
+	s.registerDocsRoutes()
 
 	// Public: anyone, no credentials. Submissions from callers without a bearer token
 	// (citizens' browsers, QR forms) are recorded as web and rate-limited per client IP; an
@@ -104,4 +105,11 @@ func (s *Server) registerOpsRoutes() {
 	s.e.GET("/healthz", s.healthz)
 	s.e.GET("/readyz", s.readyz)
 	s.e.GET("/metrics", s.metricsHandler())
+}
+
+// registerDocsRoutes serves the API's description (api/openapi.yaml) and its readable page.
+// Anyone may read them: they describe the public contract, no data.
+func (s *Server) registerDocsRoutes() {
+	s.e.Match(pageMethods, "/api/openapi.yaml", s.getOpenAPI)
+	s.e.Match(pageMethods, "/api/docs", s.getAPIDocs)
 }

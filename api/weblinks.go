@@ -34,6 +34,10 @@ type LinkStore interface {
 	Office(ctx context.Context, id survey.ID) (survey.Office, error)
 	// LinkAnswered marks an invitation answered through its link, for the funnel.
 	LinkAnswered(ctx context.Context, invitation survey.ID, at time.Time) error
+	// ClaimInvitation and ReleaseInvitation hold an invitation's one counted answer, so that an
+	// SMS reply and the link's form cannot both count for one visit.
+	ClaimInvitation(ctx context.Context, invitation survey.ID, claim string) (bool, error)
+	ReleaseInvitation(ctx context.Context, invitation survey.ID, claim string) error
 }
 
 // DefaultFormRateLimit is Deps.FormRateLimit's default: answers per minute one client IP may post
@@ -172,16 +176,23 @@ func (s *Server) answerForm(c echo.Context, f form) error {
 		if !won {
 			return s.pages.NoticePage(c, http.StatusGone, web.NoticeUsed)
 		}
+		if inv := f.claims.InvitationID; inv != 0 {
+			// The visit may have been answered by an SMS reply already.
+			held, err := s.d.LinkStore.ClaimInvitation(ctx, inv, "link:"+sub.ID)
+			if err != nil || !held {
+				s.releaseLink(ctx, f.claims, sub.ID, false)
+				if err != nil {
+					s.log.Warn("web form: claiming the invitation", "err", err)
+					return s.pages.NoticePage(c, http.StatusServiceUnavailable, web.NoticeUnavailable)
+				}
+				return s.pages.NoticePage(c, http.StatusGone, web.NoticeUsed)
+			}
+		}
 	}
 	_, err := s.d.Intake.Submit(ctx, origin, &sub)
 	if err != nil {
 		if single {
-			// A background context: the release must happen even if the citizen went away.
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			if rerr := s.d.LinkStore.ReleaseLink(rctx, f.claims.ID, sub.ID); rerr != nil {
-				s.log.Warn("web form: releasing the link after a refused answer", "err", rerr)
-			}
-			cancel()
+			s.releaseLink(ctx, f.claims, sub.ID, true)
 		}
 		var se *survey.Error
 		if errors.As(err, &se) && se.Code == survey.ECodeInvalid {
@@ -201,6 +212,22 @@ func (s *Server) answerForm(c echo.Context, f form) error {
 		c.SetCookie(s.d.WebLinks.AnsweredCookie(f.claims.OfficeID, now, c.Scheme() == "https"))
 	}
 	return s.pages.NoticePage(c, http.StatusOK, web.NoticeThanks)
+}
+
+// releaseLink undoes a single-use link's claim (and, with invitation, the invitation's claim)
+// after an answer that could not be stored, so the citizen can try again. It uses a background
+// context: the release must happen even if the citizen went away.
+func (s *Server) releaseLink(ctx context.Context, claims weblink.Claims, responseID string, invitation bool) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := s.d.LinkStore.ReleaseLink(rctx, claims.ID, responseID); err != nil {
+		s.log.Warn("web form: releasing the link after a refused answer", "err", err)
+	}
+	if invitation && claims.InvitationID != 0 {
+		if err := s.d.LinkStore.ReleaseInvitation(rctx, claims.InvitationID, "link:"+responseID); err != nil {
+			s.log.Warn("web form: releasing the invitation after a refused answer", "err", err)
+		}
+	}
 }
 
 // posterOffice starts a poster handler: the office of the path, which the caller must manage.

@@ -21,8 +21,31 @@ import (
 // memLinks is an in-memory LinkStore for the fast tests; the SQL store's claim is tested on
 // both dialects in sqlstore and end to end in cmd/afkar.
 type memLinks struct {
-	mu   sync.Mutex
-	used map[string]string
+	mu     sync.Mutex
+	used   map[string]string
+	claims map[survey.ID]string // invitation → its answer's claim
+}
+
+func (m *memLinks) ClaimInvitation(_ context.Context, inv survey.ID, claim string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.claims == nil {
+		m.claims = map[survey.ID]string{}
+	}
+	if held, ok := m.claims[inv]; ok && held != claim {
+		return false, nil
+	}
+	m.claims[inv] = claim
+	return true, nil
+}
+
+func (m *memLinks) ReleaseInvitation(_ context.Context, inv survey.ID, claim string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.claims[inv] == claim {
+		delete(m.claims, inv)
+	}
+	return nil
 }
 
 func (m *memLinks) ClaimLink(_ context.Context, id, resp string, _ time.Time) (bool, error) {

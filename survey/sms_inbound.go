@@ -37,6 +37,12 @@ const (
 	InboundRejected InboundOutcome = "rejected"
 	// InboundUnknownSender: the sender is not a mobile number (an operator's notice).
 	InboundUnknownSender InboundOutcome = "unknown_sender"
+	// InboundAwaitingFollowUp: a rating that opened a follow-up conversation; its response is
+	// submitted when the conversation ends (answered, abandoned or expired), with the follow-up
+	// answers the citizen gave. The message keeps the conversation's opening state (Dialogue).
+	InboundAwaitingFollowUp InboundOutcome = "awaiting_follow_up"
+	// InboundFollowUp: an answer to a follow-up question, added to the conversation's response.
+	InboundFollowUp InboundOutcome = "follow_up"
 )
 
 // InboundResult is what processing made of one inbound message, recorded on its row at once
@@ -56,6 +62,35 @@ type InboundResult struct {
 	InvitationID ID
 	// Answered marks InvitationID answered by SMS.
 	Answered bool
+	// Dialogue is the conversation a rating opened (Outcome InboundAwaitingFollowUp), kept on
+	// the message so the rating survives the loss of the live state.
+	Dialogue *SMSDialogue
+}
+
+// SMSDialogue is one number's open SMS conversation: a rating arrived, and the survey asks
+// follow-up questions by SMS (reasons as numbered options when the rating is low). Its response
+// is submitted once, when the conversation ends, with every answer given — one citizen, one
+// response. The live state is kept under a TTL (Redis, or the SQL store on the embedded
+// default); the state at opening is also kept on the rating's message, durable.
+type SMSDialogue struct {
+	PhoneHash string `json:"phone_hash"`
+	// InboundID is the message whose rating opened the conversation; ResponseID the response's
+	// id, derived from that message so that submitting twice stores one response.
+	InboundID    ID     `json:"inbound_id"`
+	ResponseID   string `json:"response_id"`
+	InvitationID ID     `json:"invitation_id"`
+	AgencyID     ID     `json:"agency_id"`
+	OfficeID     ID     `json:"office_id"`
+	SurveyID     ID     `json:"survey_id"`
+	Version      int    `json:"version"`
+	// RatedAt is when the rating arrived: the response's submitted_at.
+	RatedAt time.Time         `json:"rated_at"`
+	Answers []SubmittedAnswer `json:"answers"`
+	// Asked counts the questions asked so far, the invitation's rating included; Pending is the
+	// question waiting for an answer.
+	Asked     int       `json:"asked"`
+	Pending   string    `json:"pending"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // InvitationMatch is a number's latest sent invitation, as a reply is matched against it: the

@@ -80,12 +80,15 @@ type Survey struct {
 // Version is one published, never-edited set of questions of a survey. Publishing a change makes a
 // new version; responses name the version they answer.
 type Version struct {
-	SurveyID    ID         `json:"id"`
-	AgencyID    ID         `json:"agency_id"`
-	Version     int        `json:"version"`
-	Title       string     `json:"title"`
-	Questions   []Question `json:"questions"`
-	PublishedAt time.Time  `json:"published_at"`
+	SurveyID  ID         `json:"id"`
+	AgencyID  ID         `json:"agency_id"`
+	Version   int        `json:"version"`
+	Title     string     `json:"title"`
+	Questions []Question `json:"questions"`
+	// SMS says how this version is asked by SMS: the invitation's question and the follow-up
+	// questions of the SMS conversation (nil: the defaults, a rating and nothing more).
+	SMS         *SMSSettings `json:"sms,omitempty"`
+	PublishedAt time.Time    `json:"published_at"`
 }
 
 // Question returns the question with the given id and its position, or false.

@@ -555,7 +555,9 @@ var typeBounds = map[QuestionType][2]int{TypeRating5: {1, 5}, TypeNPS: {0, 10}, 
 
 // Check validates a version's own definition before it is published: ids unique and not
 // reserved, types known, bounds those of the type, conditions pointing at earlier numeric or
-// choice questions, headline only on rating5 and nps questions.
+// choice questions, headline only on rating5 and nps questions, and SMS settings that can be
+// asked by SMS (see SMSSettings; whether the texts fit two SMS parts is the SMS channel's check,
+// sms.CheckSMS).
 func (v *Version) Check() error {
 	fe := &fieldErrors{}
 	if len(v.Questions) == 0 || len(v.Questions) > 20 {
@@ -625,6 +627,7 @@ func (v *Version) Check() error {
 			}
 		}
 	}
+	v.checkSMS(fe)
 	if !fe.empty() {
 		return invalid(fe)
 	}

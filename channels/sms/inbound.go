@@ -23,6 +23,7 @@ const ClarifyText = "پاسخ شما روشن نبود. لطفاً فقط یک �
 // Defaults of InboxOptions.
 const (
 	DefaultInboxPoll  = 5 * time.Second // how often the stored messages are looked at without a signal
+	DefaultInboxLease = time.Minute     // how long a pass holds the messages it took
 	defaultInboxBatch = 100
 )
 
@@ -30,12 +31,27 @@ const (
 type InboxStore interface {
 	// SaveInbound stores a message unless its dedupe key or message id is stored already.
 	SaveInbound(ctx context.Context, in *survey.SMSInbound) (bool, error)
-	UnprocessedInbound(ctx context.Context, limit int) ([]survey.SMSInbound, error)
+	// LeaseInbound hands out messages still to process, each held by the caller until `until`
+	// (so two replicas never process one message at once).
+	LeaseInbound(ctx context.Context, now, until time.Time, limit int) ([]survey.SMSInbound, error)
+	// ReleaseInbound gives a lease back after a failure, so the next pass retries at once.
+	ReleaseInbound(ctx context.Context, id survey.ID) error
 	LatestInvitation(ctx context.Context, phoneHash string, at time.Time) (survey.InvitationMatch, bool, error)
 	FinishInbound(ctx context.Context, id survey.ID, res survey.InboundResult, now time.Time) (bool, error)
 	SetOptOut(ctx context.Context, hash string, phoneEnc []byte, at *time.Time, now time.Time) error
 	QueueClarification(ctx context.Context, invitationID survey.ID, phoneHash, localID, text string, parts int, now time.Time) (bool, error)
 	ActiveVersion(ctx context.Context, agencyID survey.ID) (survey.Version, error)
+	Version(ctx context.Context, surveyID survey.ID, version int) (survey.Version, error)
+	// ClaimInvitation makes claim the invitation's one counted answer (false: another answer,
+	// by SMS or by link, holds it); ReleaseInvitation undoes it after a refusal.
+	ClaimInvitation(ctx context.Context, invitationID survey.ID, claim string) (bool, error)
+	ReleaseInvitation(ctx context.Context, invitationID survey.ID, claim string) error
+	// QueueSMS queues an information SMS (a follow-up question), once per localID.
+	QueueSMS(ctx context.Context, phoneHash, localID, text string, parts int, now time.Time) (bool, error)
+	// AwaitingFollowUps lists the durable copies of open conversations; CloseDialogue records
+	// that one ended with its response submitted (false: it had ended already).
+	AwaitingFollowUps(ctx context.Context, limit int) ([]survey.SMSDialogue, error)
+	CloseDialogue(ctx context.Context, inboundID survey.ID, responseID string) (bool, error)
 }
 
 // Submitter is intake as replies use it: a scored reply is submitted like any response.
@@ -47,9 +63,17 @@ type Submitter interface {
 type InboxOptions struct {
 	// Poll is how often the loop looks for stored messages it was not told about (a crash
 	// between storing and processing, another replica's push).
-	Poll   time.Duration
-	Clock  survey.Clock
-	Logger *slog.Logger
+	Poll time.Duration
+	// Lease is how long one pass holds the messages it took (another replica takes them over
+	// after a crash); default DefaultInboxLease.
+	Lease time.Duration
+	// Dialogues keeps open follow-up conversations (Redis, or the SQL store); nil asks no
+	// follow-up questions. DialogueTTL is how long a question waits for its answer
+	// (DefaultDialogueTTL).
+	Dialogues   DialogueStore
+	DialogueTTL time.Duration
+	Clock       survey.Clock
+	Logger      *slog.Logger
 }
 
 // Inbox takes citizens' SMS from the push webhook, the receive poller and the development
@@ -74,6 +98,12 @@ type Inbox struct {
 func NewInbox(store InboxStore, intake Submitter, privacy *Privacy, opts InboxOptions) *Inbox {
 	if opts.Poll <= 0 {
 		opts.Poll = DefaultInboxPoll
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = DefaultInboxLease
+	}
+	if opts.DialogueTTL <= 0 {
+		opts.DialogueTTL = DefaultDialogueTTL
 	}
 	if opts.Clock == nil {
 		opts.Clock = survey.SystemClock{}
@@ -140,6 +170,9 @@ func (b *Inbox) Run(ctx context.Context) {
 		if _, err := b.ProcessPending(ctx); err != nil && ctx.Err() == nil {
 			b.log.Warn("sms inbound: processing", "err", err)
 		}
+		if _, err := b.SweepDialogues(ctx); err != nil && ctx.Err() == nil {
+			b.log.Warn("sms dialogue: ending expired conversations", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -156,7 +189,8 @@ func (b *Inbox) ProcessPending(ctx context.Context) (int, error) {
 	defer b.mu.Unlock()
 	n := 0
 	for {
-		rows, err := b.store.UnprocessedInbound(ctx, defaultInboxBatch)
+		now := b.opts.Clock.Now().UTC()
+		rows, err := b.store.LeaseInbound(ctx, now, now.Add(b.opts.Lease), defaultInboxBatch)
 		if err != nil {
 			return n, err
 		}
@@ -165,11 +199,13 @@ func (b *Inbox) ProcessPending(ctx context.Context) (int, error) {
 			res, err := b.process(ctx, in)
 			if err != nil {
 				b.log.Warn("sms inbound: processing a message failed; it stays queued", "inbound", in.ID, "err", err)
+				b.release(ctx, in.ID)
 				continue
 			}
 			done, err := b.store.FinishInbound(ctx, in.ID, res, b.opts.Clock.Now().UTC())
 			if err != nil {
 				b.log.Warn("sms inbound: recording an outcome failed", "inbound", in.ID, "err", err)
+				b.release(ctx, in.ID)
 				continue
 			}
 			progressed = true
@@ -179,9 +215,17 @@ func (b *Inbox) ProcessPending(ctx context.Context) (int, error) {
 					"invitation", res.InvitationID, "rating", res.Rating, "response", res.ResponseID)
 			}
 		}
-		if len(rows) < defaultInboxBatch || !progressed {
+		if len(rows) == 0 || !progressed {
 			return n, nil
 		}
+	}
+}
+
+// release gives up this pass's lease on a message it failed to process; if even that fails, the
+// lease runs out on its own.
+func (b *Inbox) release(ctx context.Context, id survey.ID) {
+	if err := b.store.ReleaseInbound(ctx, id); err != nil {
+		b.log.Warn("sms inbound: releasing a message failed; it is retried when its lease ends", "inbound", id, "err", err)
 	}
 }
 
@@ -190,6 +234,11 @@ func (b *Inbox) process(ctx context.Context, in survey.SMSInbound) (survey.Inbou
 	reply := Parse(in.Text)
 	res := survey.InboundResult{Kind: string(reply.Kind), Comment: reply.Comment}
 	now := b.opts.Clock.Now().UTC()
+	// A reply to an open follow-up conversation answers its question.
+	if took, err := b.continueDialogue(ctx, in, reply, &res); err != nil || took {
+		res.Comment = cleanComment(in.Text)
+		return res, err
+	}
 	switch reply.Kind {
 	case KindOptOut:
 		res.Outcome = survey.InboundOptedOut
@@ -233,6 +282,16 @@ func (b *Inbox) process(ctx context.Context, in survey.SMSInbound) (survey.Inbou
 			res.Outcome, res.Comment = survey.InboundAnsweredBefore, asWritten
 			return res, nil
 		}
+		// One visit, one counted answer: claim the invitation before anything is submitted (a
+		// link answer or another reply on another replica may be racing this one).
+		held, err := b.store.ClaimInvitation(ctx, match.ID, inboundClaim(in.ID))
+		if err != nil {
+			return res, err
+		}
+		if !held {
+			res.Outcome, res.Comment = survey.InboundAnsweredBefore, asWritten
+			return res, nil
+		}
 		return b.score(ctx, in, match, reply, res, asWritten)
 	}
 	res.Outcome = survey.InboundComment
@@ -247,7 +306,7 @@ func (b *Inbox) score(ctx context.Context, in survey.SMSInbound, match survey.In
 		b.log.Warn("sms inbound: a rating cannot be stored as a response", "inbound", in.ID, "invitation", match.ID,
 			"agency", match.AgencyID, "why", why, "err", err)
 		res.Outcome, res.Comment = survey.InboundRejected, asWritten
-		return res, nil
+		return res, b.store.ReleaseInvitation(ctx, match.ID, inboundClaim(in.ID))
 	}
 	v, err := b.store.ActiveVersion(ctx, match.AgencyID)
 	if err != nil {
@@ -256,24 +315,26 @@ func (b *Inbox) score(ctx context.Context, in survey.SMSInbound, match survey.In
 		}
 		return res, err
 	}
-	question := ""
-	for _, q := range v.Questions {
-		if q.Type == survey.TypeRating5 {
-			question = q.ID
-			break
-		}
-	}
-	if question == "" {
+	question, ok := v.SMSRatingQuestion()
+	if !ok {
 		return reject("the active survey has no rating5 question", nil)
 	}
 	value, _ := json.Marshal(reply.Rating)
+	answers := []survey.SubmittedAnswer{{QuestionID: question.ID, Value: value}}
+	// A survey with follow-up questions for this rating opens a conversation; its response is
+	// submitted when the conversation ends.
+	d, err := b.openDialogue(ctx, in, match, v, answers)
+	if err != nil {
+		return res, err
+	}
+	if d != nil {
+		res.Outcome, res.Rating, res.Answered, res.Dialogue = survey.InboundAwaitingFollowUp, reply.Rating, true, d
+		return res, nil
+	}
 	at := in.ReceivedAt
 	sub := survey.Submission{ID: ResponseID(in), AgencyID: match.AgencyID, OfficeID: match.OfficeID, SurveyID: v.SurveyID,
-		SurveyVersion: v.Version, Source: "sms", SubmittedAt: &at,
-		Answers: []survey.SubmittedAnswer{{QuestionID: question, Value: value}}}
-	origin := survey.Origin{Channel: survey.ChannelSMS, InvitationID: match.ID,
-		Principal: survey.Principal{Role: survey.RoleIntegration, AgencyID: match.AgencyID, Channel: survey.ChannelSMS, Name: "sms-inbound"}}
-	rc, err := b.intake.Submit(ctx, origin, &sub)
+		SurveyVersion: v.Version, Source: "sms", SubmittedAt: &at, Answers: answers}
+	rc, err := b.intake.Submit(ctx, smsOrigin(match.AgencyID, match.ID), &sub)
 	if err != nil {
 		var se *survey.Error
 		if errors.As(err, &se) && (se.Code == survey.ECodeInvalid || se.Code == survey.ECodeForbidden || se.Code == survey.ECodeIDConflict) {
@@ -284,6 +345,10 @@ func (b *Inbox) score(ctx context.Context, in survey.SMSInbound, match survey.In
 	res.Outcome, res.Rating, res.ResponseID, res.Answered = survey.InboundScored, reply.Rating, rc.Response.ID, true
 	return res, nil
 }
+
+// inboundClaim is the claim a reply puts on its invitation: the message's own id, so a retry of
+// the same message holds the claim it took.
+func inboundClaim(id survey.ID) string { return "sms:" + id.String() }
 
 // ResponseID is the id of the response a stored message becomes: a UUID (version 8, RFC 9562)
 // from a digest of the message's row id and dedupe key, the same however often it is processed,

@@ -102,9 +102,10 @@ const minAgencyRunes = 6
 // ellipsis marks a shortened agency name.
 const ellipsis = "…"
 
-// ErrTooLong means an invitation cannot fit in MaxParts even with the agency's name shortened:
-// the survey's question or link is too long for SMS.
-var ErrTooLong = errors.New("sms: invitation does not fit in two SMS parts")
+// ErrTooLong means a text cannot fit in MaxParts: an invitation even with the agency's name
+// shortened (the survey's question or link is too long for SMS), or a follow-up question (its
+// title and labels are).
+var ErrTooLong = errors.New("sms: text does not fit in two SMS parts")
 
 // Invitation is what an invitation SMS says.
 type Invitation struct {

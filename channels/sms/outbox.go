@@ -75,8 +75,13 @@ type SenderOptions struct {
 	MaxAttempts int
 	Poll        time.Duration // how often the queue is looked at when it is empty
 	Link        LinkFunc      // nil: invitations via "link" carry no link
-	Clock       survey.Clock
-	Logger      *slog.Logger
+	// Settings gives the SMS settings of the agency's active survey version, whose questions
+	// the invitation carries; nil (or nil settings) means the default questions. cmd/afkar
+	// reads them from the cached catalog. A failure is logged and the defaults are used: an
+	// invitation with the default question is better than none.
+	Settings func(ctx context.Context, agencyID survey.ID) (*survey.SMSSettings, error)
+	Clock    survey.Clock
+	Logger   *slog.Logger
 }
 
 // Sender drains the send queue through a Gateway: it takes due messages, fixes their text on
@@ -290,8 +295,8 @@ func (s *Sender) handle(ctx context.Context, m survey.OutboxMessage) error {
 	return s.failed(ctx, m, attempt, err)
 }
 
-// compose writes the invitation's text: the agency's name, the question and, via "link", the
-// web link.
+// compose writes the invitation's text: the agency's name, the question of its active survey
+// version (InvitationQuestion) and, via "link", the web link.
 func (s *Sender) compose(ctx context.Context, m survey.OutboxMessage) (string, error) {
 	inv := Invitation{Agency: m.AgencyName}
 	if m.Via == "link" && s.opts.Link != nil {
@@ -301,7 +306,25 @@ func (s *Sender) compose(ctx context.Context, m survey.OutboxMessage) (string, e
 		}
 		inv.Link = link
 	}
-	return ComposeInvitation(inv)
+	if s.opts.Settings != nil {
+		st, err := s.opts.Settings(ctx, m.AgencyID)
+		if err != nil {
+			s.log.WarnContext(ctx, "sms: the survey's SMS settings could not be read; the default question is used",
+				"outbox", m.ID, "agency", m.AgencyID, "err", err)
+			st = nil
+		}
+		inv.Question = InvitationQuestion(st, inv.Link != "")
+	}
+	text, err := ComposeInvitation(inv)
+	if errors.Is(err, ErrTooLong) && inv.Question != "" {
+		// The survey's question does not fit beside this agency's name or link (sms.CheckSMS
+		// was not run where it was published): the default still asks for a rating.
+		s.log.WarnContext(ctx, "sms: the survey's SMS question does not fit; the default question is used",
+			"outbox", m.ID, "agency", m.AgencyID, "err", err)
+		inv.Question = ""
+		return ComposeInvitation(inv)
+	}
+	return text, err
 }
 
 // failed records a failed attempt by its class.

@@ -89,6 +89,7 @@ type Config struct {
 	SMSInviteWindow time.Duration  // AFKAR_SMS_INVITE_WINDOW: visits older than this are not invited
 	SMSRate         float64        // AFKAR_SMS_RATE: SMS per second the sender may send (token bucket)
 	SMSRetention    time.Duration  // AFKAR_SMS_RETENTION: a number's ciphertext is purged this long after its last contact
+	SMSDialogueTTL  time.Duration  // AFKAR_SMS_DIALOGUE_TTL: how long an SMS follow-up question waits for its answer
 
 	adminTokenGenerated bool
 }
@@ -182,6 +183,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	c.SMSFrequencyCap = duration("AFKAR_SMS_FREQUENCY_CAP", sms.DefaultFrequencyCap)
 	c.SMSInviteWindow = duration("AFKAR_SMS_INVITE_WINDOW", sms.DefaultInviteWindow)
 	c.SMSRetention = duration("AFKAR_SMS_RETENTION", sms.DefaultRetention)
+	c.SMSDialogueTTL = duration("AFKAR_SMS_DIALOGUE_TTL", sms.DefaultDialogueTTL)
 	quiet := sms.DefaultQuietHours
 	if v, ok := lookup(getenv, "AFKAR_SMS_QUIET_HOURS"); ok {
 		quiet = v
@@ -299,6 +301,9 @@ func (c *Config) validate() error {
 	}
 	if c.SMSRetention < sms.MinRetention {
 		errs = append(errs, fmt.Errorf("AFKAR_SMS_RETENTION must be at least %s (numbers are kept that long after their last contact)", sms.MinRetention))
+	}
+	if c.SMSDialogueTTL < time.Minute || c.SMSDialogueTTL > 24*time.Hour {
+		errs = append(errs, errors.New("AFKAR_SMS_DIALOGUE_TTL must be between 1m and 24h (a low rating's response waits that long for its follow-up answers)"))
 	}
 	if c.SMSReplyWindow <= 0 || c.SMSReceiveEvery < time.Second {
 		errs = append(errs, errors.New("AFKAR_SMS_REPLY_WINDOW must be positive and AFKAR_SMS_RECEIVE_EVERY at least 1s"))
@@ -429,6 +434,7 @@ func (c *Config) Print(w io.Writer) {
 		{"AFKAR_SMS_QUIET_HOURS", c.SMSQuietHours.String()},
 		{"AFKAR_SMS_RATE", strconv.FormatFloat(c.SMSRate, 'f', -1, 64)},
 		{"AFKAR_SMS_RETENTION", c.SMSRetention.String()},
+		{"AFKAR_SMS_DIALOGUE_TTL", c.SMSDialogueTTL.String()},
 	}
 	for _, r := range rows {
 		fmt.Fprintf(w, "%-26s %s\n", r[0], r[1])

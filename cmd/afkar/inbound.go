@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/channels/sms"
+	"github.com/afkar-gov/afkar/channels/sms/smsredis"
 	"github.com/afkar-gov/afkar/survey/sqlstore"
 )
 
@@ -16,10 +21,15 @@ import (
 // receive poller runs beside the push every AFKAR_SMS_RECEIVE_EVERY, as a reconciler; the console
 // gateway has nothing to poll (the development page hands replies to the inbox directly). The
 // returned stop waits for both loops; call it before intake closes, since a scored reply goes
-// through intake.
+// through intake. Follow-up conversations (a survey's SMS follow-up questions) keep their live
+// state in Redis when it is configured, else in the SQL store.
 func startInbox(ctx context.Context, cfg *Config, store *sqlstore.Store, intake sms.Submitter, privacy *sms.Privacy,
-	gateway sms.Gateway, log *slog.Logger) (*sms.Inbox, func()) {
-	inbox := sms.NewInbox(store, intake, privacy, sms.InboxOptions{Logger: log})
+	gateway sms.Gateway, log *slog.Logger) (*sms.Inbox, func(), error) {
+	dialogues, closeDialogues, err := dialogueStore(cfg, store)
+	if err != nil {
+		return nil, nil, err
+	}
+	inbox := sms.NewInbox(store, intake, privacy, sms.InboxOptions{Dialogues: dialogues, DialogueTTL: cfg.SMSDialogueTTL, Logger: log})
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -38,7 +48,23 @@ func startInbox(ctx context.Context, cfg *Config, store *sqlstore.Store, intake 
 	return inbox, func() {
 		cancel()
 		wg.Wait()
+		closeDialogues()
+	}, nil
+}
+
+// dialogueStore is where open SMS follow-up conversations live: Redis under a TTL when
+// AFKAR_REDIS_URL is set (every replica sees the same conversation), else the SQL store.
+func dialogueStore(cfg *Config, store *sqlstore.Store) (sms.DialogueStore, func(), error) {
+	if cfg.RedisURL == "" {
+		return store, func() {}, nil
 	}
+	opt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("AFKAR_REDIS_URL: %w", err)
+	}
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = time.Second, time.Second, time.Second
+	c := redis.NewClient(opt)
+	return smsredis.New(c, cfg.RedisPrefix), func() { _ = c.Close() }, nil
 }
 
 // devSMS is the development page's view on the embedded default (SQLite without Redis), and

@@ -36,11 +36,33 @@ func newGateway(cfg *Config, log *slog.Logger) (sms.Gateway, error) {
 		BaseURL: cfg.KavenegarBaseURL, Logger: log})
 }
 
-// newSender is the send queue's sender as configured: AFKAR_SMS_RATE, the quiet hours, and the
-// link an invitation via "link" carries.
-func newSender(cfg *Config, store *sqlstore.Store, gw sms.Gateway, privacy *sms.Privacy, link sms.LinkFunc, log *slog.Logger) *sms.Sender {
+// newSender is the send queue's sender as configured: AFKAR_SMS_RATE, the quiet hours, the
+// link an invitation via "link" carries, and the question of the agency's active survey version
+// read from versions (the cached catalog).
+func newSender(cfg *Config, store *sqlstore.Store, gw sms.Gateway, privacy *sms.Privacy, link sms.LinkFunc,
+	versions activeVersions, log *slog.Logger) *sms.Sender {
 	return sms.NewSender(store, gw, privacy, sms.SenderOptions{Rate: cfg.SMSRate, Quiet: cfg.SMSQuietHours,
-		Link: link, Logger: log})
+		Link: link, Settings: smsSettings(versions), Logger: log})
+}
+
+// activeVersions is the part of the catalog the sender reads.
+type activeVersions interface {
+	ActiveVersion(ctx context.Context, agencyID survey.ID) (survey.Version, error)
+}
+
+// smsSettings gives the sender the SMS settings of an agency's active survey version; an agency
+// with no published survey has none (the defaults), which is not an error.
+func smsSettings(versions activeVersions) func(context.Context, survey.ID) (*survey.SMSSettings, error) {
+	return func(ctx context.Context, agency survey.ID) (*survey.SMSSettings, error) {
+		v, err := versions.ActiveVersion(ctx, agency)
+		switch {
+		case survey.ErrorCode(err) == survey.ECodeNotFound:
+			return nil, nil
+		case err != nil:
+			return nil, err
+		}
+		return v.SMS, nil
+	}
 }
 
 // invitationLinks gives each invitation its own signed, single-use web-form link on publicURL

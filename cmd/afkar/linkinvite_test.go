@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -25,6 +26,8 @@ func TestLinkInvitationAnsweredThroughTheBinary(t *testing.T) {
 	env, db := embeddedEnv(t)
 	f := newFixture(t, db)
 	useFakeKavenegar(env, fake)
+	const secret = "push-secret-link-0123456789abcdef"
+	env["AFKAR_KAVENEGAR_WEBHOOK_SECRET"] = secret
 	admin := env["AFKAR_ADMIN_TOKEN"]
 	srv := startServer(t, env)
 	t.Cleanup(func() {
@@ -94,6 +97,26 @@ func TestLinkInvitationAnsweredThroughTheBinary(t *testing.T) {
 		return n
 	}
 	waitFor(t, 20*time.Second, "answered_link in the funnel", func() bool { return answeredLink() >= 1 })
+
+	// The citizen also replies «۵» to the SMS: the visit was answered by its link, so the reply
+	// is kept but not counted.
+	res, err := http.PostForm(srv.url+"/api/v1/sms/kavenegar/inbound/"+secret, url.Values{"from": {"09121234567"}, "message": {"۵"}})
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("push: %v %v", res, err)
+	}
+	res.Body.Close()
+	var replies struct {
+		Messages []struct {
+			Outcome string `json:"outcome"`
+		} `json:"messages"`
+	}
+	waitFor(t, 20*time.Second, "the SMS reply processed", func() bool {
+		st := httpJSON(t, "GET", fmt.Sprintf("%s/api/v1/agencies/%d/sms/inbound", srv.url, f.agency), admin, nil, &replies)
+		return st == 200 && len(replies.Messages) == 1 && replies.Messages[0].Outcome != ""
+	})
+	if replies.Messages[0].Outcome != string(survey.InboundAnsweredBefore) {
+		t.Fatalf("the SMS reply after the link's answer: %+v", replies.Messages)
+	}
 
 	if res := formRequest(t, "POST", link, answer); res.status != 410 || !strings.Contains(res.body, "قبلاً استفاده شده") {
 		t.Fatalf("second submit: %d\n%s", res.status, res.body)

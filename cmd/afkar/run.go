@@ -272,7 +272,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	stopPurge := goLoop(bgCtx, func(ctx context.Context) { retention.Run(ctx, sms.DefaultPurgeEvery) })
 	defer stopPurge()
 	// Citizens' replies: stored by the push (or the dev page), processed by one loop.
-	inbox, stopInbox := startInbox(bgCtx, cfg, store, in, privacy, gateway, log)
+	inbox, stopInbox, err := startInbox(bgCtx, cfg, store, in, privacy, gateway, log)
+	if err != nil {
+		return err
+	}
 	defer stopInbox()
 	deliveries, stopDeliveries := startDeliveries(bgCtx, cfg, store, gateway, log)
 	defer stopDeliveries()
@@ -320,7 +323,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	url := "http://" + displayAddr(ln.Addr().String())
 
 	// The SMS sender drains the send queue (held invitations when the quiet hours end).
-	sender.Store(newSender(cfg, store, gateway, privacy, invitationLinks(links, url), log))
+	sender.Store(newSender(cfg, store, gateway, privacy, invitationLinks(links, url), cat, log))
 	stopSend := goLoop(bgCtx, sender.Load().Run)
 	defer stopSend()
 	mode := "embedded (SQLite + SQL inbox)"

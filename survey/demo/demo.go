@@ -106,16 +106,23 @@ func Questions() []survey.Question {
 			Title:   "چه چیزی باعث نارضایتی شما شد؟",
 			TitleEN: "What made you dissatisfied?",
 			Options: []survey.Option{
-				{ID: "waiting", Label: "معطلی و صف طولانی"},
-				{ID: "behaviour", Label: "رفتار نامناسب کارکنان"},
-				{ID: "confusing", Label: "راهنمایی ناروشن یا مراحل پیچیده"},
-				{ID: "documents", Label: "درخواست مدارک زیاد یا تکراری"},
-				{ID: "other", Label: "سایر موارد"},
+				{ID: "waiting", Label: "صف و معطلی"},
+				{ID: "behaviour", Label: "رفتار نامناسب"},
+				{ID: "confusing", Label: "راهنمایی ناروشن"},
+				{ID: "documents", Label: "مدارک زیاد"},
+				{ID: "other", Label: "سایر"},
 			}},
 		{ID: QComment, Type: survey.TypeText, MaxLength: CommentMax, ShowIf: unhappy(),
 			Title:   "اگر مایلید، بنویسید چه اتفاقی افتاد.",
 			TitleEN: "If you wish, tell us what happened."},
 	}
+}
+
+// SMS returns how the demo survey is asked by SMS: the default invitation question, then — for
+// a citizen who rated 2 or less — the reasons (their labels are short so that the follow-up SMS
+// fits two parts), and nothing more.
+func SMS() *survey.SMSSettings {
+	return &survey.SMSSettings{FollowUp: []string{QReasons}}
 }
 
 // profile is how an agency behaves in the demo: its service quality (mean satisfaction on the
@@ -197,7 +204,7 @@ func Seed(ctx context.Context, cat survey.Catalog, fold func(ctx context.Context
 		if err := cat.CreateSurvey(ctx, &s); err != nil {
 			return sum, fmt.Errorf("demo: create survey of %s: %w", p.slug, err)
 		}
-		v := survey.Version{SurveyID: s.ID, AgencyID: a.ID, Title: SurveyTitle, Questions: Questions(), PublishedAt: publishedAt}
+		v := survey.Version{SurveyID: s.ID, AgencyID: a.ID, Title: SurveyTitle, Questions: Questions(), SMS: SMS(), PublishedAt: publishedAt}
 		if err := v.Check(); err != nil {
 			return sum, fmt.Errorf("demo: survey of %s: %w", p.slug, err)
 		}

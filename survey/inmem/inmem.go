@@ -171,6 +171,11 @@ func (s *Store) PublishVersion(_ context.Context, v *survey.Version) error {
 		out.Title = sv.Title
 	}
 	out.Questions = append([]survey.Question(nil), v.Questions...)
+	if v.SMS != nil { // a copy, as the SQL store's JSON is: a published version never changes
+		st := *v.SMS
+		st.FollowUp = append([]string(nil), v.SMS.FollowUp...)
+		out.SMS = &st
+	}
 	s.versions[versionKey{sv.ID, out.Version}] = out
 	sv.ActiveVersion = out.Version
 	s.surveys[sv.ID] = sv

@@ -76,6 +76,8 @@ func (versionRow) TableName() string { return "survey_versions" }
 type definition struct {
 	Title     string            `json:"title"`
 	Questions []survey.Question `json:"questions"`
+	// SMS is the version's SMS settings; absent in versions published before they existed.
+	SMS *survey.SMSSettings `json:"sms,omitempty"`
 }
 
 func (r versionRow) version() (survey.Version, error) {
@@ -85,7 +87,7 @@ func (r versionRow) version() (survey.Version, error) {
 	}
 	return survey.Version{
 		SurveyID: survey.ID(r.SurveyID), AgencyID: survey.ID(r.AgencyID), Version: r.Version,
-		Title: r.Title, Questions: d.Questions, PublishedAt: r.PublishedAt.UTC(),
+		Title: r.Title, Questions: d.Questions, SMS: d.SMS, PublishedAt: r.PublishedAt.UTC(),
 	}, nil
 }
 
@@ -211,7 +213,7 @@ func (s *Store) PublishVersion(ctx context.Context, v *survey.Version) error {
 		if strings.TrimSpace(out.Title) == "" {
 			out.Title = sv.Title
 		}
-		def, err := json.Marshal(definition{Title: out.Title, Questions: out.Questions})
+		def, err := json.Marshal(definition{Title: out.Title, Questions: out.Questions, SMS: out.SMS})
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"gorm.io/gorm"
@@ -127,11 +128,19 @@ func (s *Store) FinishInbound(ctx context.Context, id survey.ID, res survey.Inbo
 	if res.InvitationID != 0 {
 		inv = int64(res.InvitationID)
 	}
+	dialogue := ""
+	if res.Dialogue != nil {
+		b, err := json.Marshal(res.Dialogue)
+		if err != nil {
+			return false, internal(err)
+		}
+		dialogue = string(b)
+	}
 	var done bool
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		r := tx.Exec(`UPDATE sms_inbound SET processed_at = ?, parsed_kind = ?, outcome = ?, rating = ?, comment = ?, response_id = ?,
- invitation_id = ? WHERE id = ? AND processed_at IS NULL`, utc(now), res.Kind, string(res.Outcome), res.Rating, res.Comment,
-			res.ResponseID, inv, int64(id))
+ invitation_id = ?, dialogue = ?, lease_until = NULL WHERE id = ? AND processed_at IS NULL`, utc(now), res.Kind, string(res.Outcome),
+			res.Rating, res.Comment, res.ResponseID, inv, dialogue, int64(id))
 		if r.Error != nil {
 			return r.Error
 		}
