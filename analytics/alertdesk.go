@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,6 +28,8 @@ type AlertDesk struct {
 	Store AlertRecords
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Audit, when set (the SQL store), records each acknowledgement in the audit log.
+	Audit func(ctx context.Context, e survey.AuditEntry) error
 }
 
 // List returns the alerts p may read, by id: of agency (0: every agency p may read — all for
@@ -85,5 +88,12 @@ func (d *AlertDesk) Ack(ctx context.Context, p survey.Principal, id survey.ID, c
 	if d.Now != nil {
 		now = d.Now()
 	}
-	return d.Store.AckAlert(ctx, id, by, comment, now)
+	acked, err := d.Store.AckAlert(ctx, id, by, comment, now)
+	if err != nil || d.Audit == nil {
+		return acked, err
+	}
+	after, _ := json.Marshal(map[string]string{"kind": acked.Kind, "subject": acked.Subject, "comment": comment})
+	err = d.Audit(ctx, survey.AuditEntry{At: now, ActorUserID: p.UserID, ActorTokenID: p.TokenID, ActorName: by,
+		Action: "ack", Entity: "alert", EntityID: id, AgencyID: acked.AgencyID, After: string(after)})
+	return acked, err
 }

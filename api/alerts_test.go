@@ -62,7 +62,7 @@ func TestAlertsAPI(t *testing.T) {
 		if n, err := store.ResolveAlerts(ctx, survey.AlertScoreBelow, fmt.Sprintf("office:%d", f.office.ID), now.Add(time.Hour)); err != nil || n != 1 {
 			t.Fatalf("ResolveAlerts = %d, %v", n, err)
 		}
-		h := start(t, api.Deps{Catalog: store, Auth: store, Alerts: &analytics.AlertDesk{Store: store, Now: func() time.Time { return now.Add(2 * time.Hour) }}})
+		h := start(t, api.Deps{Catalog: store, Auth: store, Alerts: &analytics.AlertDesk{Store: store, Audit: store.Audit, Now: func() time.Time { return now.Add(2 * time.Hour) }}})
 
 		list := func(path, token string) []alertReply {
 			t.Helper()
@@ -115,6 +115,13 @@ func TestAlertsAPI(t *testing.T) {
 		ack(regDrop, adminToken).wantStatus(t, http.StatusOK).json(t, &got)
 		if got.AcknowledgedAt == nil || got.ResolvedAt != nil {
 			t.Fatalf("province admin's acknowledgement: %+v", got)
+		}
+		// Both acknowledgements are in the audit log, by whom and with the comment.
+		log, err := store.AuditLog(ctx, survey.AuditQuery{Entity: "alert"})
+		must(err)
+		if len(log) != 2 || log[1].ActorName != "tax admin" || log[1].EntityID != taxDrop || log[1].AgencyID != tax ||
+			log[1].Action != "ack" || !strings.Contains(log[1].After, "کارمند جدید") || log[0].EntityID != regDrop {
+			t.Fatalf("audit log: %+v", log)
 		}
 		// The tax staff's list shows the acknowledgement; the registry's alert stays out of it.
 		mine := list("/api/v1/alerts", f.taxStaff)

@@ -151,8 +151,9 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// identify reads `Authorization: Bearer <token>`. Without the header the request goes on
-// anonymously; with it, the token must be one the Authenticator knows — the bootstrap admin's
+// identify reads `Authorization: Bearer <token>`. Without the header, a valid session cookie
+// (afkar_session) identifies the caller instead — and then a state-changing request must carry
+// the session's CSRF token (checkCSRF) — or the request goes on anonymously; with the header, the token must be one the Authenticator knows — the bootstrap admin's
 // included, which is a token row like any other — or the request is refused with 401, because a
 // client that presents credentials should learn they are wrong rather than be silently treated
 // as anonymous.
@@ -182,6 +183,18 @@ func (s *Server) identifyWith(auth func() Authenticator, required bool) echo.Mid
 				if required {
 					return newError(survey.ECodeUnauthorized)
 				}
+				p, token, ok, err := s.sessionFromCookie(c)
+				if err != nil {
+					return err
+				}
+				if ok {
+					if err := s.checkCSRF(c, token); err != nil {
+						return err
+					}
+					c.Set(principalKey, p)
+					c.Set(sessionKey, token)
+					c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+				}
 				return next(c)
 			}
 			token, ok := bearerToken(h)
@@ -191,6 +204,12 @@ func (s *Server) identifyWith(auth func() Authenticator, required bool) echo.Mid
 			p, err := s.authenticate(c, auth(), token)
 			if err != nil {
 				return err
+			}
+			if p.Via == "" {
+				p.Via = survey.ViaToken
+				if required { // the kiosk channel's device tokens
+					p.Via = survey.ViaDevice
+				}
 			}
 			c.Set(principalKey, p)
 			// What an authenticated caller reads is for that caller only: keep it out of caches.
@@ -264,10 +283,14 @@ func (s *Server) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) rateLimitSubmissions(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		l, key := s.limiter, ""
-		if _, ok := principal(c); ok {
-			// identify admitted the token, so the key space is the valid tokens: bounded.
+		if p, ok := principal(c); ok {
+			// identify admitted the token or session, so the key space is the valid
+			// credentials: bounded.
 			l = s.tokenLimiter
 			key, _ = bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+			if key == "" {
+				key = "user:" + strconv.FormatInt(int64(p.UserID), 10)
+			}
 		} else if l != nil {
 			key = c.RealIP()
 		}

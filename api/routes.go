@@ -38,8 +38,17 @@ func (s *Server) registerRoutes() {
 	e.POST("/p/:token", s.linkForm(weblink.KindPoster))
 	e.POST("/api/v1/responses", s.postResponse, s.identify, s.rateLimitSubmissions, requireJSON)
 
-	// Authenticated: any valid bearer token, staff or integration (a kiosk checks its token).
+	// Authenticated: any valid bearer token, staff or integration (a kiosk checks its token),
+	// or a person's session cookie.
 	e.GET("/api/v1/me", s.getMe, s.identify, s.requirePrincipal)
+
+	// People's login (server-rendered, works without JavaScript). The login form's CSRF token is
+	// bound to a pre-session cookie; logout is a form with the session's CSRF token, which
+	// identify checks like on every state-changing request made with the session cookie.
+	e.Match(pageMethods, "/login", s.loginPage)
+	e.POST("/login", s.postLogin)
+	e.POST("/logout", s.postLogout, s.identify)
+	e.Match(pageMethods, "/dashboard", s.dashboard, s.identify)
 
 	// Lobby tablets. Pairing is open to whoever holds a code, rate-limited per client IP; the
 	// rest needs a kiosk's device token (afkk_…), which the kiosk channel checks — never the
@@ -73,6 +82,15 @@ func (s *Server) registerRoutes() {
 	e.GET("/api/v1/agencies", s.listAgencies, staff...)
 	e.GET("/api/v1/agencies/:id/score", s.getScore, staff...)
 	e.GET("/api/v1/agencies/:id/funnel", s.getFunnel, staff...)
+	e.GET("/api/v1/agencies/:id/digest", s.getAgencyDigest, staff...)
+	e.GET("/api/v1/digest", s.getDigest, staff...)
+	// Exports, streamed as they are read: raw responses and the score table, CSV or XLSX.
+	e.GET("/api/v1/agencies/:id/responses.csv", s.getResponsesExport("csv"), staff...)
+	e.GET("/api/v1/agencies/:id/responses.xlsx", s.getResponsesExport("xlsx"), staff...)
+	e.GET("/api/v1/agencies/:id/score.csv", s.getScoreExport("csv"), staff...)
+	e.GET("/api/v1/agencies/:id/score.xlsx", s.getScoreExport("xlsx"), staff...)
+	// The printable monthly report (HTML, A4). Bearer token like the JSON staff routes for now.
+	e.Match(pageMethods, "/agencies/:id/report", s.monthlyReport, staff...)
 	e.GET("/api/v1/agencies/:id/sms/inbound", s.getSMSInbound, staff...)
 	// Alerts: staff read their agencies' alerts; an admin of the agency or of the province
 	// acknowledges one (the alert desk checks which).
@@ -93,6 +111,16 @@ func (s *Server) registerRoutes() {
 	e.GET("/api/v1/offices/:id/poster.png", s.posterPNG, staff...)
 	e.GET("/api/v1/offices/:id/poster.svg", s.posterSVG, staff...)
 	e.GET("/api/v1/offices/:id/poster.html", s.posterHTML, staff...)
+
+	// Accounts: a person's own password (sessions only), and the users API and audit log for
+	// admins — survey/staff decides whose accounts a caller may see and change (a province admin
+	// everyone's, an agency admin its agency's, never a province role).
+	e.POST("/api/v1/me/password", s.postMyPassword, s.identify, s.requireStaff, requireJSON)
+	e.GET("/api/v1/users", s.listUsers, staff...)
+	e.POST("/api/v1/users", s.createUser, s.identify, s.requireStaff, requireJSON)
+	e.PATCH("/api/v1/users/:id", s.patchUser, s.identify, s.requireStaff, requireJSON)
+	e.POST("/api/v1/users/:id/password", s.resetUserPassword, staff...)
+	e.GET("/api/v1/audit", s.listAudit, staff...)
 }
 
 // registerOpsRoutes adds the internal routes: probes and metrics for the orchestrator and

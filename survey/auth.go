@@ -12,9 +12,12 @@ type Role string
 const (
 	RoleProvinceAdmin Role = "province_admin" // the governorate PR office's administrators
 	RoleProvinceStaff Role = "province_staff" // governorate PR office: reads every agency
-	RoleAgencyAdmin   Role = "agency_admin"   // an agency's PR lead: reads and manages that agency (offices, kiosks)
-	RoleAgencyStaff   Role = "agency_staff"   // an agency's PR staff (viewer): reads only that agency
-	RoleIntegration   Role = "integration"    // a machine client (web-form backend, SMS bridge, queue system)
+	// RoleProvinceEvaluator reads every agency like province staff and (later) enters the
+	// ranking criteria that people score; it manages nothing.
+	RoleProvinceEvaluator Role = "province_evaluator"
+	RoleAgencyAdmin       Role = "agency_admin" // an agency's PR lead: reads and manages that agency (offices, kiosks)
+	RoleAgencyStaff       Role = "agency_staff" // an agency's PR staff (viewer): reads only that agency
+	RoleIntegration       Role = "integration"  // a machine client (web-form backend, SMS bridge, queue system)
 	// RoleKiosk is a paired lobby tablet. It is never stored as a token row: a kiosk's device
 	// token is checked by the kiosk channel, which returns a principal scoped to the kiosk's
 	// agency, office and the kiosk channel, with KioskID set.
@@ -34,6 +37,32 @@ type Principal struct {
 	// KioskID is the paired kiosk a RoleKiosk principal stands for.
 	KioskID ID     `json:"kiosk_id,omitempty"`
 	Name    string `json:"name,omitempty"`
+	// UserID is the staff account a session principal belongs to (0 for tokens): audit entries
+	// name it, and a user may change only its own password through /api/v1/me.
+	UserID ID `json:"user_id,omitempty"`
+	// TokenID is the token row a token principal comes from (0 otherwise), for audit entries.
+	TokenID ID `json:"-"`
+	// Via is the kind of credential that identified the principal (ViaToken, ViaSession,
+	// ViaDevice). A browser sends cookies on its own, so only ViaSession principals need a CSRF
+	// token on state-changing requests; bearer tokens are never sent by a browser unasked.
+	Via string `json:"via,omitempty"`
+}
+
+// Kinds of credential a Principal.Via names.
+const (
+	ViaToken   = "token"   // a bearer token from the token table
+	ViaSession = "session" // a person's login session (the afkar_session cookie)
+	ViaDevice  = "device"  // a paired kiosk's device token
+)
+
+// ProvinceRole reports whether r is a role of the governorate's office (not limited to one agency).
+func (r Role) ProvinceRole() bool {
+	return r == RoleProvinceAdmin || r == RoleProvinceStaff || r == RoleProvinceEvaluator
+}
+
+// PersonRole reports whether r is a role a person's account may have (not a machine's).
+func (r Role) PersonRole() bool {
+	return r.ProvinceRole() || r == RoleAgencyAdmin || r == RoleAgencyStaff
 }
 
 // Anonymous reports whether p is the zero principal: a caller that presented no credentials.
@@ -42,7 +71,7 @@ func (p Principal) Anonymous() bool { return p.Role == "" }
 // CanReadAgency reports whether p may read agency id's scores and responses.
 func (p Principal) CanReadAgency(id ID) bool {
 	switch p.Role {
-	case RoleProvinceAdmin, RoleProvinceStaff:
+	case RoleProvinceAdmin, RoleProvinceStaff, RoleProvinceEvaluator:
 		return true
 	case RoleAgencyAdmin, RoleAgencyStaff:
 		return p.AgencyID != 0 && p.AgencyID == id
@@ -52,7 +81,7 @@ func (p Principal) CanReadAgency(id ID) bool {
 
 // CanManageAgency reports whether p may change agency id's set-up: its offices and their hours,
 // its kiosks and their pairing. Province admins may manage every agency, agency admins their own;
-// viewers, province staff and machines never.
+// viewers, province staff, evaluators and machines never.
 func (p Principal) CanManageAgency(id ID) bool {
 	switch p.Role {
 	case RoleProvinceAdmin:
@@ -65,7 +94,32 @@ func (p Principal) CanManageAgency(id ID) bool {
 
 // IsStaff reports whether p is a person working for the province or an agency.
 func (p Principal) IsStaff() bool {
-	return p.Role == RoleProvinceAdmin || p.Role == RoleProvinceStaff || p.Role == RoleAgencyAdmin || p.Role == RoleAgencyStaff
+	return p.Role.PersonRole()
+}
+
+// CanManageUsers reports whether p may see and change the accounts of agency's people (0: the
+// province's own people): a province admin everyone's, an agency admin only its own agency's.
+func (p Principal) CanManageUsers(agency ID) bool {
+	switch p.Role {
+	case RoleProvinceAdmin:
+		return true
+	case RoleAgencyAdmin:
+		return agency != 0 && p.AgencyID == agency
+	}
+	return false
+}
+
+// CanGrant reports whether p may give an account the role r in agency: a province admin any
+// person's role, an agency admin only agency roles in its own agency — never a province role,
+// so an agency cannot promote itself to read the others.
+func (p Principal) CanGrant(r Role, agency ID) bool {
+	switch p.Role {
+	case RoleProvinceAdmin:
+		return r.PersonRole()
+	case RoleAgencyAdmin:
+		return (r == RoleAgencyAdmin || r == RoleAgencyStaff) && agency != 0 && agency == p.AgencyID
+	}
+	return false
 }
 
 // Check reports whether a credential may be issued for p: a known role, an agency for agency
@@ -74,7 +128,7 @@ func (p Principal) IsStaff() bool {
 func (p Principal) Check() error {
 	fe := &fieldErrors{}
 	switch p.Role {
-	case RoleProvinceAdmin, RoleProvinceStaff:
+	case RoleProvinceAdmin, RoleProvinceStaff, RoleProvinceEvaluator:
 		if p.AgencyID != 0 {
 			fe.add("agency_id", "not_allowed", "نقش استانی به دستگاه محدود نمی‌شود.", "province roles are not limited to an agency")
 		}
@@ -83,7 +137,7 @@ func (p Principal) Check() error {
 			fe.add("agency_id", "required", "این نقش باید به یک دستگاه محدود باشد.", "this role needs an agency_id")
 		}
 	default:
-		fe.add("role", "unknown_role", "نقش ناشناخته است.", "role must be province_admin, province_staff, agency_admin, agency_staff or integration")
+		fe.add("role", "unknown_role", "نقش ناشناخته است.", "role must be province_admin, province_staff, province_evaluator, agency_admin, agency_staff or integration")
 	}
 	if p.Role == RoleIntegration {
 		if !p.Channel.Valid() {

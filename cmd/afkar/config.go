@@ -45,8 +45,11 @@ type Config struct {
 	RateLimit   int    // AFKAR_RATE_LIMIT: anonymous submissions per minute per IP; 0 = off
 	// TokenRateLimit is AFKAR_TOKEN_RATE_LIMIT: submissions per minute per bearer token; 0 = off.
 	TokenRateLimit int
-	TrustProxy     bool   // AFKAR_TRUST_PROXY: take the client IP from X-Forwarded-For
-	PprofAddr      string // AFKAR_PPROF_ADDR: serve net/http/pprof here (e.g. 127.0.0.1:6060); empty = off
+	TrustProxy     bool // AFKAR_TRUST_PROXY: take the client IP from X-Forwarded-For
+	// CookieSecure is AFKAR_COOKIE_SECURE: mark session cookies Secure even on plain HTTP
+	// requests (behind a TLS proxy that sends no X-Forwarded-Proto).
+	CookieSecure bool
+	PprofAddr    string // AFKAR_PPROF_ADDR: serve net/http/pprof here (e.g. 127.0.0.1:6060); empty = off
 	// MaxConnections caps open client connections (AFKAR_MAX_CONNECTIONS); 0 = no cap.
 	MaxConnections int
 
@@ -154,6 +157,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		RateLimit:              integer("AFKAR_RATE_LIMIT", 60),
 		TokenRateLimit:         integer("AFKAR_TOKEN_RATE_LIMIT", 6000),
 		TrustProxy:             boolean("AFKAR_TRUST_PROXY", false),
+		CookieSecure:           boolean("AFKAR_COOKIE_SECURE", false),
 		PprofAddr:              str("AFKAR_PPROF_ADDR", ""),
 		MaxConnections:         integer("AFKAR_MAX_CONNECTIONS", 4096),
 		AutoMigrate:            boolean("AFKAR_AUTO_MIGRATE", true),
@@ -402,6 +406,7 @@ func (c *Config) Print(w io.Writer) {
 		{"AFKAR_RATE_LIMIT", strconv.Itoa(c.RateLimit)},
 		{"AFKAR_TOKEN_RATE_LIMIT", strconv.Itoa(c.TokenRateLimit)},
 		{"AFKAR_TRUST_PROXY", strconv.FormatBool(c.TrustProxy)},
+		{"AFKAR_COOKIE_SECURE", strconv.FormatBool(c.CookieSecure)},
 		{"AFKAR_PPROF_ADDR", c.PprofAddr},
 		{"AFKAR_MAX_CONNECTIONS", strconv.Itoa(c.MaxConnections)},
 		{"AFKAR_AUTO_MIGRATE", strconv.FormatBool(c.AutoMigrate)},

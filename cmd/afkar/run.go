@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/afkar-gov/afkar/analytics"
+	"github.com/afkar-gov/afkar/analytics/export"
 	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/channels/sms"
 	"github.com/afkar-gov/afkar/channels/weblink"
@@ -43,6 +44,7 @@ commands:
   demo         seed the demo province (on an empty database) and add synthetic responses
   reaggregate  rebuild all rollups from raw responses
   token        create a staff or integration bearer token
+  user         add a person's account, reset its password, or list accounts
   kiosk        add a lobby kiosk (prints its pairing code) or list the kiosks
   sms parse    read SMS replies on stdin, print how each parses (one JSON object a line)
   weblink      issue a signed web-form link (issue) or an office's poster link (poster)
@@ -100,6 +102,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return reaggregate(ctx, cfg, log, stdout)
 	case "token":
 		return tokenCmd(ctx, cfg, log, rest, stdout)
+	case "user":
+		return userCmd(ctx, cfg, log, rest, stdin, stdout)
 	case "kiosk":
 		return kioskCmd(ctx, cfg, log, rest, stdout)
 	case "weblink":
@@ -292,7 +296,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		return nil
 	}}
 
+	accounts := newAccounts(cfg, store)
+	scores := analytics.NewScores(store, store)
 	srv := api.New(api.Deps{
+		Exports:          export.NewService(store, store, scores),
+		Digests:          analytics.NewDigests(scores, store, store),
 		WebLinks:         links,
 		LinkStore:        store,
 		FormRateLimit:    cfg.WeblinkRateLimit,
@@ -305,13 +313,15 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		SMSReplies:       sms.NewStaff(store, privacy),
 		Catalog:          cat,
 		Intake:           in,
-		Scores:           analytics.NewScores(store, store),
+		Scores:           scores,
 		Auth:             cat,
 		Kiosks:           kiosks,
-		Alerts:           &analytics.AlertDesk{Store: store},
+		Alerts:           &analytics.AlertDesk{Store: store, Audit: store.Audit},
 		RateLimit:        cfg.RateLimit,
 		TokenRateLimit:   cfg.TokenRateLimit,
 		TrustProxy:       cfg.TrustProxy,
+		Accounts:         accounts,
+		CookieSecure:     cfg.CookieSecure,
 		Ready:            append(intakeChecks(primary, fallback, cat, db), smsCheck),
 		Gatherer:         reg,
 		Registerer:       reg,
@@ -346,6 +356,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if cfg.Demo {
 		if err := demoKiosk(ctx, store, kiosks, url, stdout, log); err != nil {
 			log.Warn("preparing the demo kiosk failed", "err", err)
+		}
+		if err := demoUsers(ctx, store, accounts, url, stdout); err != nil {
+			log.Warn("creating the demo accounts failed", "err", err)
 		}
 	}
 

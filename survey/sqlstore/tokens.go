@@ -132,7 +132,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (survey.Principa
 		return survey.Principal{}, unauthorized()
 	}
 	r := rows[0]
-	p := survey.Principal{Role: survey.Role(r.Role), Channel: survey.Channel(r.Channel), Name: r.Name}
+	p := survey.Principal{Role: survey.Role(r.Role), Channel: survey.Channel(r.Channel), Name: r.Name, TokenID: survey.ID(r.ID)}
 	if r.AgencyID != nil {
 		p.AgencyID = survey.ID(*r.AgencyID)
 	}
