@@ -277,6 +277,8 @@ var routeTable = map[string]matrixRoute{
 	"GET /api/v1/offices/:id/poster.svg":      {rule: agencyManage, scoped: true},
 	"GET /api/v1/offices/:id/poster.html":     {rule: agencyManage, scoped: true},
 	"POST /api/v1/me/password":                {rule: ownPassword, body: `{"old_password":"not it","new_password":"whatever long enough"}`},
+	"GET /api/v1/me/alert-phone":              {rule: ownPassword},
+	"PUT /api/v1/me/alert-phone":              {rule: ownPassword, body: `{"phone":"09121234567"}`},
 	"GET /api/v1/users":                       {rule: usersCollection},
 	"POST /api/v1/users":                      {rule: usersCollection, body: `{"login":"%s","name":"تازه","role":"agency_staff","agency_id":%d}`},
 	"PATCH /api/v1/users/:id":                 {rule: usersAdmin, scoped: true, body: `{"name":"نام تازه"}`},
@@ -349,7 +351,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 	accounts := staff.New(store, staff.Options{Secret: testSecret, Clock: ke.clock})
 	scores := analytics.NewScores(store, store)
 	h := start(t, api.Deps{Catalog: store, Auth: store, Intake: in, Scores: scores, Exports: export.NewService(store, store, scores),
-		Digests: analytics.NewDigests(scores, store, store), Alerts: &analytics.AlertDesk{Store: store},
+		Digests: analytics.NewDigests(scores, store, store), AlertPhones: sms.NewAlertPhones(store, privacy, ke.clock), Alerts: &analytics.AlertDesk{Store: store},
 		Kiosks: kiosk.NewService(store, in, kiosk.Options{Clock: ke.clock, Logger: log}), PairRateLimit: -1,
 		WebLinks: keys, LinkStore: store, FormRateLimit: -1,
 		Invitations: sms.NewInviter(store, privacy, sms.InviteRules{}, ke.clock, log),

@@ -116,6 +116,9 @@ func (s *Server) registerRoutes() {
 	// admins — survey/staff decides whose accounts a caller may see and change (a province admin
 	// everyone's, an agency admin its agency's, never a province role).
 	e.POST("/api/v1/me/password", s.postMyPassword, s.identify, s.requireStaff, requireJSON)
+	// The number a person's agency alerts reach them on by SMS.
+	e.GET("/api/v1/me/alert-phone", s.getAlertPhone, s.identify, s.requireStaff)
+	e.PUT("/api/v1/me/alert-phone", s.putAlertPhone, s.identify, s.requireStaff, requireJSON)
 	e.GET("/api/v1/users", s.listUsers, staff...)
 	e.POST("/api/v1/users", s.createUser, s.identify, s.requireStaff, requireJSON)
 	e.PATCH("/api/v1/users/:id", s.patchUser, s.identify, s.requireStaff, requireJSON)

@@ -280,6 +280,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	retention := sms.NewRetention(store, cfg.SMSRetention, nil, log)
 	stopPurge := goLoop(bgCtx, func(ctx context.Context) { retention.Run(ctx, sms.DefaultPurgeEvery) })
 	defer stopPurge()
+	// New alerts go to the agency's admins by SMS (those who set an alert number), capped per person.
+	notifier := sms.NewAlertNotifier(store, nil, log)
+	stopNotify := goLoop(bgCtx, func(ctx context.Context) { notifier.Run(ctx, sms.DefaultAlertPoll) })
+	defer stopNotify()
 	// Citizens' replies: stored by the push (or the dev page), processed by one loop.
 	inbox, stopInbox, err := startInbox(bgCtx, cfg, store, in, privacy, gateway, log)
 	if err != nil {
@@ -301,6 +305,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	srv := api.New(api.Deps{
 		Exports:          export.NewService(store, store, scores),
 		Digests:          analytics.NewDigests(scores, store, store),
+		AlertPhones:      sms.NewAlertPhones(store, privacy, nil),
 		WebLinks:         links,
 		LinkStore:        store,
 		FormRateLimit:    cfg.WeblinkRateLimit,
