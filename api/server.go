@@ -102,6 +102,9 @@ type Deps struct {
 	// identify, /api/v1/me/password, the users API and the audit log. Without it the session
 	// cookie is ignored and those routes answer 503.
 	Accounts Accounts
+	// Surveys is survey and office management (survey/authoring.Service): drafts, publishing,
+	// versions, assignments to offices and channels, offices; without it those routes answer 503.
+	Surveys Surveys
 	// CookieSecure marks cookies Secure even on plain HTTP requests (AFKAR_COOKIE_SECURE=1,
 	// for a TLS proxy that does not say X-Forwarded-Proto); over TLS they always are.
 	CookieSecure bool
