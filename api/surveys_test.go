@@ -246,3 +246,50 @@ func TestOfficesAndAssignmentsAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestKioskConfigFollowsAssignment: a kiosk offers the survey assigned to its office and the
+// kiosk channel, and the agency's active survey when the assignment is removed.
+func TestKioskConfigFollowsAssignment(t *testing.T) {
+	t.Parallel()
+	onEachDialect(t, func(t *testing.T, store *sqlstore.Store) {
+		e := newKioskEnv(t, store, -1)
+		_, device := e.newPairedKiosk(t, nil)
+		ctx := t.Context()
+		// A second survey, published after the fixture's: the agency's active one from now on.
+		later := survey.Survey{AgencyID: e.f.tax.ID, Title: "دومی"}
+		if err := store.CreateSurvey(ctx, &later); err != nil {
+			t.Fatal(err)
+		}
+		v := survey.Version{SurveyID: later.ID, Questions: []survey.Question{{ID: "q", Type: survey.TypeRating5, Title: "چطور بود؟", Required: true}}}
+		if err := store.PublishVersion(ctx, &v); err != nil {
+			t.Fatal(err)
+		}
+		surveyOf := func() survey.ID {
+			var cfg struct {
+				Survey *survey.Version `json:"survey"`
+			}
+			e.get(t, "/api/v1/kiosk/config", device).wantStatus(t, http.StatusOK).json(t, &cfg)
+			if cfg.Survey == nil {
+				t.Fatal("no survey in the kiosk config")
+			}
+			return cfg.Survey.SurveyID
+		}
+		if got := surveyOf(); got != later.ID {
+			t.Fatalf("kiosk offers survey %d, want the active %d", got, later.ID)
+		}
+		a := survey.Assignment{AgencyID: e.f.tax.ID, OfficeID: e.f.office.ID, Channel: survey.ChannelKiosk, SurveyID: e.f.version.SurveyID}
+		if err := store.SetAssignment(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if got := surveyOf(); got != e.f.version.SurveyID {
+			t.Fatalf("kiosk offers survey %d, want the assigned %d", got, e.f.version.SurveyID)
+		}
+		a.SurveyID = 0
+		if err := store.SetAssignment(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if got := surveyOf(); got != later.ID {
+			t.Fatalf("after removal the kiosk offers survey %d, want %d", got, later.ID)
+		}
+	})
+}
