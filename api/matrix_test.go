@@ -293,6 +293,8 @@ var routeTable = map[string]matrixRoute{
 	"PUT /api/v1/surveys/:id/draft":           {rule: agencyManage, scoped: true, body: `{"title":"پیش‌نویس ماتریس","questions":[]}`},
 	"POST /api/v1/surveys/:id/publish":        {rule: agencyManage, scoped: true},
 	"GET /api/v1/surveys/:id/versions":        {rule: staffRead, scoped: true},
+	"GET /surveys/:id/preview":                {rule: staffRead, scoped: true},
+	"HEAD /surveys/:id/preview":               {rule: staffRead, scoped: true},
 }
 
 // matrixEnv holds what the paths need: ids of the own (tax) and other (registry) agency's
@@ -316,7 +318,7 @@ func (m matrixEnv) path(template string, own bool) string {
 		p = strings.Replace(p, ":id", m.office[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/users/:id"):
 		p = strings.Replace(p, ":id", m.user[i].String(), 1)
-	case strings.HasPrefix(p, "/api/v1/surveys/:id"):
+	case strings.HasPrefix(p, "/api/v1/surveys/:id"), strings.HasPrefix(p, "/surveys/:id"):
 		p = strings.Replace(p, ":id", m.survey[i].String(), 1)
 	}
 	p = strings.Replace(p, ":token", "not-a-link-token", 1)

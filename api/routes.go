@@ -120,6 +120,7 @@ func (s *Server) registerRoutes() {
 	e.PUT("/api/v1/surveys/:id/draft", s.putDraft, s.identify, s.requireStaff, requireJSON)
 	e.POST("/api/v1/surveys/:id/publish", s.publishSurvey, staff...)
 	e.GET("/api/v1/surveys/:id/versions", s.listVersions, staff...)
+	e.Match(pageMethods, "/surveys/:id/preview", s.previewSurvey, staff...)
 
 	// Accounts: a person's own password (sessions only), and the users API and audit log for
 	// admins — survey/staff decides whose accounts a caller may see and change (a province admin

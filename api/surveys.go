@@ -3,9 +3,12 @@ package api
 import (
 	"context"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/afkar-gov/afkar/api/web"
+	"github.com/afkar-gov/afkar/channels/sms"
 	"github.com/afkar-gov/afkar/survey"
 	"github.com/afkar-gov/afkar/survey/authoring"
 )
@@ -238,4 +241,89 @@ func (s *Server) putAssignment(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, as)
+}
+
+// previewLink stands for the web form's link in the preview of the invitation that carries one:
+// as long as a real short link, so the part count is the real one.
+const previewLink = "https://afkar.example.ir/s/0123456789abc"
+
+// previewSurvey shows staff a survey as a channel does (GET /surveys/{id}/preview?as=web|kiosk|sms,
+// and version=N for a published version instead of the draft): the web form itself with its
+// submit disabled, the kiosk's screens, or the SMS texts with their part counts.
+func (s *Server) previewSurvey(c echo.Context) error {
+	sv, id, p, err := s.onSurveys(c)
+	if err != nil {
+		return err
+	}
+	if s.d.Catalog == nil {
+		return unavailable("the catalog")
+	}
+	ctx := c.Request().Context()
+	d, err := sv.Draft(ctx, p, id) // checks the caller may read the survey's agency
+	if err != nil {
+		return err
+	}
+	v, label := d.Version(), "پیش‌نویس"
+	if q := c.QueryParam("version"); q != "" {
+		n, err := strconv.Atoi(survey.NormalizeDigits(q))
+		if err != nil {
+			return survey.Errorf(survey.ECodeBadRequest, "شمارهٔ نسخه نامعتبر است.", "version must be a number")
+		}
+		vs, err := sv.Versions(ctx, p, id)
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, pub := range vs {
+			if pub.Version == n {
+				v, label, found = pub, "نسخهٔ "+survey.FormatPersianDigits(strconv.Itoa(n)), true
+			}
+		}
+		if !found {
+			return survey.Errorf(survey.ECodeNotFound, "این نسخه از پرسشنامه پیدا نشد.", "survey version not found")
+		}
+	}
+	agency, err := s.d.Catalog.Agency(ctx, d.AgencyID)
+	if err != nil {
+		return err
+	}
+	switch as := c.QueryParam("as"); as {
+	case "", "web":
+		return s.pages.Form(c, http.StatusOK, web.FormPage{AgencyName: agency.Name, Version: v, Preview: true})
+	case "kiosk":
+		return s.pages.Preview(c, web.PreviewPage{AgencyName: agency.Name, SurveyID: id, Label: label, As: as, Version: v})
+	case "sms":
+		return s.pages.Preview(c, web.PreviewPage{AgencyName: agency.Name, SurveyID: id, Label: label, As: as, Version: v,
+			SMS: previewTexts(agency.Name, v)})
+	default:
+		return survey.Errorf(survey.ECodeBadRequest, "پارامتر as یکی از web، kiosk یا sms است.", "as is web, kiosk or sms")
+	}
+}
+
+// previewTexts composes the SMS of a version: the invitation answered by a digit, the one with
+// the web form's link, and each follow-up question.
+func previewTexts(agency string, v survey.Version) []web.PreviewSMS {
+	text := func(label string, t string, err error) web.PreviewSMS {
+		if err != nil {
+			return web.PreviewSMS{Label: label, Error: err.Error()}
+		}
+		n, _ := sms.Parts(t)
+		return web.PreviewSMS{Label: label, Text: t, Parts: n}
+	}
+	inv, err := sms.ComposeInvitation(sms.Invitation{Agency: agency, Question: sms.InvitationQuestion(v.SMS, false)})
+	out := []web.PreviewSMS{text("دعوت با پاسخ عددی", inv, err)}
+	inv, err = sms.ComposeInvitation(sms.Invitation{Agency: agency, Question: sms.InvitationQuestion(v.SMS, true), Link: previewLink})
+	out = append(out, text("دعوت با پیوند فرم وب", inv, err))
+	if v.SMS != nil {
+		for _, qid := range v.SMS.FollowUp {
+			q, _, ok := v.Question(qid)
+			if !ok {
+				out = append(out, web.PreviewSMS{Label: "پرسش پیگیری " + qid, Error: "این پرسش در پرسشنامه نیست."})
+				continue
+			}
+			t, err := sms.ComposeFollowUp(q)
+			out = append(out, text("پرسش پیگیری: "+q.Title, t, err))
+		}
+	}
+	return out
 }

@@ -293,3 +293,56 @@ func TestKioskConfigFollowsAssignment(t *testing.T) {
 		}
 	})
 }
+
+// TestSurveyPreview: staff see the draft as the web form (submit disabled), the kiosk's screens
+// and the SMS texts with their part counts; another agency's admin sees nothing.
+func TestSurveyPreview(t *testing.T) {
+	t.Parallel()
+	onEachDialect(t, func(t *testing.T, store *sqlstore.Store) {
+		e := surveysEnv(t, store)
+		admin := e.browser(t)
+		admin.login(t, "tax.admin", e.pw["tax.admin"]).wantStatus(t, http.StatusSeeOther)
+		var made struct {
+			Survey survey.Survey `json:"survey"`
+		}
+		admin.send(t, http.MethodPost, fmt.Sprintf("/api/v1/agencies/%d/surveys", e.f.tax.ID), admin.me(t).CSRFToken,
+			map[string]any{"template": "national"}).wantStatus(t, http.StatusCreated).json(t, &made)
+		base := fmt.Sprintf("/surveys/%d/preview", made.Survey.ID)
+		page := func(query string) string {
+			t.Helper()
+			r := admin.do(t, http.MethodGet, base+query, "", "").wantStatus(t, http.StatusOK)
+			body := string(r.body)
+			if !strings.Contains(body, `dir="rtl"`) || !strings.Contains(body, e.f.tax.Name) {
+				t.Fatalf("%s: not an RTL page of the agency:\n%s", query, body)
+			}
+			return body
+		}
+		web := page("?as=web")
+		if !strings.Contains(web, "data-preview") || !strings.Contains(web, `<button type="submit" disabled>`) || strings.Count(web, `data-q="`) != 6 {
+			t.Errorf("web preview:\n%s", web)
+		}
+		if page("") != web {
+			t.Error("the default preview is not the web form")
+		}
+		kiosk := page("?as=kiosk")
+		if strings.Count(kiosk, "data-screen") != 6 || !strings.Contains(kiosk, "صفحهٔ ۱ از ۶") || strings.Count(kiosk, `class="face"`) != 20 ||
+			!strings.Contains(kiosk, "فقط وقتی نشان داده می‌شود") {
+			t.Errorf("kiosk preview:\n%s", kiosk)
+		}
+		text := page("?as=sms")
+		if strings.Count(text, "data-sms") != 3 || strings.Count(text, "لغو ۱۱") < 2 || strings.Contains(text, "data-error") ||
+			strings.Contains(text, `data-parts="3"`) || !strings.Contains(text, "afkar.example.ir/s/") {
+			t.Errorf("sms preview:\n%s", text)
+		}
+		admin.do(t, http.MethodGet, base+"?as=fax", "", "").envelope(t, http.StatusBadRequest, "bad_request")
+		admin.do(t, http.MethodGet, base+"?version=1", "", "").envelope(t, http.StatusNotFound, "not_found")
+		other := e.browser(t)
+		other.login(t, "reg.admin", e.pw["reg.admin"]).wantStatus(t, http.StatusSeeOther)
+		other.do(t, http.MethodGet, base+"?as=sms", "", "").envelope(t, http.StatusNotFound, "not_found")
+		// A published version is previewed by its number.
+		e.request(t, http.MethodPost, fmt.Sprintf("/api/v1/surveys/%d/publish", made.Survey.ID), adminToken, "", "").wantStatus(t, http.StatusCreated)
+		if v1 := page("?as=kiosk&version=1"); !strings.Contains(v1, "نسخهٔ ۱") {
+			t.Errorf("version preview:\n%s", v1)
+		}
+	})
+}
