@@ -30,6 +30,9 @@ type Catalog interface {
 	Agencies(ctx context.Context, p survey.Principal) ([]survey.Agency, error)
 	Agency(ctx context.Context, id survey.ID) (survey.Agency, error)
 	ActiveVersion(ctx context.Context, agencyID survey.ID) (survey.Version, error)
+	// ActiveVersionFor is the version an office offers on a channel (survey assignments), for
+	// the web form of a poster or an invitation, which knows its office.
+	ActiveVersionFor(ctx context.Context, agencyID, officeID survey.ID, ch survey.Channel) (survey.Version, error)
 	Offices(ctx context.Context, agencyID survey.ID) ([]survey.Office, error)
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/channels/sms"
+	"github.com/afkar-gov/afkar/channels/weblink"
 	"github.com/afkar-gov/afkar/survey"
 	"github.com/afkar-gov/afkar/survey/authoring"
 	"github.com/afkar-gov/afkar/survey/sqlstore"
@@ -343,6 +344,52 @@ func TestSurveyPreview(t *testing.T) {
 		e.request(t, http.MethodPost, fmt.Sprintf("/api/v1/surveys/%d/publish", made.Survey.ID), adminToken, "", "").wantStatus(t, http.StatusCreated)
 		if v1 := page("?as=kiosk&version=1"); !strings.Contains(v1, "نسخهٔ ۱") {
 			t.Errorf("version preview:\n%s", v1)
+		}
+	})
+}
+
+// TestPosterFormFollowsAssignment: the web form of an office's poster asks the survey assigned
+// to that office and the web channel, and the agency's active survey without one.
+func TestPosterFormFollowsAssignment(t *testing.T) {
+	t.Parallel()
+	onEachDialect(t, func(t *testing.T, store *sqlstore.Store) {
+		keys, err := weblink.NewKeys(strings.Repeat("k", 40))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := newAccountsEnv(t, store, api.Deps{WebLinks: keys, LinkStore: store, FormRateLimit: -1})
+		ctx := t.Context()
+		other := survey.Survey{AgencyID: e.f.tax.ID, Title: "پوستر"}
+		if err := store.CreateSurvey(ctx, &other); err != nil {
+			t.Fatal(err)
+		}
+		ov := survey.Version{SurveyID: other.ID, Questions: []survey.Question{{ID: "poster_q", Type: survey.TypeRating5, Title: "پرسش ویژهٔ پوستر", Required: true}}}
+		if err := store.PublishVersion(ctx, &ov); err != nil {
+			t.Fatal(err)
+		}
+		var view struct {
+			URL string `json:"url"`
+		}
+		e.get(t, fmt.Sprintf("/api/v1/offices/%d/poster", e.f.office.ID), adminToken).wantStatus(t, http.StatusOK).json(t, &view)
+		form := func() string {
+			t.Helper()
+			return string(getPage(t, view.URL).wantStatus(t, http.StatusOK).body)
+		}
+		// Assigned to the office's web form: the fixture's survey, although another was published later.
+		a := survey.Assignment{AgencyID: e.f.tax.ID, OfficeID: e.f.office.ID, Channel: survey.ChannelWeb, SurveyID: e.f.version.SurveyID}
+		if err := store.SetAssignment(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if page := form(); strings.Contains(page, "پرسش ویژهٔ پوستر") || !strings.Contains(page, e.f.version.Questions[0].Title) {
+			t.Errorf("assigned form does not ask the assigned survey:\n%s", page)
+		}
+		// Without an assignment: the agency's survey published last.
+		a.SurveyID = 0
+		if err := store.SetAssignment(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if page := form(); !strings.Contains(page, "پرسش ویژهٔ پوستر") {
+			t.Errorf("without an assignment the form does not ask the active survey:\n%s", page)
 		}
 	})
 }
