@@ -19,6 +19,7 @@ import (
 	"github.com/afkar-gov/afkar/channels/sms"
 	"github.com/afkar-gov/afkar/channels/weblink"
 	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/authoring"
 	"github.com/afkar-gov/afkar/survey/intake"
 	"github.com/afkar-gov/afkar/survey/sqlstore/sqltest"
 	"github.com/afkar-gov/afkar/survey/staff"
@@ -284,6 +285,20 @@ var routeTable = map[string]matrixRoute{
 	"PATCH /api/v1/users/:id":                 {rule: usersAdmin, scoped: true, body: `{"name":"نام تازه"}`},
 	"POST /api/v1/users/:id/password":         {rule: usersAdmin, scoped: true},
 	"GET /api/v1/audit":                       {rule: usersCollection},
+	"GET /api/v1/templates":                   {rule: staffList},
+	"GET /api/v1/agencies/:id/surveys":        {rule: staffRead, scoped: true},
+	"POST /api/v1/agencies/:id/surveys":       {rule: agencyManage, scoped: true, body: `{"title":"پرسشنامه ماتریس"}`},
+	"GET /api/v1/agencies/:id/offices":        {rule: staffRead, scoped: true},
+	"POST /api/v1/agencies/:id/offices":       {rule: agencyManage, scoped: true, body: `{"name":"دفتر ماتریس"}`},
+	"PATCH /api/v1/offices/:id":               {rule: agencyManage, scoped: true, body: `{"name":"دفتر مرکزی"}`},
+	"GET /api/v1/agencies/:id/assignments":    {rule: staffRead, scoped: true},
+	"PUT /api/v1/agencies/:id/assignments":    {rule: agencyManage, scoped: true, body: `{"survey_id":0}`},
+	"GET /api/v1/surveys/:id/draft":           {rule: staffRead, scoped: true},
+	"PUT /api/v1/surveys/:id/draft":           {rule: agencyManage, scoped: true, body: `{"title":"پیش‌نویس ماتریس","questions":[]}`},
+	"POST /api/v1/surveys/:id/publish":        {rule: agencyManage, scoped: true},
+	"GET /api/v1/surveys/:id/versions":        {rule: staffRead, scoped: true},
+	"GET /surveys/:id/preview":                {rule: staffRead, scoped: true},
+	"HEAD /surveys/:id/preview":               {rule: staffRead, scoped: true},
 	"GET /api/v1/alerts":                      {rule: staffList},
 	"POST /api/v1/alerts/:id/ack":             {rule: alertAck, body: `{"comment":"x"}`},
 }
@@ -300,7 +315,7 @@ func alertAck(c caller, _ bool) outcome {
 // matrixEnv holds what the paths need: ids of the own (tax) and other (registry) agency's
 // resources.
 type matrixEnv struct {
-	agency, kiosk, office, user [2]survey.ID
+	agency, kiosk, office, user, survey [2]survey.ID
 }
 
 func (m matrixEnv) path(template string, own bool) string {
@@ -318,6 +333,8 @@ func (m matrixEnv) path(template string, own bool) string {
 		p = strings.Replace(p, ":id", m.office[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/users/:id"):
 		p = strings.Replace(p, ":id", m.user[i].String(), 1)
+	case strings.HasPrefix(p, "/api/v1/surveys/:id"), strings.HasPrefix(p, "/surveys/:id"):
+		p = strings.Replace(p, ":id", m.survey[i].String(), 1)
 	}
 	p = strings.Replace(p, ":token", "not-a-link-token", 1)
 	p = strings.Replace(p, ":secret", "wrong-secret", 1)
@@ -357,7 +374,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 		Invitations: sms.NewInviter(store, privacy, sms.InviteRules{}, ke.clock, log),
 		SMSInbox:    inbox, SMSWebhookSecret: "the-right-secret-0123456789", SMSDeliveries: sms.NewDeliveries(store, nil, ke.clock, log),
 		DevSMS: sms.NewDev(store, privacy), Funnel: store, SMSReplies: sms.NewStaff(store, privacy),
-		Accounts: accounts, Logger: log})
+		Accounts: accounts, Surveys: authoring.New(store, authoring.Options{CheckSMS: sms.CheckSMS}), Logger: log})
 	env := &accountsEnv{harness: h, store: store, clock: ke.clock, svc: accounts, f: ke.f}
 
 	cli := survey.Principal{Role: survey.RoleProvinceAdmin, Name: "matrix"}
@@ -412,10 +429,15 @@ func TestRoleRouteMatrix(t *testing.T) {
 		}
 		callers = append(callers, caller{name: string(r.role) + " token", role: r.role, kind: "token", bearer: tok})
 	}
+	regSurvey := survey.Survey{AgencyID: ke.f.registry.ID, Title: "پرسشنامه ثبت"}
+	if err := store.CreateSurvey(ctx, &regSurvey); err != nil {
+		t.Fatal(err)
+	}
 	taxTarget, _ := newUser("tax.target", survey.RoleAgencyStaff, ke.f.tax.ID)
 	regTarget, _ := newUser("reg.target", survey.RoleAgencyStaff, ke.f.registry.ID)
 	m := matrixEnv{agency: [2]survey.ID{ke.f.tax.ID, ke.f.registry.ID}, kiosk: [2]survey.ID{taxKiosk.ID, regKiosk.ID},
-		office: [2]survey.ID{ke.f.office.ID, ke.regOffice.ID}, user: [2]survey.ID{taxTarget.ID, regTarget.ID}}
+		office: [2]survey.ID{ke.f.office.ID, ke.regOffice.ID}, user: [2]survey.ID{taxTarget.ID, regTarget.ID},
+		survey: [2]survey.ID{ke.f.version.SurveyID, regSurvey.ID}}
 
 	// Every registered route must be in the table (and the table must not list dead routes).
 	registered := map[string]bool{}

@@ -112,6 +112,22 @@ func (s *Server) registerRoutes() {
 	e.GET("/api/v1/offices/:id/poster.svg", s.posterSVG, staff...)
 	e.GET("/api/v1/offices/:id/poster.html", s.posterHTML, staff...)
 
+	// Surveys and offices (survey/authoring decides who may: staff read their agencies, admins
+	// of the agency or the province change them, and every change is audited).
+	e.GET("/api/v1/templates", s.listTemplates, staff...)
+	e.GET("/api/v1/agencies/:id/surveys", s.listSurveys, staff...)
+	e.POST("/api/v1/agencies/:id/surveys", s.createSurvey, s.identify, s.requireStaff, requireJSON)
+	e.GET("/api/v1/agencies/:id/offices", s.listOffices, staff...)
+	e.POST("/api/v1/agencies/:id/offices", s.createOffice, s.identify, s.requireStaff, requireJSON)
+	e.PATCH("/api/v1/offices/:id", s.patchOffice, s.identify, s.requireStaff, requireJSON)
+	e.GET("/api/v1/agencies/:id/assignments", s.listAssignments, staff...)
+	e.PUT("/api/v1/agencies/:id/assignments", s.putAssignment, s.identify, s.requireStaff, requireJSON)
+	e.GET("/api/v1/surveys/:id/draft", s.getDraft, staff...)
+	e.PUT("/api/v1/surveys/:id/draft", s.putDraft, s.identify, s.requireStaff, requireJSON)
+	e.POST("/api/v1/surveys/:id/publish", s.publishSurvey, staff...)
+	e.GET("/api/v1/surveys/:id/versions", s.listVersions, staff...)
+	e.Match(pageMethods, "/surveys/:id/preview", s.previewSurvey, staff...)
+
 	// Accounts: a person's own password (sessions only), and the users API and audit log for
 	// admins — survey/staff decides whose accounts a caller may see and change (a province admin
 	// everyone's, an agency admin its agency's, never a province role).

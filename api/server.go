@@ -30,6 +30,9 @@ type Catalog interface {
 	Agencies(ctx context.Context, p survey.Principal) ([]survey.Agency, error)
 	Agency(ctx context.Context, id survey.ID) (survey.Agency, error)
 	ActiveVersion(ctx context.Context, agencyID survey.ID) (survey.Version, error)
+	// ActiveVersionFor is the version an office offers on a channel (survey assignments), for
+	// the web form of a poster or an invitation, which knows its office.
+	ActiveVersionFor(ctx context.Context, agencyID, officeID survey.ID, ch survey.Channel) (survey.Version, error)
 	Offices(ctx context.Context, agencyID survey.ID) ([]survey.Office, error)
 }
 
@@ -113,6 +116,9 @@ type Deps struct {
 	// identify, /api/v1/me/password, the users API and the audit log. Without it the session
 	// cookie is ignored and those routes answer 503.
 	Accounts Accounts
+	// Surveys is survey and office management (survey/authoring.Service): drafts, publishing,
+	// versions, assignments to offices and channels, offices; without it those routes answer 503.
+	Surveys Surveys
 	// CookieSecure marks cookies Secure even on plain HTTP requests (AFKAR_COOKIE_SECURE=1,
 	// for a TLS proxy that does not say X-Forwarded-Proto); over TLS they always are.
 	CookieSecure bool

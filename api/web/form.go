@@ -46,6 +46,9 @@ type FormPage struct {
 	// Errors are Persian messages by question id; General is a message for the whole form.
 	Errors  map[string]string
 	General string
+	// Preview marks a staff preview (GET /surveys/{id}/preview?as=web): a banner says so and
+	// the submit button is disabled, so nothing can be sent from it.
+	Preview bool
 }
 
 // formChoice is one radio button or checkbox.

@@ -180,7 +180,7 @@ func (s *Service) Batch(ctx context.Context, p survey.Principal, b Batch) (Batch
 	defer unlock()
 
 	var activeSurvey survey.ID
-	if v, err := s.store.ActiveVersion(ctx, p.AgencyID); err == nil {
+	if v, err := s.store.ActiveVersionFor(ctx, p.AgencyID, p.OfficeID, survey.ChannelKiosk); err == nil {
 		activeSurvey = v.SurveyID
 	} else if survey.ErrorCode(err) != survey.ECodeNotFound {
 		return BatchResult{}, err

@@ -25,6 +25,7 @@ import (
 	"github.com/afkar-gov/afkar/channels/sms"
 	"github.com/afkar-gov/afkar/channels/weblink"
 	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/authoring"
 	"github.com/afkar-gov/afkar/survey/cache"
 	"github.com/afkar-gov/afkar/survey/demo"
 	"github.com/afkar-gov/afkar/survey/intake"
@@ -326,6 +327,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		TokenRateLimit:   cfg.TokenRateLimit,
 		TrustProxy:       cfg.TrustProxy,
 		Accounts:         accounts,
+		Surveys:          authoring.New(store, authoring.Options{CheckSMS: sms.CheckSMS}),
 		CookieSecure:     cfg.CookieSecure,
 		Ready:            append(intakeChecks(primary, fallback, cat, db), smsCheck),
 		Gatherer:         reg,
