@@ -1,5 +1,5 @@
--- 0014_survey_drafts: the editable draft of each survey, and which survey an office and a
--- channel use (PostgreSQL). Keep it in step with migrations/sqlite/0014_survey_drafts.sql.
+-- 0013_survey_drafts: the editable draft of each survey, and which survey an office and a
+-- channel use (PostgreSQL). Keep it in step with migrations/sqlite/0013_survey_drafts.sql.
 
 -- The working copy staff edit (survey/authoring.Draft as JSON: title, questions, SMS settings).
 -- It may be incomplete; publishing checks it and copies it into a new survey_versions row.
