@@ -116,7 +116,7 @@ func (d *Dashboard) resolve(q PeriodQuery) (from, to time.Time, g Granularity, e
 	if !g.Valid() {
 		return from, to, g, &survey.Error{Code: survey.ECodeInvalid, Message: "by must be day, week, month or quarter",
 			MessageFA: "بازهٔ نمودار باید روز، هفته، ماه یا فصل باشد.",
-			Fields: map[string]survey.FieldError{"by": {Code: "invalid", Message: "day|week|month|quarter", MessageFA: "روز، هفته، ماه یا فصل"}}}
+			Fields:    map[string]survey.FieldError{"by": {Code: "invalid", Message: "day|week|month|quarter", MessageFA: "روز، هفته، ماه یا فصل"}}}
 	}
 	to = survey.TehranDay(d.now())
 	if q.To != "" {

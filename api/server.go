@@ -98,6 +98,13 @@ type Deps struct {
 	// Invitations is the SMS channel's invitation service (POST /api/v1/invitations and
 	// /api/v1/invitations.csv).
 	Invitations Invitations
+	// Dashboard computes the staff dashboards (analytics.Dashboard): trends, the province table
+	// and funnel plot, offices, the province median. Comments lists and moderates citizens'
+	// comments (analytics.Comments). Hours gives the hour × weekday heatmap its data (the hourly
+	// rollups); nil leaves the heatmap saying «داده کافی نیست».
+	Dashboard Dashboards
+	Comments  CommentService
+	Hours     HourReader
 	// Accounts is people's accounts (survey/staff.Service): /login, /logout, session cookies in
 	// identify, /api/v1/me/password, the users API and the audit log. Without it the session
 	// cookie is ignored and those routes answer 503.

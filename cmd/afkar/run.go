@@ -304,6 +304,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Catalog:          cat,
 		Intake:           in,
 		Scores:           analytics.NewScores(store, store),
+		Dashboard:        analytics.NewDashboard(cat, store),
+		Comments:         analytics.NewComments(store, store),
 		Auth:             cat,
 		Kiosks:           kiosks,
 		RateLimit:        cfg.RateLimit,
