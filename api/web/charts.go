@@ -159,7 +159,7 @@ func TrendSVG(points []analytics.TrendPoint, minN int64, tableID string) templat
 			fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="4" fill="%s" stroke="%s" stroke-width="2"><title>%s: %s</title></circle>`,
 				f1(x(i)), f1(y(*p.Mean.Value)), fill, stroke, esc(p.Label), esc(FormatEstimate(p.Mean, 1, 1, "")))
 		}
-		if i%step == 0 || i == n-1 {
+		if (n-1-i)%step == 0 { // label back from the latest period
 			fmt.Fprintf(&b, `<text x="%s" y="%d" text-anchor="middle" fill="%s" font-size="11">%s</text>`, f1(x(i)), h-bottom+18, colInk, esc(p.Label))
 		}
 	}
@@ -185,9 +185,9 @@ func BarsSVG(bars []Bar, lo, hi, ref float64, tableID, label string) template.HT
 	var b strings.Builder
 	for i, br := range bars {
 		cy := float64(i*rowH + 20)
-		fmt.Fprintf(&b, `<text x="%d" y="%s" text-anchor="end" direction="rtl" dominant-baseline="middle" fill="%s">%s</text>`, w-pad, f1(cy), colInk, esc(truncate(br.Label, 26)))
+		fmt.Fprintf(&b, `<text x="%d" y="%s" text-anchor="start" direction="rtl" dominant-baseline="middle" fill="%s">%s</text>`, w-pad, f1(cy), colInk, esc(truncate(br.Label, 26)))
 		if !br.Est.Defined() {
-			fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="end" direction="rtl" dominant-baseline="middle" fill="%s">%s</text>`, f1(plotR), f1(cy), colGrey, NotEnough)
+			fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="start" direction="rtl" dominant-baseline="middle" fill="%s">%s</text>`, f1(plotR), f1(cy), colGrey, NotEnough)
 			continue
 		}
 		fill := colBlue
@@ -211,7 +211,7 @@ func BarsSVG(bars []Bar, lo, hi, ref float64, tableID, label string) template.HT
 		if !br.Enough {
 			txt += " — " + NotEnough
 		}
-		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="end" direction="rtl" dominant-baseline="middle" fill="%s" font-size="11">%s</text>`, f1(plotL-4), f1(cy), colInk, esc(txt))
+		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="start" direction="rtl" dominant-baseline="middle" fill="%s" font-size="11">%s</text>`, f1(plotL-4), f1(cy), colInk, esc(txt))
 	}
 	if !math.IsNaN(ref) {
 		fmt.Fprintf(&b, `<line x1="%s" x2="%s" y1="4" y2="%d" stroke="%s" stroke-width="2" stroke-dasharray="5 4"/>`, f1(x(ref)), f1(x(ref)), h-12, colOrange)
@@ -249,7 +249,7 @@ func HeatmapSVG(cells [7][24]int64, tableID string) template.HTML {
 	}
 	for d := 0; d < 7; d++ {
 		y := top + d*cell
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" direction="rtl" dominant-baseline="middle" font-size="11" fill="%s">%s</text>`, w-4, y+cell/2, colInk, WeekdaysFA[d])
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="start" direction="rtl" dominant-baseline="middle" font-size="11" fill="%s">%s</text>`, w-4, y+cell/2, colInk, WeekdaysFA[d])
 		for hr := 0; hr < 24; hr++ {
 			n := cells[d][hr]
 			op := 0.0

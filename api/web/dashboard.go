@@ -60,7 +60,7 @@ var dashFuncs = template.FuncMap{
 }
 
 var dashPages = template.Must(template.New("").Funcs(dashFuncs).ParseFS(templateFS,
-	"templates/staff_head.html", "templates/dash_*.html"))
+	"templates/staff_head.html", "templates/dash/*.html"))
 
 // positionFA names a funnel position in neutral words: where the point is, not a verdict.
 func positionFA(p analytics.FunnelPosition) string {
