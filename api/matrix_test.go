@@ -161,6 +161,40 @@ func public(identify bool) rule {
 	}
 }
 
+// commentModeration: staff pass the route's gates; the comment (here an unknown one) decides.
+func commentModeration(c caller, _ bool) outcome {
+	if o := staffRead(c, true); o != oA {
+		return o
+	}
+	return oN
+}
+
+// dashboardPage: an HTML dashboard; a caller without a session is sent to /login (a redirect),
+// a session reads what its role may (another agency: 404).
+func dashboardPage(c caller, own bool) outcome {
+	switch {
+	case c.kind == "unknown" || c.kind == "revoked_device" || c.kind == "device":
+		return oU
+	case c.kind != "session":
+		return oA
+	case c.role.ProvinceRole() || own:
+		return oA
+	}
+	return oN
+}
+
+// dashboardForm: the dashboard's moderation form; without a session a redirect to /login, with
+// one the (unknown) comment is not found.
+func dashboardForm(c caller, _ bool) outcome {
+	switch {
+	case c.kind == "unknown" || c.kind == "revoked_device" || c.kind == "device":
+		return oU
+	case c.kind != "session":
+		return oA
+	}
+	return oN
+}
+
 // always: the same outcome for everyone (a path secret or form token decides, not the caller).
 func always(o outcome) rule { return func(caller, bool) outcome { return o } }
 
@@ -253,26 +287,34 @@ var routeTable = map[string]matrixRoute{
 	"GET /api/v1/agencies/:id/score":       {rule: staffRead, scoped: true},
 	"GET /api/v1/agencies/:id/funnel":      {rule: staffRead, scoped: true},
 	"GET /api/v1/agencies/:id/sms/inbound": {rule: staffRead, scoped: true},
-	"GET /api/v1/kiosks":                   {rule: staffList},
-	"POST /api/v1/kiosks":                  {rule: agencyManage, scoped: true},
-	"POST /api/v1/kiosks/:id/pairing":      {rule: agencyManage, scoped: true},
-	"GET /api/v1/kiosks/:id/pairing":       {rule: agencyManage, scoped: true},
-	"GET /api/v1/kiosks/:id/pairing.png":   {rule: agencyManage, scoped: true},
-	"DELETE /api/v1/kiosks/:id/token":      {rule: agencyManage, scoped: true},
-	"GET /api/v1/kiosks/:id/stats":         {rule: staffRead, scoped: true},
-	"GET /api/v1/offices/:id/hours":        {rule: staffRead, scoped: true},
-	"PUT /api/v1/offices/:id/hours":        {rule: agencyManage, scoped: true, body: `{"always_open":true}`},
-	"GET /api/v1/offices/:id/poster":       {rule: agencyManage, scoped: true},
-	"POST /api/v1/offices/:id/poster":      {rule: agencyManage, scoped: true},
-	"GET /api/v1/offices/:id/poster.png":   {rule: agencyManage, scoped: true},
-	"GET /api/v1/offices/:id/poster.svg":   {rule: agencyManage, scoped: true},
-	"GET /api/v1/offices/:id/poster.html":  {rule: agencyManage, scoped: true},
-	"POST /api/v1/me/password":             {rule: ownPassword, body: `{"old_password":"not it","new_password":"whatever long enough"}`},
-	"GET /api/v1/users":                    {rule: usersCollection},
-	"POST /api/v1/users":                   {rule: usersCollection, body: `{"login":"%s","name":"تازه","role":"agency_staff","agency_id":%d}`},
-	"PATCH /api/v1/users/:id":              {rule: usersAdmin, scoped: true, body: `{"name":"نام تازه"}`},
-	"POST /api/v1/users/:id/password":      {rule: usersAdmin, scoped: true},
-	"GET /api/v1/audit":                    {rule: usersCollection},
+	"GET /api/v1/agencies/:id/trend":       {rule: staffRead, scoped: true},
+	"GET /api/v1/agencies/:id/comments":    {rule: staffRead, scoped: true},
+	"GET /api/v1/province/agencies":        {rule: staffList},
+	// No such comment: staff who pass the gates learn only "not found".
+	"POST /api/v1/comments/:response_id/:question_id/moderation": {rule: commentModeration, body: `{"state":"hidden"}`},
+	"GET /dashboard/agencies/:id":                                {rule: dashboardPage, scoped: true},
+	"HEAD /dashboard/agencies/:id":                               {rule: dashboardPage, scoped: true},
+	"POST /dashboard/comments/:response_id/:question_id":         {rule: dashboardForm, body: "state=hidden"},
+	"GET /api/v1/kiosks":                                         {rule: staffList},
+	"POST /api/v1/kiosks":                                        {rule: agencyManage, scoped: true},
+	"POST /api/v1/kiosks/:id/pairing":                            {rule: agencyManage, scoped: true},
+	"GET /api/v1/kiosks/:id/pairing":                             {rule: agencyManage, scoped: true},
+	"GET /api/v1/kiosks/:id/pairing.png":                         {rule: agencyManage, scoped: true},
+	"DELETE /api/v1/kiosks/:id/token":                            {rule: agencyManage, scoped: true},
+	"GET /api/v1/kiosks/:id/stats":                               {rule: staffRead, scoped: true},
+	"GET /api/v1/offices/:id/hours":                              {rule: staffRead, scoped: true},
+	"PUT /api/v1/offices/:id/hours":                              {rule: agencyManage, scoped: true, body: `{"always_open":true}`},
+	"GET /api/v1/offices/:id/poster":                             {rule: agencyManage, scoped: true},
+	"POST /api/v1/offices/:id/poster":                            {rule: agencyManage, scoped: true},
+	"GET /api/v1/offices/:id/poster.png":                         {rule: agencyManage, scoped: true},
+	"GET /api/v1/offices/:id/poster.svg":                         {rule: agencyManage, scoped: true},
+	"GET /api/v1/offices/:id/poster.html":                        {rule: agencyManage, scoped: true},
+	"POST /api/v1/me/password":                                   {rule: ownPassword, body: `{"old_password":"not it","new_password":"whatever long enough"}`},
+	"GET /api/v1/users":                                          {rule: usersCollection},
+	"POST /api/v1/users":                                         {rule: usersCollection, body: `{"login":"%s","name":"تازه","role":"agency_staff","agency_id":%d}`},
+	"PATCH /api/v1/users/:id":                                    {rule: usersAdmin, scoped: true, body: `{"name":"نام تازه"}`},
+	"POST /api/v1/users/:id/password":                            {rule: usersAdmin, scoped: true},
+	"GET /api/v1/audit":                                          {rule: usersCollection},
 }
 
 // matrixEnv holds what the paths need: ids of the own (tax) and other (registry) agency's
@@ -290,6 +332,8 @@ func (m matrixEnv) path(template string, own bool) string {
 	switch {
 	case strings.HasPrefix(p, "/api/v1/agencies/:id"):
 		p = strings.Replace(p, ":id", m.agency[i].String(), 1)
+	case strings.HasPrefix(p, "/dashboard/agencies/:id"):
+		p = strings.Replace(p, ":id", m.agency[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/kiosks/:id"):
 		p = strings.Replace(p, ":id", m.kiosk[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/offices/:id"):
@@ -298,6 +342,8 @@ func (m matrixEnv) path(template string, own bool) string {
 		p = strings.Replace(p, ":id", m.user[i].String(), 1)
 	}
 	p = strings.Replace(p, ":token", "not-a-link-token", 1)
+	p = strings.Replace(p, ":response_id", "00000000-0000-4000-8000-00000000dead", 1)
+	p = strings.Replace(p, ":question_id", "q3", 1)
 	p = strings.Replace(p, ":secret", "wrong-secret", 1)
 	p = strings.Replace(p, "/static/*", "/static/missing.css", 1)
 	p = strings.Replace(p, "/kiosk/*", "/kiosk/", 1)
@@ -328,6 +374,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 	inbox := sms.NewInbox(store, in, privacy, sms.InboxOptions{Clock: ke.clock, Logger: log})
 	accounts := staff.New(store, staff.Options{Secret: testSecret, Clock: ke.clock})
 	h := start(t, api.Deps{Catalog: store, Auth: store, Intake: in, Scores: analytics.NewScores(store, store),
+		Dashboard: analytics.NewDashboard(store, store), Comments: analytics.NewComments(store, store),
 		Kiosks: kiosk.NewService(store, in, kiosk.Options{Clock: ke.clock, Logger: log}), PairRateLimit: -1,
 		WebLinks: keys, LinkStore: store, FormRateLimit: -1,
 		Invitations: sms.NewInviter(store, privacy, sms.InviteRules{}, ke.clock, log),
@@ -480,7 +527,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 				if k == "POST /api/v1/invitations.csv" {
 					ct = "text/csv"
 				}
-				if strings.HasPrefix(tmpl, "/s/") || strings.HasPrefix(tmpl, "/p/") || tmpl == "/dev/sms" || tmpl == "/login" || tmpl == "/logout" {
+				if strings.HasPrefix(tmpl, "/s/") || strings.HasPrefix(tmpl, "/p/") || tmpl == "/dev/sms" || tmpl == "/login" || tmpl == "/logout" || strings.HasPrefix(tmpl, "/dashboard/comments/") {
 					ct = "application/x-www-form-urlencoded"
 				}
 				res := h.request(t, method, m.path(tmpl, own), "", ct, body, hdr...)
