@@ -95,6 +95,10 @@ type Deps struct {
 	// SMSReplies lists replies to an agency's invitations, numbers masked, for
 	// GET /api/v1/agencies/{id}/sms/inbound (channels/sms.Staff).
 	SMSReplies SMSReplies
+	// Exports prepares CSV and XLSX exports of an agency's responses and score table
+	// (analytics/export.Service), for GET /api/v1/agencies/{id}/responses.csv|.xlsx and
+	// score.csv|.xlsx.
+	Exports Exports
 	// Invitations is the SMS channel's invitation service (POST /api/v1/invitations and
 	// /api/v1/invitations.csv).
 	Invitations Invitations

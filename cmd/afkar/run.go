@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/afkar-gov/afkar/analytics"
+	"github.com/afkar-gov/afkar/analytics/export"
 	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/channels/sms"
 	"github.com/afkar-gov/afkar/channels/weblink"
@@ -290,7 +291,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}}
 
 	accounts := newAccounts(cfg, store)
+	scores := analytics.NewScores(store, store)
 	srv := api.New(api.Deps{
+		Exports:          export.NewService(store, store, scores),
 		WebLinks:         links,
 		LinkStore:        store,
 		FormRateLimit:    cfg.WeblinkRateLimit,
@@ -303,7 +306,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		SMSReplies:       sms.NewStaff(store, privacy),
 		Catalog:          cat,
 		Intake:           in,
-		Scores:           analytics.NewScores(store, store),
+		Scores:           scores,
 		Dashboard:        analytics.NewDashboard(cat, store),
 		Comments:         analytics.NewComments(store, store),
 		Auth:             cat,
