@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/afkar-gov/afkar/survey"
 )
@@ -25,7 +24,7 @@ type Auditor interface {
 	Audit(ctx context.Context, e survey.AuditEntry) error
 }
 
-// Comments lists citizens' written comments to staff, redacted (RedactComment), and records
+// Comments lists citizens' written comments to staff, redacted (survey.RedactPersonal), and records
 // moderators' decisions. Like Scores, it checks the principal itself: reading needs
 // CanReadAgency, moderating CanManageAgency (an agency admin or a province admin).
 type Comments struct {
@@ -86,7 +85,7 @@ func (s *Comments) List(ctx context.Context, p survey.Principal, agencyID survey
 	}
 	page := CommentPage{AgencyID: agencyID, Comments: cs}
 	for i := range page.Comments {
-		page.Comments[i].Text = RedactComment(page.Comments[i].Text)
+		page.Comments[i].Text = survey.RedactPersonal(page.Comments[i].Text)
 	}
 	if len(cs) >= sq.Limit {
 		page.Next = cs[len(cs)-1].SubmittedAt.Format(time.RFC3339Nano)
@@ -134,49 +133,4 @@ func (s *Comments) Moderate(ctx context.Context, p survey.Principal, responseID,
 		}
 	}
 	return nil
-}
-
-// Redacted replaces personal numbers in comments.
-const Redacted = "[حذف شد]"
-
-// RedactComment replaces every run of eight or more digits — ASCII, Persian or Arabic-Indic,
-// optionally starting with + and broken by single spaces, dashes or dots, as people write
-// phone numbers (۰۹۱۲ ۳۴۵ ۶۷۸۹, +98-912-…) and national codes (۱۲۳۴۵۶۷۸۹۰) — with Redacted.
-// Shorter numbers (a date, an office number, a price) stay.
-func RedactComment(s string) string {
-	rs := []rune(s)
-	isDigit := func(r rune) bool {
-		return (r >= '0' && r <= '9') || (r >= '۰' && r <= '۹') || (r >= '٠' && r <= '٩')
-	}
-	var b strings.Builder
-	for i := 0; i < len(rs); {
-		start := i
-		if rs[i] == '+' && i+1 < len(rs) && isDigit(rs[i+1]) {
-			i++
-		}
-		if !isDigit(rs[i]) {
-			b.WriteRune(rs[start])
-			i = start + 1
-			continue
-		}
-		digits, end := 0, i
-		for j := i; j < len(rs); j++ {
-			if isDigit(rs[j]) {
-				digits++
-				end = j + 1
-				continue
-			}
-			if (rs[j] == ' ' || rs[j] == '-' || rs[j] == '.' || unicode.Is(unicode.Zs, rs[j])) && j+1 < len(rs) && isDigit(rs[j+1]) {
-				continue
-			}
-			break
-		}
-		if digits >= 8 {
-			b.WriteString(Redacted)
-		} else {
-			b.WriteString(string(rs[start:end]))
-		}
-		i = end
-	}
-	return b.String()
 }

@@ -234,6 +234,15 @@ func (s *Server) agencyDashboard(c echo.Context) error {
 				Answered: f.AnsweredSMS + f.AnsweredLink, OptOuts: f.OptOuts}
 		}
 	}
+	if s.d.Exports != nil {
+		q := "?" + url.Values{"from": {span.From}, "to": {span.To}}.Encode()
+		base := "/api/v1/agencies/" + id.String()
+		d.Exports = []web.Link{
+			{Label: "پاسخ‌ها (CSV)", Href: base + "/responses.csv" + q}, {Label: "پاسخ‌ها (XLSX)", Href: base + "/responses.xlsx" + q},
+			{Label: "جدول نمره (CSV)", Href: base + "/score.csv" + q}, {Label: "جدول نمره (XLSX)", Href: base + "/score.xlsx" + q},
+			{Label: "گزارش ماهانه (چاپی)", Href: "/agencies/" + id.String() + "/report"},
+		}
+	}
 	return s.pages.AgencyDashboardPage(c, d)
 }
 

@@ -198,7 +198,7 @@ func TestComments(t *testing.T) {
 		if len(page.Comments) != 2 || page.Comments[0].Text != "باجهٔ ۳ خوب بود" || page.Comments[1].ResponseID != e.comment {
 			t.Fatalf("comments: %+v", page.Comments)
 		}
-		if got := page.Comments[1].Text; got != "با "+analytics.Redacted+" تماس بگیرید، کد ملی "+analytics.Redacted || page.Comments[1].State != survey.CommentVisible {
+		if got := page.Comments[1].Text; got != "با "+survey.Redacted+" تماس بگیرید، کد ملی "+survey.Redacted || page.Comments[1].State != survey.CommentVisible {
 			t.Fatalf("redaction: %q", got)
 		}
 		e.get(t, path+"?limit=1", e.f.taxStaff).wantStatus(t, http.StatusOK).json(t, &page)
@@ -269,7 +269,7 @@ func TestDashboardPages(t *testing.T) {
 		}
 		b.do(t, http.MethodGet, "/dashboard/agencies/"+e.f.registry.ID.String(), "", "").wantStatus(t, http.StatusNotFound)
 		page := b.do(t, http.MethodGet, agency+"?from=1405-07-01&to=1405-09-10&by=week", "", "").wantStatus(t, http.StatusOK)
-		checkDashboardHTML(t, page.body, 3, "اداره کل امور مالیاتی", "داده کافی نیست", "باجهٔ ۳ خوب بود", analytics.Redacted, `action="/dashboard/comments/`)
+		checkDashboardHTML(t, page.body, 3, "اداره کل امور مالیاتی", "داده کافی نیست", "باجهٔ ۳ خوب بود", survey.Redacted, `action="/dashboard/comments/`)
 		if bytes.Contains(page.body, []byte("0912")) || bytes.Contains(page.body, []byte("۰۹۱۲")) {
 			t.Fatal("a phone number reached the page")
 		}
