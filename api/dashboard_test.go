@@ -17,6 +17,7 @@ import (
 	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/survey"
 	"github.com/afkar-gov/afkar/survey/sqlstore"
+	"github.com/afkar-gov/afkar/survey/sqlstore/sqltest"
 )
 
 // dashEnv is the API over the real store with the real scores, dashboards and comments services,
@@ -37,12 +38,16 @@ var dashDays = []struct {
 	{"2026-11-21", []int{4}},
 }
 
-func newDashEnv(t *testing.T, store *sqlstore.Store) *dashEnv {
+func newDashEnv(t *testing.T, store *sqlstore.Store, hours ...api.HourReader) *dashEnv {
 	t.Helper()
 	scores := analytics.NewScores(store, store)
 	dash := analytics.NewDashboard(store, store)
 	dash.Clock = survey.NewManualClock(time.Date(2026, 12, 1, 6, 30, 0, 0, time.UTC))
-	e := &dashEnv{accountsEnv: newAccountsEnv(t, store, api.Deps{Scores: scores, Dashboard: dash, Comments: analytics.NewComments(store, store)})}
+	d := api.Deps{Scores: scores, Dashboard: dash, Comments: analytics.NewComments(store, store)}
+	if len(hours) > 0 {
+		d.Hours = hours[0]
+	}
+	e := &dashEnv{accountsEnv: newAccountsEnv(t, store, d)}
 	ctx := context.Background()
 	var rs []survey.Response
 	n := 0
@@ -269,7 +274,7 @@ func TestDashboardPages(t *testing.T) {
 		}
 		b.do(t, http.MethodGet, "/dashboard/agencies/"+e.f.registry.ID.String(), "", "").wantStatus(t, http.StatusNotFound)
 		page := b.do(t, http.MethodGet, agency+"?from=1405-07-01&to=1405-09-10&by=week", "", "").wantStatus(t, http.StatusOK)
-		checkDashboardHTML(t, page.body, 3, "اداره کل امور مالیاتی", "داده کافی نیست", "باجهٔ ۳ خوب بود", survey.Redacted, `action="/dashboard/comments/`)
+		checkDashboardHTML(t, page.body, 3, "اداره کل امور مالیاتی", "داده کافی نیست", `data-empty="heatmap"`, "باجهٔ ۳ خوب بود", survey.Redacted, `action="/dashboard/comments/`)
 		if bytes.Contains(page.body, []byte("0912")) || bytes.Contains(page.body, []byte("۰۹۱۲")) {
 			t.Fatal("a phone number reached the page")
 		}
@@ -336,5 +341,37 @@ func checkDashboardHTML(t *testing.T, body []byte, svgs int, want ...string) {
 		if strings.ContainsAny(m[1], "0123456789") {
 			t.Errorf("ASCII digits in a chart's text: %q", m[1])
 		}
+	}
+}
+
+// fixedHours is an HourReader with one busy hour, recording what it was asked.
+type fixedHours struct{ asked []string }
+
+func (f *fixedHours) HourHeatmap(_ context.Context, agency, office survey.ID, fromDay, toDay string) ([7][24]int64, error) {
+	f.asked = append(f.asked, fmt.Sprintf("%d/%d %s..%s", agency, office, fromDay, toDay))
+	var m [7][24]int64
+	m[0][10] = 12
+	return m, nil
+}
+
+// TestDashboardHeatmap: with an HourReader wired the agency page draws the heatmap and its table
+// (Saturday first) for the period picked; without one it says «داده کافی نیست» (TestDashboardPages).
+func TestDashboardHeatmap(t *testing.T) {
+	t.Parallel()
+	store := sqltest.Open(t, sqltest.Dialects[0])
+	hours := &fixedHours{}
+	e := newDashEnv(t, store, hours)
+	b := e.browser(t)
+	b.login(t, "tax.staff", e.pw["tax.staff"]).wantStatus(t, http.StatusSeeOther)
+	page := string(b.do(t, http.MethodGet, "/dashboard/agencies/"+e.f.tax.ID.String()+"?from=1405-08-01&to=1405-08-30", "", "").wantStatus(t, http.StatusOK).body)
+	if !strings.Contains(page, `id="heatmap-table"`) || strings.Contains(page, `data-empty="heatmap"`) || !strings.Contains(page, "ساعت ۱۰: ۱۲ نفر") {
+		t.Fatal("no heatmap on the page")
+	}
+	table := page[strings.Index(page, `id="heatmap-table"`):]
+	if strings.Index(table, ">شنبه<") > strings.Index(table, ">جمعه<") {
+		t.Error("the heatmap's table must start on Saturday")
+	}
+	if len(hours.asked) != 1 || hours.asked[0] != fmt.Sprintf("%d/0 2026-10-23..2026-11-21", e.f.tax.ID) {
+		t.Errorf("hours asked for %v", hours.asked)
 	}
 }
