@@ -308,6 +308,9 @@ func checkDashboardHTML(t *testing.T, body []byte, svgs int, want ...string) {
 	if strings.Contains(outside, "<script") || strings.Contains(outside, "http://") || strings.Contains(outside, "https://") {
 		t.Error("a dashboard must have no script and nothing from outside")
 	}
+	if m := regexp.MustCompile(`(^|[\s«(])(ن?می) [\p{Arabic}]`).FindString(s); m != "" || !strings.Contains(s, "\u200c") {
+		t.Errorf("%q needs a half-space (ZWNJ) after «می», or the page lost its half-spaces", m)
+	}
 	charts := svgElement.FindAllString(s, -1)
 	if len(charts) < svgs {
 		t.Errorf("%d charts, want at least %d", len(charts), svgs)
