@@ -495,3 +495,30 @@ func (d *Dashboard) ProvinceBenchmark(ctx context.Context, p survey.Principal, q
 	}
 	return b, nil
 }
+
+// HourTotalsReader reads the hourly per-citizen rollup (the SQL store's rollup_hours).
+type HourTotalsReader interface {
+	HourTotals(ctx context.Context, agency, office survey.ID, fromDay, toDay string) ([]survey.HourTotal, error)
+}
+
+// Heatmap turns the hourly rollup into the dashboard's hour × weekday grid: citizens per
+// weekday of the Iranian week (Saturday 0 … Friday 6) and hour of the Tehran day, over the
+// inclusive days fromDay…toDay. Callers check the principal first.
+type Heatmap struct{ Hours HourTotalsReader }
+
+// HourHeatmap sums HourTotals per weekday and hour.
+func (h Heatmap) HourHeatmap(ctx context.Context, agency, office survey.ID, fromDay, toDay string) ([7][24]int64, error) {
+	var m [7][24]int64
+	rows, err := h.Hours.HourTotals(ctx, agency, office, fromDay, toDay)
+	if err != nil {
+		return m, err
+	}
+	for _, r := range rows {
+		day, err := time.ParseInLocation(survey.DayFormat, r.Day, survey.Tehran)
+		if err != nil || r.Hour < 0 || r.Hour > 23 {
+			continue
+		}
+		m[(int(day.Weekday())+1)%7][r.Hour] += r.N
+	}
+	return m, nil
+}

@@ -109,3 +109,43 @@ func TestProvinceTable500(t *testing.T) {
 		})
 	}
 }
+
+// TestHeatmapFromHourlyRollup: responses folded at known Tehran hours land in the right
+// weekday (Saturday first) and hour of the heatmap, on both dialects.
+func TestHeatmapFromHourlyRollup(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range sqltest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			st := sqltest.Open(t, dialect)
+			ctx := context.Background()
+			five := 5
+			var rs []survey.Response
+			for i, at := range []time.Time{
+				time.Date(2026, 11, 21, 10, 30, 0, 0, survey.Tehran), // Saturday 10:30
+				time.Date(2026, 11, 21, 10, 59, 0, 0, survey.Tehran), // Saturday 10:59
+				time.Date(2026, 11, 27, 23, 5, 0, 0, survey.Tehran),  // Friday 23:05
+			} {
+				rs = append(rs, survey.Response{ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i+1), AgencyID: 1, OfficeID: 2,
+					SurveyID: 1, SurveyVersion: 1, Channel: survey.ChannelKiosk, SubmittedAt: at, ReceivedAt: at,
+					Answers: []survey.Answer{{QuestionID: "q1", Type: survey.TypeRating5, Number: &five, Headline: true}}})
+			}
+			if _, err := st.Fold(ctx, rs, analytics.Delta); err != nil {
+				t.Fatal(err)
+			}
+			m, err := analytics.Heatmap{Hours: st}.HourHeatmap(ctx, 1, 0, "2026-11-21", "2026-11-27")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var total int64
+			for _, row := range m {
+				for _, n := range row {
+					total += n
+				}
+			}
+			if m[0][10] != 2 || m[6][23] != 1 || total != 3 {
+				t.Fatalf("heatmap: Saturday 10h %d, Friday 23h %d, total %d", m[0][10], m[6][23], total)
+			}
+		})
+	}
+}

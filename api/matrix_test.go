@@ -287,6 +287,8 @@ var routeTable = map[string]matrixRoute{
 	"GET /api/v1/agencies":                    {rule: staffList},
 	"GET /api/v1/agencies/:id/score":          {rule: staffRead, scoped: true},
 	"GET /api/v1/agencies/:id/funnel":         {rule: staffRead, scoped: true},
+	"GET /api/v1/agencies/:id/digest":         {rule: staffRead, scoped: true},
+	"GET /api/v1/digest":                      {rule: staffList},
 	"GET /api/v1/agencies/:id/sms/inbound":    {rule: staffRead, scoped: true},
 	"GET /api/v1/agencies/:id/responses.csv":  {rule: staffRead, scoped: true},
 	"GET /api/v1/agencies/:id/responses.xlsx": {rule: staffRead, scoped: true},
@@ -322,6 +324,17 @@ var routeTable = map[string]matrixRoute{
 	"GET /dashboard/agencies/:id":                                {rule: dashboardPage, scoped: true},
 	"HEAD /dashboard/agencies/:id":                               {rule: dashboardPage, scoped: true},
 	"POST /dashboard/comments/:response_id/:question_id":         {rule: dashboardForm, body: "state=hidden"},
+	"GET /api/v1/alerts":                                         {rule: staffList},
+	"POST /api/v1/alerts/:id/ack":                                {rule: alertAck, body: `{"comment":"x"}`},
+}
+
+// alertAck: staff reach the alert desk, which finds no alert ":id" (404); others as staffRead.
+// Who may acknowledge a real alert is TestAlertsAPI's business.
+func alertAck(c caller, _ bool) outcome {
+	if o := staffRead(c, true); o != oA {
+		return o
+	}
+	return oN
 }
 
 // matrixEnv holds what the paths need: ids of the own (tax) and other (registry) agency's
@@ -382,6 +395,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 	accounts := staff.New(store, staff.Options{Secret: testSecret, Clock: ke.clock})
 	scores := analytics.NewScores(store, store)
 	h := start(t, api.Deps{Catalog: store, Auth: store, Intake: in, Scores: scores, Exports: export.NewService(store, store, scores),
+		Digests: analytics.NewDigests(scores, store, store), Alerts: &analytics.AlertDesk{Store: store},
 		Dashboard: analytics.NewDashboard(store, store), Comments: analytics.NewComments(store, store),
 		Kiosks: kiosk.NewService(store, in, kiosk.Options{Clock: ke.clock, Logger: log}), PairRateLimit: -1,
 		WebLinks: keys, LinkStore: store, FormRateLimit: -1,

@@ -90,6 +90,8 @@ func (s *Server) registerRoutes() {
 	// Comment moderation: an admin of the comment's agency (or of the province); the comments
 	// service checks it and audits the decision.
 	e.POST("/api/v1/comments/:response_id/:question_id/moderation", s.postModeration, s.identify, s.requireStaff, requireJSON)
+	e.GET("/api/v1/agencies/:id/digest", s.getAgencyDigest, staff...)
+	e.GET("/api/v1/digest", s.getDigest, staff...)
 	// Exports, streamed as they are read: raw responses and the score table, CSV or XLSX.
 	e.GET("/api/v1/agencies/:id/responses.csv", s.getResponsesExport("csv"), staff...)
 	e.GET("/api/v1/agencies/:id/responses.xlsx", s.getResponsesExport("xlsx"), staff...)
@@ -98,6 +100,10 @@ func (s *Server) registerRoutes() {
 	// The printable monthly report (HTML, A4). Bearer token like the JSON staff routes for now.
 	e.Match(pageMethods, "/agencies/:id/report", s.monthlyReport, staff...)
 	e.GET("/api/v1/agencies/:id/sms/inbound", s.getSMSInbound, staff...)
+	// Alerts: staff read their agencies' alerts; an admin of the agency or of the province
+	// acknowledges one (the alert desk checks which).
+	e.GET("/api/v1/alerts", s.listAlerts, staff...)
+	e.POST("/api/v1/alerts/:id/ack", s.ackAlert, s.identify, s.requireStaff, requireJSON)
 	e.GET("/api/v1/kiosks", s.listKiosks, staff...)
 	e.POST("/api/v1/kiosks", s.createKiosk, s.identify, s.requireStaff, requireJSON)
 	e.POST("/api/v1/kiosks/:id/pairing", s.newPairing, staff...)

@@ -257,6 +257,12 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	stopWatch := goLoop(bgCtx, func(ctx context.Context) { kiosks.RunWatcher(ctx, cfg.KioskWatchEvery) })
 	defer stopWatch()
 
+	// Score alerts (drop/rise against each office's own baseline): at start, then daily. No
+	// agency has simple rules yet (analytics.AlertWatcher.Simple), until agency settings hold them.
+	alertWatcher := &analytics.AlertWatcher{Store: store, Log: log}
+	stopAlerts := goLoop(bgCtx, func(ctx context.Context) { alertWatcher.RunLoop(ctx, analytics.DefaultAlertEvery) })
+	defer stopAlerts()
+
 	links, err := weblink.NewKeys(cfg.SecretKey, cfg.SecretKeyPrevious...)
 	if err != nil {
 		return err
@@ -294,6 +300,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	scores := analytics.NewScores(store, store)
 	srv := api.New(api.Deps{
 		Exports:          export.NewService(store, store, scores),
+		Digests:          analytics.NewDigests(scores, store, store),
 		WebLinks:         links,
 		LinkStore:        store,
 		FormRateLimit:    cfg.WeblinkRateLimit,
@@ -309,8 +316,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Scores:           scores,
 		Dashboard:        analytics.NewDashboard(cat, store),
 		Comments:         analytics.NewComments(store, store),
+		Hours:            analytics.Heatmap{Hours: store},
 		Auth:             cat,
 		Kiosks:           kiosks,
+		Alerts:           &analytics.AlertDesk{Store: store, Audit: store.Audit},
 		RateLimit:        cfg.RateLimit,
 		TokenRateLimit:   cfg.TokenRateLimit,
 		TrustProxy:       cfg.TrustProxy,
