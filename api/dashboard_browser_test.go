@@ -58,7 +58,7 @@ func TestDashboardsInBrowser(t *testing.T) {
 	store := sqltest.Open(t, sqltest.Dialects[0])
 	scores := analytics.NewScores(store, store)
 	e := newAccountsEnv(t, store, api.Deps{Version: "test", Scores: scores, Dashboard: analytics.NewDashboard(store, store),
-		Comments: analytics.NewComments(store, store), Exports: export.NewService(store, store, scores)})
+		Comments: analytics.NewComments(store, store), Exports: export.NewService(store, store, scores), Hours: analytics.Heatmap{Hours: store}})
 	ctx := context.Background()
 	foldMonths(t, store, e.f.tax.ID, e.f.office.ID, e.f.version.SurveyID, 420, 3.4, 1)
 	foldMonths(t, store, e.f.registry.ID, 0, e.f.version.SurveyID, 260, 3.9, 2)
