@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/afkar-gov/afkar/analytics"
 	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/survey"
 	"github.com/afkar-gov/afkar/survey/sqlstore"
@@ -54,6 +55,9 @@ func newAccountsEnv(t *testing.T, store *sqlstore.Store, d api.Deps) *accountsEn
 	e.taxStaff = mk("tax.staff", survey.RoleAgencyStaff, e.f.tax.ID)
 	if d.Catalog == nil {
 		d.Catalog, d.Auth = store, store
+	}
+	if d.Dashboard == nil { // the page a login lands on
+		d.Dashboard = analytics.NewDashboard(store, store)
 	}
 	d.Accounts = e.svc
 	e.harness = start(t, d)
