@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/afkar-gov/afkar/analytics"
 	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/survey"
 	"github.com/afkar-gov/afkar/survey/sqlstore"
@@ -54,6 +55,12 @@ func newAccountsEnv(t *testing.T, store *sqlstore.Store, d api.Deps) *accountsEn
 	e.taxStaff = mk("tax.staff", survey.RoleAgencyStaff, e.f.tax.ID)
 	if d.Catalog == nil {
 		d.Catalog, d.Auth = store, store
+	}
+	if d.Dashboard == nil { // the pages a login lands on
+		d.Dashboard = analytics.NewDashboard(store, store)
+	}
+	if d.Scores == nil {
+		d.Scores = analytics.NewScores(store, store)
 	}
 	d.Accounts = e.svc
 	e.harness = start(t, d)
@@ -241,7 +248,8 @@ func TestLockoutExpiryLogoutOverHTTP(t *testing.T) {
 		b.login(t, "tax.staff", e.pw["tax.staff"]).wantStatus(t, http.StatusSeeOther)
 		csrf := b.me(t).CSRFToken
 		b.do(t, http.MethodPost, "/logout", "application/x-www-form-urlencoded", "").envelope(t, http.StatusForbidden, "forbidden")
-		dash := b.do(t, http.MethodGet, "/dashboard", "", "").wantStatus(t, http.StatusOK)
+		to := b.do(t, http.MethodGet, "/dashboard", "", "").wantStatus(t, http.StatusSeeOther).header.Get("Location") // an agency's staff: its own dashboard
+		dash := b.do(t, http.MethodGet, to, "", "").wantStatus(t, http.StatusOK)
 		if m := csrfInput.FindSubmatch(dash.body); m == nil || string(m[1]) != csrf {
 			t.Fatalf("the dashboard's logout form lacks the session's CSRF token")
 		}

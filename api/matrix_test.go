@@ -163,6 +163,40 @@ func public(identify bool) rule {
 	}
 }
 
+// commentModeration: staff pass the route's gates; the comment (here an unknown one) decides.
+func commentModeration(c caller, _ bool) outcome {
+	if o := staffRead(c, true); o != oA {
+		return o
+	}
+	return oN
+}
+
+// dashboardPage: an HTML dashboard; a caller without a session is sent to /login (a redirect),
+// a session reads what its role may (another agency: 404).
+func dashboardPage(c caller, own bool) outcome {
+	switch {
+	case c.kind == "unknown" || c.kind == "revoked_device" || c.kind == "device":
+		return oU
+	case c.kind != "session":
+		return oA
+	case c.role.ProvinceRole() || own:
+		return oA
+	}
+	return oN
+}
+
+// dashboardForm: the dashboard's moderation form; without a session a redirect to /login, with
+// one the (unknown) comment is not found.
+func dashboardForm(c caller, _ bool) outcome {
+	switch {
+	case c.kind == "unknown" || c.kind == "revoked_device" || c.kind == "device":
+		return oU
+	case c.kind != "session":
+		return oA
+	}
+	return oN
+}
+
 // always: the same outcome for everyone (a path secret or form token decides, not the caller).
 func always(o outcome) rule { return func(caller, bool) outcome { return o } }
 
@@ -301,6 +335,14 @@ var routeTable = map[string]matrixRoute{
 	"HEAD /surveys/:id/preview":               {rule: staffRead, scoped: true},
 	"GET /api/v1/alerts":                      {rule: staffList},
 	"POST /api/v1/alerts/:id/ack":             {rule: alertAck, body: `{"comment":"x"}`},
+	"GET /api/v1/agencies/:id/trend":          {rule: staffRead, scoped: true},
+	"GET /api/v1/agencies/:id/comments":       {rule: staffRead, scoped: true},
+	"GET /api/v1/province/agencies":           {rule: staffList},
+	// No such comment: staff who pass the gates learn only "not found".
+	"POST /api/v1/comments/:response_id/:question_id/moderation": {rule: commentModeration, body: `{"state":"hidden"}`},
+	"GET /dashboard/agencies/:id":                                {rule: dashboardPage, scoped: true},
+	"HEAD /dashboard/agencies/:id":                               {rule: dashboardPage, scoped: true},
+	"POST /dashboard/comments/:response_id/:question_id":         {rule: dashboardForm, body: "state=hidden"},
 }
 
 // alertAck: staff reach the alert desk, which finds no alert ":id" (404); others as staffRead.
@@ -327,6 +369,8 @@ func (m matrixEnv) path(template string, own bool) string {
 	switch {
 	case strings.HasPrefix(p, "/api/v1/agencies/:id"), strings.HasPrefix(p, "/agencies/:id"):
 		p = strings.Replace(p, ":id", m.agency[i].String(), 1)
+	case strings.HasPrefix(p, "/dashboard/agencies/:id"):
+		p = strings.Replace(p, ":id", m.agency[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/kiosks/:id"):
 		p = strings.Replace(p, ":id", m.kiosk[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/offices/:id"):
@@ -337,6 +381,8 @@ func (m matrixEnv) path(template string, own bool) string {
 		p = strings.Replace(p, ":id", m.survey[i].String(), 1)
 	}
 	p = strings.Replace(p, ":token", "not-a-link-token", 1)
+	p = strings.Replace(p, ":response_id", "00000000-0000-4000-8000-00000000dead", 1)
+	p = strings.Replace(p, ":question_id", "q3", 1)
 	p = strings.Replace(p, ":secret", "wrong-secret", 1)
 	p = strings.Replace(p, "/static/*", "/static/missing.css", 1)
 	p = strings.Replace(p, "/kiosk/*", "/kiosk/", 1)
@@ -369,6 +415,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 	scores := analytics.NewScores(store, store)
 	h := start(t, api.Deps{Catalog: store, Auth: store, Intake: in, Scores: scores, Exports: export.NewService(store, store, scores),
 		Digests: analytics.NewDigests(scores, store, store), AlertPhones: sms.NewAlertPhones(store, privacy, ke.clock), Alerts: &analytics.AlertDesk{Store: store},
+		Dashboard: analytics.NewDashboard(store, store), Comments: analytics.NewComments(store, store),
 		Kiosks: kiosk.NewService(store, in, kiosk.Options{Clock: ke.clock, Logger: log}), PairRateLimit: -1,
 		WebLinks: keys, LinkStore: store, FormRateLimit: -1,
 		Invitations: sms.NewInviter(store, privacy, sms.InviteRules{}, ke.clock, log),
@@ -526,7 +573,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 				if k == "POST /api/v1/invitations.csv" {
 					ct = "text/csv"
 				}
-				if strings.HasPrefix(tmpl, "/s/") || strings.HasPrefix(tmpl, "/p/") || tmpl == "/dev/sms" || tmpl == "/login" || tmpl == "/logout" {
+				if strings.HasPrefix(tmpl, "/s/") || strings.HasPrefix(tmpl, "/p/") || tmpl == "/dev/sms" || tmpl == "/login" || tmpl == "/logout" || strings.HasPrefix(tmpl, "/dashboard/comments/") {
 					ct = "application/x-www-form-urlencoded"
 				}
 				res := h.request(t, method, m.path(tmpl, own), "", ct, body, hdr...)

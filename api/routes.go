@@ -49,6 +49,8 @@ func (s *Server) registerRoutes() {
 	e.POST("/login", s.postLogin)
 	e.POST("/logout", s.postLogout, s.identify)
 	e.Match(pageMethods, "/dashboard", s.dashboard, s.identify)
+	e.Match(pageMethods, "/dashboard/agencies/:id", s.agencyDashboard, s.identify)
+	e.POST("/dashboard/comments/:response_id/:question_id", s.moderateForm, s.identify)
 
 	// Lobby tablets. Pairing is open to whoever holds a code, rate-limited per client IP; the
 	// rest needs a kiosk's device token (afkk_…), which the kiosk channel checks — never the
@@ -82,6 +84,12 @@ func (s *Server) registerRoutes() {
 	e.GET("/api/v1/agencies", s.listAgencies, staff...)
 	e.GET("/api/v1/agencies/:id/score", s.getScore, staff...)
 	e.GET("/api/v1/agencies/:id/funnel", s.getFunnel, staff...)
+	e.GET("/api/v1/agencies/:id/trend", s.getTrend, staff...)
+	e.GET("/api/v1/agencies/:id/comments", s.getComments, staff...)
+	e.GET("/api/v1/province/agencies", s.getProvinceAgencies, staff...)
+	// Comment moderation: an admin of the comment's agency (or of the province); the comments
+	// service checks it and audits the decision.
+	e.POST("/api/v1/comments/:response_id/:question_id/moderation", s.postModeration, s.identify, s.requireStaff, requireJSON)
 	e.GET("/api/v1/agencies/:id/digest", s.getAgencyDigest, staff...)
 	e.GET("/api/v1/digest", s.getDigest, staff...)
 	// Exports, streamed as they are read: raw responses and the score table, CSV or XLSX.

@@ -109,6 +109,13 @@ type Deps struct {
 	// Invitations is the SMS channel's invitation service (POST /api/v1/invitations and
 	// /api/v1/invitations.csv).
 	Invitations Invitations
+	// Dashboard computes the staff dashboards (analytics.Dashboard): trends, the province table
+	// and funnel plot, offices, the province median. Comments lists and moderates citizens'
+	// comments (analytics.Comments). Hours gives the hour × weekday heatmap its data (the hourly
+	// rollups); nil leaves the heatmap saying «داده کافی نیست».
+	Dashboard Dashboards
+	Comments  CommentService
+	Hours     HourReader
 	// Alerts lists and acknowledges alerts (analytics.AlertDesk): GET /api/v1/alerts and
 	// POST /api/v1/alerts/{id}/ack.
 	Alerts Alerts

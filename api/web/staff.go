@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"net/http"
 
 	"github.com/labstack/echo/v4"
 )
@@ -31,31 +30,6 @@ func (p *Pages) Login(c echo.Context, status int, lp LoginPage) error {
 		return err
 	}
 	return writeStaffPage(c, status, buf.Bytes())
-}
-
-// DashboardAgency is one agency line of the placeholder dashboard.
-type DashboardAgency struct{ Name string }
-
-// DashboardPage is the placeholder dashboard: who is logged in, the agencies they may see, and
-// the CSRF token of the logout form. The dashboards proper replace it.
-type DashboardPage struct {
-	Name     string
-	CSRF     string
-	Agencies []DashboardAgency
-}
-
-type dashboardData struct {
-	DashboardPage
-	FontURL string
-}
-
-// Dashboard renders the placeholder dashboard.
-func (p *Pages) Dashboard(c echo.Context, d DashboardPage) error {
-	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, "dashboard_placeholder.html", dashboardData{DashboardPage: d, FontURL: fontURL}); err != nil {
-		return err
-	}
-	return writeStaffPage(c, http.StatusOK, buf.Bytes())
 }
 
 // writeStaffPage answers a staff page: never indexed, never cached (it is one person's).

@@ -15,7 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/dash/*.html
 var templateFS embed.FS
 
 var pages = template.Must(template.New("").ParseFS(templateFS, "templates/*.html"))
