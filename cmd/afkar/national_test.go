@@ -1,10 +1,20 @@
 package main
 
 import (
+	"compress/gzip"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
 	"bytes"
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/afkar-gov/afkar/analytics"
+	"github.com/afkar-gov/afkar/survey"
 
 	"github.com/afkar-gov/afkar/survey/sqlstore"
 	"github.com/afkar-gov/afkar/survey/sqlstore/sqltest"
@@ -78,4 +88,56 @@ func firstDiff(a, b string) string {
 		}
 	}
 	return "one is a prefix of the other"
+}
+
+// `afkar archive --before <Jalali day>` writes a gzip CSV of the older raw responses, removes
+// them, and leaves the rollups — the scores — exactly as they were.
+func TestArchiveCommand(t *testing.T) {
+	for _, dialect := range []string{sqlstore.DialectPostgres, sqlstore.DialectSQLite} {
+		t.Run(dialect, func(t *testing.T) {
+			db := sqltest.URL(t, dialect)
+			env := map[string]string{"AFKAR_DATABASE_URL": db, "AFKAR_DEMO": "0", "AFKAR_DATA_DIR": t.TempDir()}
+			ctx := context.Background()
+			var out, errb bytes.Buffer
+			if err := run(ctx, []string{"demo", "--national", "--provinces", "1", "--agencies-per-province", "3", "--responses", "3000", "--days", "60", "--seed", "3"}, envMap(env), &out, &errb); err != nil {
+				t.Fatalf("demo: %v\n%s", err, errb.String())
+			}
+			store := sqltest.OpenURL(t, db)
+			before := dumpOf(t, store)
+			cut := time.Now().In(survey.Tehran).AddDate(0, 0, -30)
+			file := filepath.Join(t.TempDir(), "old.csv.gz")
+			out.Reset()
+			if err := run(ctx, []string{"archive", "--before", analytics.FormatJalali(cut), "--out", file}, envMap(env), &out, &errb); err != nil {
+				t.Fatalf("archive: %v\n%s", err, errb.String())
+			}
+			f, err := os.Open(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			zr, err := gzip.NewReader(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs, err := csv.NewReader(zr).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			left, _ := store.ResponseCount(ctx, 0)
+			archived := int64(len(recs) - 1)
+			if archived < 500 || left < 500 || archived+left != 3000 {
+				t.Fatalf("archived %d, left %d; want both ≥ 500 summing to 3000 (%s)", archived, left, out.String())
+			}
+			if !strings.Contains(out.String(), fmt.Sprintf("archived %d responses", archived)) {
+				t.Fatalf("output: %s", out.String())
+			}
+			if after := dumpOf(t, store); after != before {
+				t.Fatalf("archive changed the rollups:\n%s", firstDiff(before, after))
+			}
+			// The file is never overwritten.
+			if err := run(ctx, []string{"archive", "--before", analytics.FormatJalali(cut), "--out", file}, envMap(env), &out, &errb); err == nil {
+				t.Fatal("archive overwrote its file")
+			}
+		})
+	}
 }

@@ -42,6 +42,7 @@ commands:
   migrate      apply database migrations
   demo         seed the demo province (on an empty database) and add synthetic responses
   reaggregate  rebuild all rollups from raw responses
+  archive      move raw responses before a day to a gzip CSV (--before 1403-01-01); rollups stay
   token        create a staff or integration bearer token
   user         add a person's account, reset its password, or list accounts
   kiosk        add a lobby kiosk (prints its pairing code) or list the kiosks
@@ -99,6 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return demoCmd(ctx, cfg, log, rest, stdout)
 	case "reaggregate":
 		return reaggregate(ctx, cfg, log, stdout)
+	case "archive":
+		return archiveCmd(ctx, cfg, log, rest, stdout)
 	case "token":
 		return tokenCmd(ctx, cfg, log, rest, stdout)
 	case "user":
