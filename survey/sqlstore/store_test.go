@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -90,8 +91,12 @@ func TestMigrations(t *testing.T) {
 				t.Fatalf("concurrent Migrate: %v", err)
 			}
 		}
-		if applied[0]+applied[1] != sqlstore.LatestVersion() {
-			t.Fatalf("concurrent Migrate applied %v, want %d in total", applied, sqlstore.LatestVersion())
+		files, err := os.ReadDir("migrations/" + d) // versions may have gaps until every branch is merged
+		if err != nil {
+			t.Fatal(err)
+		}
+		if applied[0]+applied[1] != len(files) {
+			t.Fatalf("concurrent Migrate applied %v, want %d in total", applied, len(files))
 		}
 		if n, err := s.Migrate(ctx); err != nil || n != 0 {
 			t.Fatalf("second Migrate = %d, %v; want 0, nil", n, err)
@@ -103,7 +108,7 @@ func TestMigrations(t *testing.T) {
 		if err := s.TestDB().Raw("SELECT version FROM schema_migrations ORDER BY version").Scan(&versions).Error; err != nil {
 			t.Fatal(err)
 		}
-		if len(versions) != sqlstore.LatestVersion() || versions[len(versions)-1] != sqlstore.LatestVersion() {
+		if len(versions) != len(files) || versions[len(versions)-1] != sqlstore.LatestVersion() {
 			t.Fatalf("schema_migrations = %v", versions)
 		}
 
