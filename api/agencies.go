@@ -23,7 +23,8 @@ func parseID(c echo.Context, name string) (survey.ID, error) {
 
 // unavailable explains a route whose dependency was not wired.
 func unavailable(what string) error {
-	return survey.Errorf(survey.ECodeUnavailable, "این بخش سامانه راه‌اندازی نشده است.", "%s is not configured", what)
+	// Not Errorf: the Persian message names no part, so it has no verb to fill.
+	return &survey.Error{Code: survey.ECodeUnavailable, Message: what + " is not configured", MessageFA: "این بخش سامانه راه‌اندازی نشده است."}
 }
 
 // listAgencies answers the agencies the caller may see: every agency for province staff, their

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/afkar-gov/afkar/analytics"
+	"github.com/afkar-gov/afkar/analytics/export"
 	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/channels/kiosk"
 	"github.com/afkar-gov/afkar/channels/sms"
@@ -246,33 +247,54 @@ var routeTable = map[string]matrixRoute{
 	"POST /api/v1/invitations.csv":    {rule: invitations, body: "phone,office_id,visited_at\n09121234567,%d,2026-12-01T06:00:00Z\n"},
 	"POST /api/v1/sms/kavenegar/inbound/:secret": {rule: always(oN)}, // a wrong path secret
 	"POST /api/v1/sms/kavenegar/status/:secret":  {rule: always(oN)},
-	"GET /dev/sms":                         {rule: always(oA)},
-	"HEAD /dev/sms":                        {rule: always(oA)},
-	"POST /dev/sms":                        {rule: always(oA)},
-	"GET /api/v1/agencies":                 {rule: staffList},
-	"GET /api/v1/agencies/:id/score":       {rule: staffRead, scoped: true},
-	"GET /api/v1/agencies/:id/funnel":      {rule: staffRead, scoped: true},
-	"GET /api/v1/agencies/:id/sms/inbound": {rule: staffRead, scoped: true},
-	"GET /api/v1/kiosks":                   {rule: staffList},
-	"POST /api/v1/kiosks":                  {rule: agencyManage, scoped: true},
-	"POST /api/v1/kiosks/:id/pairing":      {rule: agencyManage, scoped: true},
-	"GET /api/v1/kiosks/:id/pairing":       {rule: agencyManage, scoped: true},
-	"GET /api/v1/kiosks/:id/pairing.png":   {rule: agencyManage, scoped: true},
-	"DELETE /api/v1/kiosks/:id/token":      {rule: agencyManage, scoped: true},
-	"GET /api/v1/kiosks/:id/stats":         {rule: staffRead, scoped: true},
-	"GET /api/v1/offices/:id/hours":        {rule: staffRead, scoped: true},
-	"PUT /api/v1/offices/:id/hours":        {rule: agencyManage, scoped: true, body: `{"always_open":true}`},
-	"GET /api/v1/offices/:id/poster":       {rule: agencyManage, scoped: true},
-	"POST /api/v1/offices/:id/poster":      {rule: agencyManage, scoped: true},
-	"GET /api/v1/offices/:id/poster.png":   {rule: agencyManage, scoped: true},
-	"GET /api/v1/offices/:id/poster.svg":   {rule: agencyManage, scoped: true},
-	"GET /api/v1/offices/:id/poster.html":  {rule: agencyManage, scoped: true},
-	"POST /api/v1/me/password":             {rule: ownPassword, body: `{"old_password":"not it","new_password":"whatever long enough"}`},
-	"GET /api/v1/users":                    {rule: usersCollection},
-	"POST /api/v1/users":                   {rule: usersCollection, body: `{"login":"%s","name":"تازه","role":"agency_staff","agency_id":%d}`},
-	"PATCH /api/v1/users/:id":              {rule: usersAdmin, scoped: true, body: `{"name":"نام تازه"}`},
-	"POST /api/v1/users/:id/password":      {rule: usersAdmin, scoped: true},
-	"GET /api/v1/audit":                    {rule: usersCollection},
+	"GET /dev/sms":                            {rule: always(oA)},
+	"HEAD /dev/sms":                           {rule: always(oA)},
+	"POST /dev/sms":                           {rule: always(oA)},
+	"GET /api/v1/agencies":                    {rule: staffList},
+	"GET /api/v1/agencies/:id/score":          {rule: staffRead, scoped: true},
+	"GET /api/v1/agencies/:id/funnel":         {rule: staffRead, scoped: true},
+	"GET /api/v1/agencies/:id/digest":         {rule: staffRead, scoped: true},
+	"GET /api/v1/digest":                      {rule: staffList},
+	"GET /api/v1/agencies/:id/sms/inbound":    {rule: staffRead, scoped: true},
+	"GET /api/v1/agencies/:id/responses.csv":  {rule: staffRead, scoped: true},
+	"GET /api/v1/agencies/:id/responses.xlsx": {rule: staffRead, scoped: true},
+	"GET /api/v1/agencies/:id/score.csv":      {rule: staffRead, scoped: true},
+	"GET /api/v1/agencies/:id/score.xlsx":     {rule: staffRead, scoped: true},
+	"GET /agencies/:id/report":                {rule: staffRead, scoped: true},
+	"HEAD /agencies/:id/report":               {rule: staffRead, scoped: true},
+	"GET /api/v1/kiosks":                      {rule: staffList},
+	"POST /api/v1/kiosks":                     {rule: agencyManage, scoped: true},
+	"POST /api/v1/kiosks/:id/pairing":         {rule: agencyManage, scoped: true},
+	"GET /api/v1/kiosks/:id/pairing":          {rule: agencyManage, scoped: true},
+	"GET /api/v1/kiosks/:id/pairing.png":      {rule: agencyManage, scoped: true},
+	"DELETE /api/v1/kiosks/:id/token":         {rule: agencyManage, scoped: true},
+	"GET /api/v1/kiosks/:id/stats":            {rule: staffRead, scoped: true},
+	"GET /api/v1/offices/:id/hours":           {rule: staffRead, scoped: true},
+	"PUT /api/v1/offices/:id/hours":           {rule: agencyManage, scoped: true, body: `{"always_open":true}`},
+	"GET /api/v1/offices/:id/poster":          {rule: agencyManage, scoped: true},
+	"POST /api/v1/offices/:id/poster":         {rule: agencyManage, scoped: true},
+	"GET /api/v1/offices/:id/poster.png":      {rule: agencyManage, scoped: true},
+	"GET /api/v1/offices/:id/poster.svg":      {rule: agencyManage, scoped: true},
+	"GET /api/v1/offices/:id/poster.html":     {rule: agencyManage, scoped: true},
+	"POST /api/v1/me/password":                {rule: ownPassword, body: `{"old_password":"not it","new_password":"whatever long enough"}`},
+	"GET /api/v1/me/alert-phone":              {rule: ownPassword},
+	"PUT /api/v1/me/alert-phone":              {rule: ownPassword, body: `{"phone":"09121234567"}`},
+	"GET /api/v1/users":                       {rule: usersCollection},
+	"POST /api/v1/users":                      {rule: usersCollection, body: `{"login":"%s","name":"تازه","role":"agency_staff","agency_id":%d}`},
+	"PATCH /api/v1/users/:id":                 {rule: usersAdmin, scoped: true, body: `{"name":"نام تازه"}`},
+	"POST /api/v1/users/:id/password":         {rule: usersAdmin, scoped: true},
+	"GET /api/v1/audit":                       {rule: usersCollection},
+	"GET /api/v1/alerts":                      {rule: staffList},
+	"POST /api/v1/alerts/:id/ack":             {rule: alertAck, body: `{"comment":"x"}`},
+}
+
+// alertAck: staff reach the alert desk, which finds no alert ":id" (404); others as staffRead.
+// Who may acknowledge a real alert is TestAlertsAPI's business.
+func alertAck(c caller, _ bool) outcome {
+	if o := staffRead(c, true); o != oA {
+		return o
+	}
+	return oN
 }
 
 // matrixEnv holds what the paths need: ids of the own (tax) and other (registry) agency's
@@ -288,7 +310,7 @@ func (m matrixEnv) path(template string, own bool) string {
 	}
 	p := template
 	switch {
-	case strings.HasPrefix(p, "/api/v1/agencies/:id"):
+	case strings.HasPrefix(p, "/api/v1/agencies/:id"), strings.HasPrefix(p, "/agencies/:id"):
 		p = strings.Replace(p, ":id", m.agency[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/kiosks/:id"):
 		p = strings.Replace(p, ":id", m.kiosk[i].String(), 1)
@@ -327,7 +349,9 @@ func TestRoleRouteMatrix(t *testing.T) {
 	t.Cleanup(in.Close)
 	inbox := sms.NewInbox(store, in, privacy, sms.InboxOptions{Clock: ke.clock, Logger: log})
 	accounts := staff.New(store, staff.Options{Secret: testSecret, Clock: ke.clock})
-	h := start(t, api.Deps{Catalog: store, Auth: store, Intake: in, Scores: analytics.NewScores(store, store),
+	scores := analytics.NewScores(store, store)
+	h := start(t, api.Deps{Catalog: store, Auth: store, Intake: in, Scores: scores, Exports: export.NewService(store, store, scores),
+		Digests: analytics.NewDigests(scores, store, store), AlertPhones: sms.NewAlertPhones(store, privacy, ke.clock), Alerts: &analytics.AlertDesk{Store: store},
 		Kiosks: kiosk.NewService(store, in, kiosk.Options{Clock: ke.clock, Logger: log}), PairRateLimit: -1,
 		WebLinks: keys, LinkStore: store, FormRateLimit: -1,
 		Invitations: sms.NewInviter(store, privacy, sms.InviteRules{}, ke.clock, log),

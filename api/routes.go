@@ -82,7 +82,20 @@ func (s *Server) registerRoutes() {
 	e.GET("/api/v1/agencies", s.listAgencies, staff...)
 	e.GET("/api/v1/agencies/:id/score", s.getScore, staff...)
 	e.GET("/api/v1/agencies/:id/funnel", s.getFunnel, staff...)
+	e.GET("/api/v1/agencies/:id/digest", s.getAgencyDigest, staff...)
+	e.GET("/api/v1/digest", s.getDigest, staff...)
+	// Exports, streamed as they are read: raw responses and the score table, CSV or XLSX.
+	e.GET("/api/v1/agencies/:id/responses.csv", s.getResponsesExport("csv"), staff...)
+	e.GET("/api/v1/agencies/:id/responses.xlsx", s.getResponsesExport("xlsx"), staff...)
+	e.GET("/api/v1/agencies/:id/score.csv", s.getScoreExport("csv"), staff...)
+	e.GET("/api/v1/agencies/:id/score.xlsx", s.getScoreExport("xlsx"), staff...)
+	// The printable monthly report (HTML, A4). Bearer token like the JSON staff routes for now.
+	e.Match(pageMethods, "/agencies/:id/report", s.monthlyReport, staff...)
 	e.GET("/api/v1/agencies/:id/sms/inbound", s.getSMSInbound, staff...)
+	// Alerts: staff read their agencies' alerts; an admin of the agency or of the province
+	// acknowledges one (the alert desk checks which).
+	e.GET("/api/v1/alerts", s.listAlerts, staff...)
+	e.POST("/api/v1/alerts/:id/ack", s.ackAlert, s.identify, s.requireStaff, requireJSON)
 	e.GET("/api/v1/kiosks", s.listKiosks, staff...)
 	e.POST("/api/v1/kiosks", s.createKiosk, s.identify, s.requireStaff, requireJSON)
 	e.POST("/api/v1/kiosks/:id/pairing", s.newPairing, staff...)
@@ -103,6 +116,9 @@ func (s *Server) registerRoutes() {
 	// admins — survey/staff decides whose accounts a caller may see and change (a province admin
 	// everyone's, an agency admin its agency's, never a province role).
 	e.POST("/api/v1/me/password", s.postMyPassword, s.identify, s.requireStaff, requireJSON)
+	// The number a person's agency alerts reach them on by SMS.
+	e.GET("/api/v1/me/alert-phone", s.getAlertPhone, s.identify, s.requireStaff)
+	e.PUT("/api/v1/me/alert-phone", s.putAlertPhone, s.identify, s.requireStaff, requireJSON)
 	e.GET("/api/v1/users", s.listUsers, staff...)
 	e.POST("/api/v1/users", s.createUser, s.identify, s.requireStaff, requireJSON)
 	e.PATCH("/api/v1/users/:id", s.patchUser, s.identify, s.requireStaff, requireJSON)

@@ -90,14 +90,25 @@ type Deps struct {
 	// DevSMS, set only on the embedded default (SQLite, no Redis), adds the development page
 	// /dev/sms: the console gateway's SMS and a form to reply as a citizen (through SMSInbox).
 	DevSMS DevSMS
+	// AlertPhones keeps the numbers people get alerts on (GET/PUT /api/v1/me/alert-phone).
+	AlertPhones AlertPhones
+	// Digests builds the weekly and monthly digests (GET /api/v1/digest, …/agencies/{id}/digest).
+	Digests Digests
 	// Funnel reads the SMS funnel for GET /api/v1/agencies/{id}/funnel (the SQL store).
 	Funnel FunnelStore
 	// SMSReplies lists replies to an agency's invitations, numbers masked, for
 	// GET /api/v1/agencies/{id}/sms/inbound (channels/sms.Staff).
 	SMSReplies SMSReplies
+	// Exports prepares CSV and XLSX exports of an agency's responses and score table
+	// (analytics/export.Service), for GET /api/v1/agencies/{id}/responses.csv|.xlsx and
+	// score.csv|.xlsx.
+	Exports Exports
 	// Invitations is the SMS channel's invitation service (POST /api/v1/invitations and
 	// /api/v1/invitations.csv).
 	Invitations Invitations
+	// Alerts lists and acknowledges alerts (analytics.AlertDesk): GET /api/v1/alerts and
+	// POST /api/v1/alerts/{id}/ack.
+	Alerts Alerts
 	// Accounts is people's accounts (survey/staff.Service): /login, /logout, session cookies in
 	// identify, /api/v1/me/password, the users API and the audit log. Without it the session
 	// cookie is ignored and those routes answer 503.
