@@ -12,7 +12,8 @@ import (
 )
 
 // CopyFold writes raw responses and a rollup delta computed from exactly those responses, in
-// one transaction, with PostgreSQL's COPY — the bulk path of the national seeder (`afkar demo
+// one transaction, with PostgreSQL's COPY (into rollups, rollup_values and rollup_hours: every
+// table writeDelta writes) — the bulk path of the national seeder (`afkar demo
 // --national`), about ten times faster than folding batches because it sends rows in pgx's
 // binary format and does no upserts. It is not a fold: nothing is added to existing cells, so
 // the delta's cells must be new (a seeder writing one freshly created agency at a time, whose
@@ -73,7 +74,7 @@ func (s *Store) CopyFold(ctx context.Context, rs []survey.Response, d survey.Rol
 				return err
 			}
 			j := -1
-			_, err := tx.CopyFrom(ctx, pgx.Identifier{"rollup_values"},
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"rollup_values"},
 				[]string{"agency_id", "office_id", "survey_id", "survey_version", "question_id", "channel", "day", "value", "n"},
 				pgx.CopyFromFunc(func() ([]any, error) {
 					if j++; j >= len(d.Histogram) {
@@ -81,6 +82,18 @@ func (s *Store) CopyFold(ctx context.Context, rs []survey.Response, d survey.Rol
 					}
 					c := &d.Histogram[j]
 					return append(keyValues(c.RollupKey), c.Value, c.N), nil
+				})); err != nil {
+				return err
+			}
+			h := -1
+			_, err := tx.CopyFrom(ctx, pgx.Identifier{"rollup_hours"},
+				[]string{"agency_id", "office_id", "day", "hour", "n", "sum", "sum_sq"},
+				pgx.CopyFromFunc(func() ([]any, error) {
+					if h++; h >= len(d.Hours) {
+						return nil, nil
+					}
+					c := &d.Hours[h]
+					return []any{int64(c.AgencyID), int64(c.OfficeID), c.Day, int16(c.Hour), c.N, c.Sum, c.SumSq}, nil
 				}))
 			return err
 		})
@@ -116,7 +129,7 @@ func (r *responseRows) Values() ([]any, error) {
 // Analyze refreshes the planner's statistics of the response and rollup tables, after a bulk
 // load has changed them by orders of magnitude (autovacuum would get there, minutes later).
 func (s *Store) Analyze(ctx context.Context) error {
-	q := "ANALYZE responses, rollups, rollup_values"
+	q := "ANALYZE responses, rollups, rollup_values, rollup_hours"
 	if s.dialect == DialectSQLite {
 		q = "ANALYZE"
 	}
