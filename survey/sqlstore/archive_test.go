@@ -23,9 +23,9 @@ func TestArchiveResponsesRoundTrip(t *testing.T) {
 		ctx := testCtx(t)
 		g := newGen(41)
 		g.flagged = 9
-		rs := g.responses(12_000)
-		for i := 0; i < len(rs); i += 2000 {
-			fold(t, s, rs[i:i+2000])
+		rs := g.responses(4000)
+		for i := 0; i < len(rs); i += 1000 {
+			fold(t, s, rs[i:i+1000])
 		}
 		cut := g.start.AddDate(0, 0, 4).In(survey.Tehran).Format(survey.DayFormat)
 		want := map[string]survey.Response{}
@@ -34,7 +34,7 @@ func TestArchiveResponsesRoundTrip(t *testing.T) {
 				want[r.ID] = r
 			}
 		}
-		if len(want) < 5000 || len(want) == len(rs) {
+		if len(want) < 1500 || len(want) == len(rs) {
 			t.Fatalf("test data: %d of %d responses before %s", len(want), len(rs), cut)
 		}
 		before := dump(t, s)
