@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN     := bin
 
-.PHONY: run build test test-short vet services bench fuzz fonts screenshots clean
+.PHONY: run build test test-short vet services bench bench-national national-seed fuzz fonts screenshots clean
 
 ## run: build and start Afkar on the embedded default (SQLite + durable inbox + demo data)
 run: build
@@ -32,7 +32,8 @@ services:
 
 ## bench: what users get — sustained end-to-end on PostgreSQL + Redis (appendfsync everysec, then
 ## always) and on the embedded default, then the store micro-benchmarks. RUNS=3 prints the median
-## and range of each figure over three passes per configuration.
+## and range of each figure over three passes per configuration. National size (20 M responses,
+## ~500 agencies) is `make national-seed bench-national`, kept apart: it needs ~20 GB and an hour.
 RUNS ?= 1
 BENCH_FLAGS ?=
 bench: services build
@@ -40,6 +41,22 @@ bench: services build
 	./$(BIN)/loadgen -server ./$(BIN)/afkar -runs $(RUNS) -mode postgres -fsync always $(BENCH_FLAGS)
 	./$(BIN)/loadgen -server ./$(BIN)/afkar -runs $(RUNS) -mode embedded $(BENCH_FLAGS)
 	$(GO) test -run XXX -bench . -benchtime 3x ./survey/sqlstore/ ./survey/redisbuffer/
+
+## national-seed: create the database NATIONAL_DB names and seed it with the national demo
+## (31 provinces × 16 agencies, NATIONAL_RESPONSES over 730 days, COPY); prints progress and time
+NATIONAL_DB        ?= postgres://postgres@127.0.0.1:5432/national?sslmode=disable
+NATIONAL_RESPONSES ?= 20000000
+national-seed: services build
+	createdb -h 127.0.0.1 -U postgres national 2>/dev/null || true
+	AFKAR_DATABASE_URL='$(NATIONAL_DB)' AFKAR_DEMO=0 ./$(BIN)/afkar demo --national --responses $(NATIONAL_RESPONSES)
+
+## bench-national: on the seeded NATIONAL_DB, start afkar serve and measure p50/p95 of the score
+## endpoint (30/90/365 days), the agency dashboard, the province table and an agency-month
+## export's first row, sequential and 8 clients; one line per figure, also written to
+## docs/bench/results.txt. Not part of `make test` or `make bench`.
+bench-national: services build
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/benchnational ./cmd/benchnational
+	./$(BIN)/benchnational -server ./$(BIN)/afkar -db '$(NATIONAL_DB)' -out docs/bench/results.txt
 
 ## fuzz: fuzz the response decoder and validator for a minute
 fuzz:

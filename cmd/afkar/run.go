@@ -44,6 +44,7 @@ commands:
   migrate      apply database migrations
   demo         seed the demo province (on an empty database) and add synthetic responses
   reaggregate  rebuild all rollups from raw responses
+  archive      move raw responses before a day to a gzip CSV (--before 1403-01-01); rollups stay
   token        create a staff or integration bearer token
   user         add a person's account, reset its password, or list accounts
   kiosk        add a lobby kiosk (prints its pairing code) or list the kiosks
@@ -101,6 +102,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return demoCmd(ctx, cfg, log, rest, stdout)
 	case "reaggregate":
 		return reaggregate(ctx, cfg, log, stdout)
+	case "archive":
+		return archiveCmd(ctx, cfg, log, rest, stdout)
 	case "token":
 		return tokenCmd(ctx, cfg, log, rest, stdout)
 	case "user":
@@ -494,17 +497,31 @@ func migrate(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Write
 
 func demoCmd(ctx context.Context, cfg *Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	n := fs.Int("responses", 0, "synthetic responses to add (beyond the initial seed)")
-	days := fs.Int("days", 28, "spread responses over this many past days")
+	n := fs.Int("responses", 0, "synthetic responses to add (beyond the initial seed); with --national, the responses seeded")
+	days := fs.Int("days", 28, "spread responses over this many past days (--national: 730 unless given)")
 	seed := fs.Int64("seed", time.Now().UnixNano(), "random seed")
+	national := fs.Bool("national", false, "seed a country on an empty database: provinces × agencies, COPY on PostgreSQL (implied by --provinces)")
+	provinces := fs.Int("provinces", 0, "--national: provinces (default 31)")
+	perProvince := fs.Int("agencies-per-province", 0, "--national: agencies in each province (default 16)")
+	workers := fs.Int("workers", 3, "--national: agencies generated and written in parallel")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	store, err := openStore(ctx, cfg, log, true)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if *national || set["provinces"] || set["agencies-per-province"] {
+		o := nationalOptions{responses: max(*n, 0), seed: *seed, workers: *workers, progress: 10 * time.Second,
+			catalog: demo.NationalOptions{Provinces: *provinces, AgenciesPerProvince: *perProvince}}
+		if set["days"] {
+			o.catalog.Days = *days
+		}
+		return seedNational(ctx, store, log, o, stdout)
+	}
 	if err := seedDemo(ctx, store, log, demo.Options{Days: *days}); err != nil {
 		return err
 	}

@@ -171,6 +171,9 @@ func profileFor(a survey.Agency) profile {
 			return p
 		}
 	}
+	if p, ok := nationalProfile(a.Slug); ok {
+		return p
+	}
 	h := fnv.New32a()
 	h.Write([]byte(a.Name + "\x00" + a.Slug))
 	x := float64(h.Sum32()%1000) / 1000
@@ -306,6 +309,7 @@ func generate(ctx context.Context, ts []target, n int, now time.Time, days int, 
 	for i, t := range ts {
 		volumes[i] = t.profile.volume
 	}
+	dw := dayWeightsFrom(first, days)
 	out := make([]synthetic, 0, n)
 	for i := 0; i < n; i++ {
 		if i%256 == 0 {
@@ -314,7 +318,7 @@ func generate(ctx context.Context, ts []target, n int, now time.Time, days int, 
 			}
 		}
 		t := &ts[pick(rng, volumes)]
-		sub, r, err := t.response(rng, now, first, days)
+		sub, r, err := t.response(rng, now, first, days, dw)
 		if err != nil {
 			return nil, err
 		}
@@ -376,7 +380,7 @@ var (
 // response makes one response of t: a visit time, a citizen's latent satisfaction, answers that
 // follow from it, and the submission of those answers validated like any other. It returns the
 // submission as sent and the response it validates to.
-func (t *target) response(rng *rand.Rand, now, first time.Time, days int) (survey.Submission, survey.Response, error) {
+func (t *target) response(rng *rand.Rand, now, first time.Time, days int, dw []float64) (survey.Submission, survey.Response, error) {
 	ch := channels[pick(rng, channelWeights)]
 	if ch == survey.ChannelSMS && !t.smsOK {
 		ch = survey.ChannelWeb
@@ -391,7 +395,7 @@ func (t *target) response(rng *rand.Rand, now, first time.Time, days int) (surve
 		officeIdx = pick(rng, w)
 		officeID = t.offices[officeIdx].ID
 	}
-	submitted := when(rng, ch, now, first, days)
+	submitted := when(rng, ch, now, first, dw)
 	received := submitted.Add(delay(rng, ch)).Truncate(time.Millisecond) // as databases keep it
 	if received.After(now) {
 		received = now
@@ -623,13 +627,19 @@ var dayWeights = [7]float64{
 // Office hours 8:00–14:00 with the mid-morning peak; Thursdays close at 12:00.
 var hourWeights = []float64{1.0, 1.6, 1.8, 1.6, 1.2, 0.8} // 8, 9, 10, 11, 12, 13 o'clock
 
-// when picks the moment a citizen answered: a visit during office hours on a working day, and
-// for web and SMS a while after the visit.
-func when(rng *rand.Rand, ch survey.Channel, now, first time.Time, days int) time.Time {
+// dayWeightsFrom weighs each of days Tehran days from first by its weekday (dayWeights), once
+// per period rather than once per response: a national seed spans 730 days.
+func dayWeightsFrom(first time.Time, days int) []float64 {
 	dw := make([]float64, days)
 	for i := range dw {
 		dw[i] = dayWeights[first.AddDate(0, 0, i).Weekday()]
 	}
+	return dw
+}
+
+// when picks the moment a citizen answered: a visit during office hours on a working day of the
+// period (dw weighs its days, from first), and for web and SMS a while after the visit.
+func when(rng *rand.Rand, ch survey.Channel, now, first time.Time, dw []float64) time.Time {
 	for attempt := 0; attempt < 64; attempt++ {
 		day := first.AddDate(0, 0, pick(rng, dw))
 		hours := hourWeights
