@@ -106,6 +106,17 @@ func (s *Server) registerRoutes() {
 	e.GET("/api/v1/offices/:id/poster.svg", s.posterSVG, staff...)
 	e.GET("/api/v1/offices/:id/poster.html", s.posterHTML, staff...)
 
+	// Follow-up cases of unhappy citizens who agreed to be contacted: the cases package checks
+	// tenancy (another agency's case is 404) and roles (changes need an admin of the agency or
+	// the province; the full number only an admin of the agency, audited).
+	e.GET("/api/v1/agencies/:id/cases", s.listCases, staff...)
+	e.GET("/api/v1/agencies/:id/cases/stats", s.caseStats, staff...)
+	e.GET("/api/v1/cases/:id", s.getCase(), staff...)
+	e.POST("/api/v1/cases/:id/reveal", s.revealCase(), staff...)
+	e.POST("/api/v1/cases/:id/assign", s.assignCase(), s.identify, s.requireStaff, requireJSON)
+	e.POST("/api/v1/cases/:id/ack", s.ackCase(), staff...)
+	e.POST("/api/v1/cases/:id/resolve", s.resolveCase(), s.identify, s.requireStaff, requireJSON)
+
 	// Accounts: a person's own password (sessions only), and the users API and audit log for
 	// admins — survey/staff decides whose accounts a caller may see and change (a province admin
 	// everyone's, an agency admin its agency's, never a province role).

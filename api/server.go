@@ -102,6 +102,10 @@ type Deps struct {
 	// Invitations is the SMS channel's invitation service (POST /api/v1/invitations and
 	// /api/v1/invitations.csv).
 	Invitations Invitations
+	// Cases is the follow-up cases' workflow (cases.Service): the staff routes under
+	// /api/v1/cases and /api/v1/agencies/{id}/cases, and the consent of the web form and the
+	// kiosk. Without it the routes answer 503 and consent is ignored.
+	Cases Cases
 	// Accounts is people's accounts (survey/staff.Service): /login, /logout, session cookies in
 	// identify, /api/v1/me/password, the users API and the audit log. Without it the session
 	// cookie is ignored and those routes answer 503.
