@@ -458,25 +458,6 @@ func (s *Service) Watch(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// RunWatcher sweeps every interval until ctx ends, logging failed sweeps.
-func (s *Service) RunWatcher(ctx context.Context, every time.Duration) {
-	if every <= 0 {
-		every = DefaultWatchEvery
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if _, err := s.Watch(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("cases watcher sweep failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 // Purge forgets the numbers of cases closed more than keep ago (the SMS retention period) and
 // says how many; only the count is logged.
 func (s *Service) Purge(ctx context.Context, keep time.Duration) (int, error) {
@@ -547,4 +528,37 @@ func localID(purpose, key string) string {
 		n = 1
 	}
 	return strconv.FormatUint(n, 10)
+}
+
+// Run is serve's loop: the escalation watcher every DefaultWatchEvery, and the purge of closed
+// cases' numbers after keep (the SMS retention period) once a day, until ctx ends.
+func (s *Service) Run(ctx context.Context, keep time.Duration) {
+	watch := time.NewTicker(DefaultWatchEvery)
+	defer watch.Stop()
+	purge := time.NewTicker(sms.DefaultPurgeEvery)
+	defer purge.Stop()
+	s.sweep(ctx)
+	s.purge(ctx, keep)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-watch.C:
+			s.sweep(ctx)
+		case <-purge.C:
+			s.purge(ctx, keep)
+		}
+	}
+}
+
+func (s *Service) sweep(ctx context.Context) {
+	if _, err := s.Watch(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("cases watcher sweep failed", "err", err)
+	}
+}
+
+func (s *Service) purge(ctx context.Context, keep time.Duration) {
+	if _, err := s.Purge(ctx, keep); err != nil && ctx.Err() == nil {
+		s.log.Warn("cases retention purge failed", "err", err)
+	}
 }

@@ -252,8 +252,18 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		}()
 	}
 
+	// Follow-up cases of unhappy citizens who agreed to be contacted, and their escalation
+	// watcher; their numbers are sealed with the SMS channel's keys and forgotten with its
+	// retention period.
+	followUps, err := newCases(cfg, store, log)
+	if err != nil {
+		return err
+	}
+	stopCases := goLoop(bgCtx, func(ctx context.Context) { followUps.Run(ctx, cfg.SMSRetention) })
+	defer stopCases()
+
 	// The kiosk channel, and its watcher for kiosks gone silent in open offices.
-	kiosks := newKioskService(cfg, store, in, log)
+	kiosks := newKioskService(cfg, store, in, log, followUps)
 	stopWatch := goLoop(bgCtx, func(ctx context.Context) { kiosks.RunWatcher(ctx, cfg.KioskWatchEvery) })
 	defer stopWatch()
 
@@ -275,7 +285,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	stopPurge := goLoop(bgCtx, func(ctx context.Context) { retention.Run(ctx, sms.DefaultPurgeEvery) })
 	defer stopPurge()
 	// Citizens' replies: stored by the push (or the dev page), processed by one loop.
-	inbox, stopInbox, err := startInbox(bgCtx, cfg, store, in, privacy, gateway, log)
+	inbox, stopInbox, err := startInbox(bgCtx, cfg, store, in, privacy, gateway, log, followUps)
 	if err != nil {
 		return err
 	}
@@ -313,6 +323,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		TokenRateLimit:   cfg.TokenRateLimit,
 		TrustProxy:       cfg.TrustProxy,
 		Accounts:         accounts,
+		Cases:            followUps,
 		CookieSecure:     cfg.CookieSecure,
 		Ready:            append(intakeChecks(primary, fallback, cat, db), smsCheck),
 		Gatherer:         reg,
