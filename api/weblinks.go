@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"html/template"
 	"net/http"
@@ -376,8 +375,7 @@ func lowRating(v survey.Version, answers []survey.SubmittedAnswer) (int, bool) {
 		if a.QuestionID != q.ID {
 			continue
 		}
-		var r int
-		if json.Unmarshal(a.Value, &r) == nil && r >= 1 && r <= survey.CaseMaxRating {
+		if r, ok := survey.LowRating(a.Value); ok {
 			return r, true
 		}
 	}

@@ -1,6 +1,11 @@
 package survey
 
-import "time"
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // This file holds the follow-up case ("closing the loop", DOMAIN.md §7): a citizen who rated low
 // and agreed to be contacted becomes a case the agency must acknowledge within 48 hours, work and
@@ -123,4 +128,21 @@ type CasePrompt struct {
 	ResponseID string
 	Rating     int
 	ExpiresAt  time.Time
+}
+
+// LowRating reads a rating answer's raw value — a JSON number, or a string of digits as the web
+// form sends it (Persian digits too) — and reports it when it may open a case (1 to CaseMaxRating).
+func LowRating(raw json.RawMessage) (int, bool) {
+	var n int
+	if json.Unmarshal(raw, &n) != nil {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return 0, false
+		}
+		var err error
+		if n, err = strconv.Atoi(NormalizeDigits(strings.TrimSpace(s))); err != nil {
+			return 0, false
+		}
+	}
+	return n, n >= 1 && n <= CaseMaxRating
 }

@@ -412,13 +412,13 @@ func (s *Service) openCase(ctx context.Context, p survey.Principal, v survey.Ver
 	if !ok {
 		return ""
 	}
-	rating := 0
+	rating, low := 0, false
 	for _, a := range e.item.Answers {
 		if a.QuestionID == q.ID {
-			_ = json.Unmarshal(a.Value, &rating)
+			rating, low = survey.LowRating(a.Value)
 		}
 	}
-	if rating < 1 || rating > survey.CaseMaxRating {
+	if !low {
 		return ""
 	}
 	_, _, err := s.opts.Cases.Open(ctx, survey.NewCase{AgencyID: p.AgencyID, OfficeID: p.OfficeID, ResponseID: e.id,

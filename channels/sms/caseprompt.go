@@ -2,7 +2,6 @@ package sms
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -77,8 +76,8 @@ func (b *Inbox) offerCase(ctx context.Context, phoneHash string, inbound, agency
 	if b.opts.Cases == nil || len(answers) == 0 {
 		return nil
 	}
-	var rating int
-	if json.Unmarshal(answers[0].Value, &rating) != nil || rating < 1 || rating > survey.CaseMaxRating {
+	rating, low := survey.LowRating(answers[0].Value)
+	if !low {
 		return nil
 	}
 	return b.opts.Cases.OfferCase(ctx, CaseOffer{PhoneHash: phoneHash, InboundID: inbound, AgencyID: agency,
