@@ -254,6 +254,8 @@ var routeTable = map[string]matrixRoute{
 	"GET /api/v1/agencies":                    {rule: staffList},
 	"GET /api/v1/agencies/:id/score":          {rule: staffRead, scoped: true},
 	"GET /api/v1/agencies/:id/funnel":         {rule: staffRead, scoped: true},
+	"GET /api/v1/agencies/:id/digest":         {rule: staffRead, scoped: true},
+	"GET /api/v1/digest":                      {rule: staffList},
 	"GET /api/v1/agencies/:id/sms/inbound":    {rule: staffRead, scoped: true},
 	"GET /api/v1/agencies/:id/responses.csv":  {rule: staffRead, scoped: true},
 	"GET /api/v1/agencies/:id/responses.xlsx": {rule: staffRead, scoped: true},
@@ -359,7 +361,8 @@ func TestRoleRouteMatrix(t *testing.T) {
 	scores := analytics.NewScores(store, store)
 	followUps := cases.New(store, privacy, cases.Options{Clock: ke.clock, Logger: log})
 	h := start(t, api.Deps{Catalog: store, Auth: store, Intake: in, Scores: scores, Exports: export.NewService(store, store, scores),
-		Kiosks: kiosk.NewService(store, in, kiosk.Options{Clock: ke.clock, Logger: log}), PairRateLimit: -1,
+		Digests: analytics.NewDigests(scores, store, store),
+		Kiosks:  kiosk.NewService(store, in, kiosk.Options{Clock: ke.clock, Logger: log}), PairRateLimit: -1,
 		WebLinks: keys, LinkStore: store, FormRateLimit: -1,
 		Invitations: sms.NewInviter(store, privacy, sms.InviteRules{}, ke.clock, log),
 		SMSInbox:    inbox, SMSWebhookSecret: "the-right-secret-0123456789", SMSDeliveries: sms.NewDeliveries(store, nil, ke.clock, log),

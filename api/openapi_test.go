@@ -22,8 +22,7 @@ import (
 // pendingRoutes are operations api/openapi.yaml already describes for branches not merged yet
 // (accounts, exports): the spec may list them without a registered route. Once a branch is
 // merged its routes are registered and the test asks to delete their lines here.
-var pendingRoutes = map[string]string{
-}
+var pendingRoutes = map[string]string{}
 
 // unusedSMS fills the Deps that gate optional routes (/dev/sms needs DevSMS and SMSInbox) so
 // the route walk sees every route; the walk never calls them.

@@ -82,6 +82,8 @@ func (s *Server) registerRoutes() {
 	e.GET("/api/v1/agencies", s.listAgencies, staff...)
 	e.GET("/api/v1/agencies/:id/score", s.getScore, staff...)
 	e.GET("/api/v1/agencies/:id/funnel", s.getFunnel, staff...)
+	e.GET("/api/v1/agencies/:id/digest", s.getAgencyDigest, staff...)
+	e.GET("/api/v1/digest", s.getDigest, staff...)
 	// Exports, streamed as they are read: raw responses and the score table, CSV or XLSX.
 	e.GET("/api/v1/agencies/:id/responses.csv", s.getResponsesExport("csv"), staff...)
 	e.GET("/api/v1/agencies/:id/responses.xlsx", s.getResponsesExport("xlsx"), staff...)

@@ -90,6 +90,8 @@ type Deps struct {
 	// DevSMS, set only on the embedded default (SQLite, no Redis), adds the development page
 	// /dev/sms: the console gateway's SMS and a form to reply as a citizen (through SMSInbox).
 	DevSMS DevSMS
+	// Digests builds the weekly and monthly digests (GET /api/v1/digest, …/agencies/{id}/digest).
+	Digests Digests
 	// Funnel reads the SMS funnel for GET /api/v1/agencies/{id}/funnel (the SQL store).
 	Funnel FunnelStore
 	// SMSReplies lists replies to an agency's invitations, numbers masked, for

@@ -304,6 +304,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	scores := analytics.NewScores(store, store)
 	srv := api.New(api.Deps{
 		Exports:          export.NewService(store, store, scores),
+		Digests:          analytics.NewDigests(scores, store, store),
 		WebLinks:         links,
 		LinkStore:        store,
 		FormRateLimit:    cfg.WeblinkRateLimit,

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // loginOver logs in through the server's HTML form as a browser would and reports the status
@@ -111,9 +112,16 @@ func TestDemoAccounts(t *testing.T) {
 	env, _ := embeddedEnv(t)
 	env["AFKAR_DEMO"] = "1"
 	s := startServer(t, env)
-	out := s.out.String()
-	m := regexp.MustCompile(`(?m)^  admin / (\S+) `).FindStringSubmatch(out)
-	a := regexp.MustCompile(`(?m)^  agency-admin / (\S+) `).FindStringSubmatch(out)
+	// The accounts are made (two argon2id hashes) while the server starts; on a loaded machine
+	// the lines may come a moment after it listens.
+	var out string
+	var m, a []string
+	waitFor(t, 30*time.Second, "the demo accounts printed", func() bool {
+		out = s.out.String()
+		m = regexp.MustCompile(`(?m)^  admin / (\S+) `).FindStringSubmatch(out)
+		a = regexp.MustCompile(`(?m)^  agency-admin / (\S+) `).FindStringSubmatch(out)
+		return m != nil && a != nil
+	})
 	if m == nil || a == nil {
 		t.Fatalf("no demo accounts printed:\n%s", out)
 	}
