@@ -12,8 +12,9 @@ import (
 // Delta computes what responses add to the rollups: one response-count cell per response, one
 // cell per answer, one histogram cell per answer value, and — for a response with headline
 // answers — one per-citizen cell and histogram cell in survey.HeadlineQuestion and
-// survey.HeadlineNPSQuestion (see citizenValues). A flagged response adds only n = 1 to its
-// survey.FlaggedQuestion row and nothing else. It is the only fold function: the aggregator
+// survey.HeadlineNPSQuestion (see citizenValues), and its headline value once more to the
+// hourly cell of its Tehran day and hour (survey.HourCell, read by alerts and the heatmap). A
+// flagged response adds only n = 1 to its survey.FlaggedQuestion row and nothing else. It is the only fold function: the aggregator
 // and `afkar reaggregate` both use it, which is why a rebuild reproduces the live rollups
 // exactly. The result is sorted by key so concurrent upserts never deadlock.
 func Delta(rs []survey.Response) survey.RollupDelta {
@@ -59,6 +60,12 @@ func Delta(rs []survey.Response) survey.RollupDelta {
 			}
 		}
 		head, nps := citizenValues(r)
+		if head.ok {
+			sum.AddHour(survey.HourCell{
+				HourKey: survey.HourKey{AgencyID: r.AgencyID, OfficeID: r.OfficeID, Day: base.Day, Hour: r.Hour()},
+				N:       1, Sum: head.scaled, SumSq: head.scaled * head.scaled,
+			})
+		}
 		for _, c := range [...]struct {
 			id string
 			v  citizenValue

@@ -20,6 +20,7 @@ import (
 	"github.com/afkar-gov/afkar/channels/sms"
 	"github.com/afkar-gov/afkar/channels/weblink"
 	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/authoring"
 	"github.com/afkar-gov/afkar/survey/intake"
 	"github.com/afkar-gov/afkar/survey/sqlstore/sqltest"
 	"github.com/afkar-gov/afkar/survey/staff"
@@ -278,6 +279,8 @@ var routeTable = map[string]matrixRoute{
 	"GET /api/v1/offices/:id/poster.svg":      {rule: agencyManage, scoped: true},
 	"GET /api/v1/offices/:id/poster.html":     {rule: agencyManage, scoped: true},
 	"POST /api/v1/me/password":                {rule: ownPassword, body: `{"old_password":"not it","new_password":"whatever long enough"}`},
+	"GET /api/v1/me/alert-phone":              {rule: ownPassword},
+	"PUT /api/v1/me/alert-phone":              {rule: ownPassword, body: `{"phone":"09121234567"}`},
 	"GET /api/v1/users":                       {rule: usersCollection},
 	"POST /api/v1/users":                      {rule: usersCollection, body: `{"login":"%s","name":"تازه","role":"agency_staff","agency_id":%d}`},
 	"PATCH /api/v1/users/:id":                 {rule: usersAdmin, scoped: true, body: `{"name":"نام تازه"}`},
@@ -290,6 +293,22 @@ var routeTable = map[string]matrixRoute{
 	"POST /api/v1/cases/:id/assign":           {rule: agencyManage, scoped: true, body: `{"user_id":0}`}, // 422 past the checks
 	"POST /api/v1/cases/:id/ack":              {rule: agencyManage, scoped: true},
 	"POST /api/v1/cases/:id/resolve":          {rule: agencyManage, scoped: true, body: `{"outcome":""}`}, // 422 past the checks
+	"GET /api/v1/templates":                   {rule: staffList},
+	"GET /api/v1/agencies/:id/surveys":        {rule: staffRead, scoped: true},
+	"POST /api/v1/agencies/:id/surveys":       {rule: agencyManage, scoped: true, body: `{"title":"پرسشنامه ماتریس"}`},
+	"GET /api/v1/agencies/:id/offices":        {rule: staffRead, scoped: true},
+	"POST /api/v1/agencies/:id/offices":       {rule: agencyManage, scoped: true, body: `{"name":"دفتر ماتریس"}`},
+	"PATCH /api/v1/offices/:id":               {rule: agencyManage, scoped: true, body: `{"name":"دفتر مرکزی"}`},
+	"GET /api/v1/agencies/:id/assignments":    {rule: staffRead, scoped: true},
+	"PUT /api/v1/agencies/:id/assignments":    {rule: agencyManage, scoped: true, body: `{"survey_id":0}`},
+	"GET /api/v1/surveys/:id/draft":           {rule: staffRead, scoped: true},
+	"PUT /api/v1/surveys/:id/draft":           {rule: agencyManage, scoped: true, body: `{"title":"پیش‌نویس ماتریس","questions":[]}`},
+	"POST /api/v1/surveys/:id/publish":        {rule: agencyManage, scoped: true},
+	"GET /api/v1/surveys/:id/versions":        {rule: staffRead, scoped: true},
+	"GET /surveys/:id/preview":                {rule: staffRead, scoped: true},
+	"HEAD /surveys/:id/preview":               {rule: staffRead, scoped: true},
+	"GET /api/v1/alerts":                      {rule: staffList},
+	"POST /api/v1/alerts/:id/ack":             {rule: alertAck, body: `{"comment":"x"}`},
 }
 
 // caseReveal: the full number of a case only to an admin of the case's own agency; a province
@@ -304,10 +323,19 @@ func caseReveal(c caller, own bool) outcome {
 	return oF
 }
 
+// alertAck: staff reach the alert desk, which finds no alert ":id" (404); others as staffRead.
+// Who may acknowledge a real alert is TestAlertsAPI's business.
+func alertAck(c caller, _ bool) outcome {
+	if o := staffRead(c, true); o != oA {
+		return o
+	}
+	return oN
+}
+
 // matrixEnv holds what the paths need: ids of the own (tax) and other (registry) agency's
 // resources.
 type matrixEnv struct {
-	agency, kiosk, office, user, kase [2]survey.ID
+	agency, kiosk, office, user, survey, kase [2]survey.ID
 }
 
 func (m matrixEnv) path(template string, own bool) string {
@@ -327,6 +355,8 @@ func (m matrixEnv) path(template string, own bool) string {
 		p = strings.Replace(p, ":id", m.user[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/cases/:id"):
 		p = strings.Replace(p, ":id", m.kase[i].String(), 1)
+	case strings.HasPrefix(p, "/api/v1/surveys/:id"), strings.HasPrefix(p, "/surveys/:id"):
+		p = strings.Replace(p, ":id", m.survey[i].String(), 1)
 	}
 	p = strings.Replace(p, ":token", "not-a-link-token", 1)
 	p = strings.Replace(p, ":secret", "wrong-secret", 1)
@@ -361,13 +391,13 @@ func TestRoleRouteMatrix(t *testing.T) {
 	scores := analytics.NewScores(store, store)
 	followUps := cases.New(store, privacy, cases.Options{Clock: ke.clock, Logger: log})
 	h := start(t, api.Deps{Catalog: store, Auth: store, Intake: in, Scores: scores, Exports: export.NewService(store, store, scores),
-		Digests: analytics.NewDigests(scores, store, store),
-		Kiosks:  kiosk.NewService(store, in, kiosk.Options{Clock: ke.clock, Logger: log}), PairRateLimit: -1,
+		Digests: analytics.NewDigests(scores, store, store), AlertPhones: sms.NewAlertPhones(store, privacy, ke.clock), Alerts: &analytics.AlertDesk{Store: store},
+		Kiosks: kiosk.NewService(store, in, kiosk.Options{Clock: ke.clock, Logger: log}), PairRateLimit: -1,
 		WebLinks: keys, LinkStore: store, FormRateLimit: -1,
 		Invitations: sms.NewInviter(store, privacy, sms.InviteRules{}, ke.clock, log),
 		SMSInbox:    inbox, SMSWebhookSecret: "the-right-secret-0123456789", SMSDeliveries: sms.NewDeliveries(store, nil, ke.clock, log),
 		DevSMS: sms.NewDev(store, privacy), Funnel: store, SMSReplies: sms.NewStaff(store, privacy),
-		Accounts: accounts, Cases: followUps, Logger: log})
+		Accounts: accounts, Cases: followUps, Surveys: authoring.New(store, authoring.Options{CheckSMS: sms.CheckSMS}), Logger: log})
 	env := &accountsEnv{harness: h, store: store, clock: ke.clock, svc: accounts, f: ke.f}
 
 	cli := survey.Principal{Role: survey.RoleProvinceAdmin, Name: "matrix"}
@@ -422,6 +452,10 @@ func TestRoleRouteMatrix(t *testing.T) {
 		}
 		callers = append(callers, caller{name: string(r.role) + " token", role: r.role, kind: "token", bearer: tok})
 	}
+	regSurvey := survey.Survey{AgencyID: ke.f.registry.ID, Title: "پرسشنامه ثبت"}
+	if err := store.CreateSurvey(ctx, &regSurvey); err != nil {
+		t.Fatal(err)
+	}
 	taxTarget, _ := newUser("tax.target", survey.RoleAgencyStaff, ke.f.tax.ID)
 	regTarget, _ := newUser("reg.target", survey.RoleAgencyStaff, ke.f.registry.ID)
 	var kase [2]survey.ID
@@ -434,7 +468,8 @@ func TestRoleRouteMatrix(t *testing.T) {
 		kase[i] = k.ID
 	}
 	m := matrixEnv{agency: [2]survey.ID{ke.f.tax.ID, ke.f.registry.ID}, kiosk: [2]survey.ID{taxKiosk.ID, regKiosk.ID},
-		office: [2]survey.ID{ke.f.office.ID, ke.regOffice.ID}, user: [2]survey.ID{taxTarget.ID, regTarget.ID}, kase: kase}
+		office: [2]survey.ID{ke.f.office.ID, ke.regOffice.ID}, user: [2]survey.ID{taxTarget.ID, regTarget.ID},
+		survey: [2]survey.ID{ke.f.version.SurveyID, regSurvey.ID}, kase: kase}
 
 	// Every registered route must be in the table (and the table must not list dead routes).
 	registered := map[string]bool{}

@@ -92,6 +92,10 @@ func (s *Server) registerRoutes() {
 	// The printable monthly report (HTML, A4). Bearer token like the JSON staff routes for now.
 	e.Match(pageMethods, "/agencies/:id/report", s.monthlyReport, staff...)
 	e.GET("/api/v1/agencies/:id/sms/inbound", s.getSMSInbound, staff...)
+	// Alerts: staff read their agencies' alerts; an admin of the agency or of the province
+	// acknowledges one (the alert desk checks which).
+	e.GET("/api/v1/alerts", s.listAlerts, staff...)
+	e.POST("/api/v1/alerts/:id/ack", s.ackAlert, s.identify, s.requireStaff, requireJSON)
 	e.GET("/api/v1/kiosks", s.listKiosks, staff...)
 	e.POST("/api/v1/kiosks", s.createKiosk, s.identify, s.requireStaff, requireJSON)
 	e.POST("/api/v1/kiosks/:id/pairing", s.newPairing, staff...)
@@ -119,10 +123,29 @@ func (s *Server) registerRoutes() {
 	e.POST("/api/v1/cases/:id/ack", s.ackCase(), staff...)
 	e.POST("/api/v1/cases/:id/resolve", s.resolveCase(), s.identify, s.requireStaff, requireJSON)
 
+	// Surveys and offices (survey/authoring decides who may: staff read their agencies, admins
+	// of the agency or the province change them, and every change is audited).
+	e.GET("/api/v1/templates", s.listTemplates, staff...)
+	e.GET("/api/v1/agencies/:id/surveys", s.listSurveys, staff...)
+	e.POST("/api/v1/agencies/:id/surveys", s.createSurvey, s.identify, s.requireStaff, requireJSON)
+	e.GET("/api/v1/agencies/:id/offices", s.listOffices, staff...)
+	e.POST("/api/v1/agencies/:id/offices", s.createOffice, s.identify, s.requireStaff, requireJSON)
+	e.PATCH("/api/v1/offices/:id", s.patchOffice, s.identify, s.requireStaff, requireJSON)
+	e.GET("/api/v1/agencies/:id/assignments", s.listAssignments, staff...)
+	e.PUT("/api/v1/agencies/:id/assignments", s.putAssignment, s.identify, s.requireStaff, requireJSON)
+	e.GET("/api/v1/surveys/:id/draft", s.getDraft, staff...)
+	e.PUT("/api/v1/surveys/:id/draft", s.putDraft, s.identify, s.requireStaff, requireJSON)
+	e.POST("/api/v1/surveys/:id/publish", s.publishSurvey, staff...)
+	e.GET("/api/v1/surveys/:id/versions", s.listVersions, staff...)
+	e.Match(pageMethods, "/surveys/:id/preview", s.previewSurvey, staff...)
+
 	// Accounts: a person's own password (sessions only), and the users API and audit log for
 	// admins — survey/staff decides whose accounts a caller may see and change (a province admin
 	// everyone's, an agency admin its agency's, never a province role).
 	e.POST("/api/v1/me/password", s.postMyPassword, s.identify, s.requireStaff, requireJSON)
+	// The number a person's agency alerts reach them on by SMS.
+	e.GET("/api/v1/me/alert-phone", s.getAlertPhone, s.identify, s.requireStaff)
+	e.PUT("/api/v1/me/alert-phone", s.putAlertPhone, s.identify, s.requireStaff, requireJSON)
 	e.GET("/api/v1/users", s.listUsers, staff...)
 	e.POST("/api/v1/users", s.createUser, s.identify, s.requireStaff, requireJSON)
 	e.PATCH("/api/v1/users/:id", s.patchUser, s.identify, s.requireStaff, requireJSON)

@@ -30,6 +30,9 @@ type Catalog interface {
 	Agencies(ctx context.Context, p survey.Principal) ([]survey.Agency, error)
 	Agency(ctx context.Context, id survey.ID) (survey.Agency, error)
 	ActiveVersion(ctx context.Context, agencyID survey.ID) (survey.Version, error)
+	// ActiveVersionFor is the version an office offers on a channel (survey assignments), for
+	// the web form of a poster or an invitation, which knows its office.
+	ActiveVersionFor(ctx context.Context, agencyID, officeID survey.ID, ch survey.Channel) (survey.Version, error)
 	Offices(ctx context.Context, agencyID survey.ID) ([]survey.Office, error)
 }
 
@@ -90,6 +93,8 @@ type Deps struct {
 	// DevSMS, set only on the embedded default (SQLite, no Redis), adds the development page
 	// /dev/sms: the console gateway's SMS and a form to reply as a citizen (through SMSInbox).
 	DevSMS DevSMS
+	// AlertPhones keeps the numbers people get alerts on (GET/PUT /api/v1/me/alert-phone).
+	AlertPhones AlertPhones
 	// Digests builds the weekly and monthly digests (GET /api/v1/digest, …/agencies/{id}/digest).
 	Digests Digests
 	// Funnel reads the SMS funnel for GET /api/v1/agencies/{id}/funnel (the SQL store).
@@ -108,10 +113,16 @@ type Deps struct {
 	// /api/v1/cases and /api/v1/agencies/{id}/cases, and the consent of the web form and the
 	// kiosk. Without it the routes answer 503 and consent is ignored.
 	Cases Cases
+	// Alerts lists and acknowledges alerts (analytics.AlertDesk): GET /api/v1/alerts and
+	// POST /api/v1/alerts/{id}/ack.
+	Alerts Alerts
 	// Accounts is people's accounts (survey/staff.Service): /login, /logout, session cookies in
 	// identify, /api/v1/me/password, the users API and the audit log. Without it the session
 	// cookie is ignored and those routes answer 503.
 	Accounts Accounts
+	// Surveys is survey and office management (survey/authoring.Service): drafts, publishing,
+	// versions, assignments to offices and channels, offices; without it those routes answer 503.
+	Surveys Surveys
 	// CookieSecure marks cookies Secure even on plain HTTP requests (AFKAR_COOKIE_SECURE=1,
 	// for a TLS proxy that does not say X-Forwarded-Proto); over TLS they always are.
 	CookieSecure bool

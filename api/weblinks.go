@@ -102,7 +102,7 @@ func (s *Server) openForm(c echo.Context, kind weblink.Kind) (form, *web.Notice,
 	if err != nil {
 		return form{}, noticeFor(err), statusFor(err)
 	}
-	v, err := s.d.Catalog.ActiveVersion(ctx, claims.AgencyID)
+	v, err := s.d.Catalog.ActiveVersionFor(ctx, claims.AgencyID, claims.OfficeID, survey.ChannelWeb)
 	if err != nil {
 		if survey.ErrorCode(err) == survey.ECodeNotFound {
 			return form{}, &web.NoticeNoSurvey, http.StatusNotFound

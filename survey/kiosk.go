@@ -105,6 +105,15 @@ type KioskDay struct {
 const (
 	// AlertKioskSilent: a paired kiosk of an open office has not been heard from for a while.
 	AlertKioskSilent = "kiosk_silent"
+	// Score alerts about an office, opened by the alert watcher (analytics.AlertWatcher):
+	// AlertScoreDrop and AlertScoreRise when its per-citizen score left its own baseline,
+	// AlertShareUnhappy, AlertScoreBelow and AlertScoreAbove when an agency enabled those simple
+	// rules. Their subject is "office:<id>".
+	AlertScoreDrop    = "score_drop"
+	AlertScoreRise    = "score_rise"
+	AlertShareUnhappy = "share_unhappy"
+	AlertScoreBelow   = "score_below"
+	AlertScoreAbove   = "score_above"
 )
 
 // Alert is something staff should look at, open until resolved (by the condition ending) and
@@ -120,5 +129,6 @@ type Alert struct {
 	ResolvedAt     *time.Time `json:"resolved_at"`
 	AcknowledgedAt *time.Time `json:"acknowledged_at"`
 	AcknowledgedBy string     `json:"acknowledged_by"`
+	AckComment     string     `json:"ack_comment"`
 	Detail         string     `json:"detail"`
 }

@@ -119,6 +119,53 @@ type HistogramCell struct {
 type RollupDelta struct {
 	Rollups   []Rollup
 	Histogram []HistogramCell
+	Hours     []HourCell
+}
+
+// HourKey is the grain of the hourly per-citizen rollup (table rollup_hours): agency × office ×
+// Tehran day × Tehran hour (0–23). It exists for what needs the hour of the day — the hour ×
+// weekday heatmap and the alerts' hour-of-week baseline — and so drops survey version, question
+// and channel, which keeps it at most 24 rows per office and day.
+type HourKey struct {
+	AgencyID ID     `json:"agency_id"`
+	OfficeID ID     `json:"office_id"`
+	Day      string `json:"day"`  // Tehran day, DayFormat
+	Hour     int    `json:"hour"` // Tehran hour of the day, 0–23
+}
+
+// HourCell is one additive hourly cell: the per-citizen headline values (exactly as the
+// HeadlineQuestion rollup rows hold them: CitizenValue × CitizenScale) of the counted responses
+// submitted in that hour — N citizens, the sum and the sum of squares of their values. Flagged
+// responses and responses without a headline rating add nothing.
+type HourCell struct {
+	HourKey
+	N     int64 `json:"n"`
+	Sum   int64 `json:"sum"`
+	SumSq int64 `json:"sum_sq"`
+}
+
+// HourTotal is hourly cells summed over the offices a query selects, per Tehran day and hour.
+// Sum and SumSq are on the CitizenScale scale, like HourCell's.
+type HourTotal struct {
+	Day   string `json:"day"`
+	Hour  int    `json:"hour"`
+	N     int64  `json:"n"`
+	Sum   int64  `json:"sum"`
+	SumSq int64  `json:"sum_sq"`
+}
+
+// CompareHourKeys orders hourly keys like rollup_hours' primary key (agency, office, day, hour),
+// the one order folds upsert them in.
+func CompareHourKeys(a, b HourKey) int {
+	switch {
+	case a.AgencyID != b.AgencyID:
+		return compareOrdered(a.AgencyID, b.AgencyID)
+	case a.OfficeID != b.OfficeID:
+		return compareOrdered(a.OfficeID, b.OfficeID)
+	case a.Day != b.Day:
+		return compareOrdered(a.Day, b.Day)
+	}
+	return compareOrdered(a.Hour, b.Hour)
 }
 
 // RollupFilter selects rollups for a report. Days are inclusive "2006-01-02" Tehran days; empty
@@ -195,6 +242,7 @@ func compareOrdered[T ~int | ~int64 | ~string](a, b T) int {
 type RollupSum struct {
 	rollups map[RollupKey]*Rollup
 	values  map[HistogramCell]int64 // keyed by the cell with N zeroed
+	hours   map[HourKey]*HourCell
 }
 
 // AddRollup adds one cell: N, Sum and SumSq grow; the first cell of a key sets its Type.
@@ -222,6 +270,21 @@ func (s *RollupSum) AddCell(h HistogramCell) {
 	s.values[h] += n
 }
 
+// AddHour adds one hourly cell.
+func (s *RollupSum) AddHour(h HourCell) {
+	if s.hours == nil {
+		s.hours = map[HourKey]*HourCell{}
+	}
+	c := s.hours[h.HourKey]
+	if c == nil {
+		c = &HourCell{HourKey: h.HourKey}
+		s.hours[h.HourKey] = c
+	}
+	c.N += h.N
+	c.Sum += h.Sum
+	c.SumSq += h.SumSq
+}
+
 // Add adds every cell of d.
 func (s *RollupSum) Add(d RollupDelta) {
 	for _, r := range d.Rollups {
@@ -230,10 +293,13 @@ func (s *RollupSum) Add(d RollupDelta) {
 	for _, h := range d.Histogram {
 		s.AddCell(h)
 	}
+	for _, h := range d.Hours {
+		s.AddHour(h)
+	}
 }
 
-// Len is the number of distinct cells held, rollups and histogram cells together.
-func (s *RollupSum) Len() int { return len(s.rollups) + len(s.values) }
+// Len is the number of distinct cells held: rollups, histogram and hourly cells together.
+func (s *RollupSum) Len() int { return len(s.rollups) + len(s.values) + len(s.hours) }
 
 // Delta returns the sums as a delta sorted by CompareRollupKeys / CompareHistogramCells, each
 // key once.
@@ -241,6 +307,13 @@ func (s *RollupSum) Delta() RollupDelta {
 	d := RollupDelta{
 		Rollups:   make([]Rollup, 0, len(s.rollups)),
 		Histogram: make([]HistogramCell, 0, len(s.values)),
+	}
+	if len(s.hours) > 0 {
+		d.Hours = make([]HourCell, 0, len(s.hours))
+		for _, c := range s.hours {
+			d.Hours = append(d.Hours, *c)
+		}
+		slices.SortFunc(d.Hours, func(a, b HourCell) int { return CompareHourKeys(a.HourKey, b.HourKey) })
 	}
 	for _, c := range s.rollups {
 		d.Rollups = append(d.Rollups, *c)
@@ -265,6 +338,9 @@ func (d RollupDelta) Normalized() RollupDelta {
 	}
 	for i := 1; i < len(d.Histogram) && sorted; i++ {
 		sorted = CompareHistogramCells(d.Histogram[i-1], d.Histogram[i]) < 0
+	}
+	for i := 1; i < len(d.Hours) && sorted; i++ {
+		sorted = CompareHourKeys(d.Hours[i-1].HourKey, d.Hours[i].HourKey) < 0
 	}
 	if sorted {
 		return d

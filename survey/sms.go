@@ -279,3 +279,11 @@ func (v *Version) checkSMS(fe *fieldErrors) {
 		seen[id] = true
 	}
 }
+
+// AlertRecipient is a person an agency's alerts go to by SMS: an enabled agency admin who gave
+// an alert number (kept as ciphertext, to send, and keyed hash, for the outbox).
+type AlertRecipient struct {
+	UserID    ID
+	PhoneHash string
+	PhoneEnc  []byte
+}

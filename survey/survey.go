@@ -236,6 +236,16 @@ func (r *Response) Day() time.Time {
 	return TehranDay(t)
 }
 
+// Hour is the Tehran hour of the day (0–23) the response was submitted in, from the same
+// instant Day uses: the hourly rollup's hour.
+func (r *Response) Hour() int {
+	t := r.SubmittedAt
+	if t.IsZero() {
+		t = r.ReceivedAt
+	}
+	return t.In(Tehran).Hour()
+}
+
 // MarkHeadline sets each answer's Headline flag from the question it answers in v, the version
 // the response names. Validate sets the flags as it builds a response; `afkar reaggregate` calls
 // this for raw responses stored before the flag existed (none of their answers carries it), so a

@@ -51,6 +51,9 @@ type FormPage struct {
 	// ContactError is the Persian message of a refused number.
 	Contact      bool
 	ContactError string
+	// Preview marks a staff preview (GET /surveys/{id}/preview?as=web): a banner says so and
+	// the submit button is disabled, so nothing can be sent from it.
+	Preview bool
 }
 
 // Fields of the consent to be contacted (FormPage.Contact).

@@ -193,7 +193,7 @@ func (s *Service) Batch(ctx context.Context, p survey.Principal, b Batch) (Batch
 
 	var activeSurvey survey.ID
 	var active survey.Version
-	if v, err := s.store.ActiveVersion(ctx, p.AgencyID); err == nil {
+	if v, err := s.store.ActiveVersionFor(ctx, p.AgencyID, p.OfficeID, survey.ChannelKiosk); err == nil {
 		activeSurvey, active = v.SurveyID, v
 	} else if survey.ErrorCode(err) != survey.ECodeNotFound {
 		return BatchResult{}, err

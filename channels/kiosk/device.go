@@ -142,7 +142,7 @@ func (s *Service) Config(ctx context.Context, p survey.Principal) (Config, error
 		return Config{}, err
 	}
 	cfg := Config{Kiosk: id, Settings: s.Settings()}
-	if v, err := s.store.ActiveVersion(ctx, k.AgencyID); err == nil {
+	if v, err := s.store.ActiveVersionFor(ctx, k.AgencyID, k.OfficeID, survey.ChannelKiosk); err == nil {
 		cfg.Survey = &v
 	} else if survey.ErrorCode(err) != survey.ECodeNotFound {
 		return Config{}, err

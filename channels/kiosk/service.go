@@ -17,7 +17,9 @@ type Store interface {
 	Agency(ctx context.Context, id survey.ID) (survey.Agency, error)
 	Office(ctx context.Context, id survey.ID) (survey.Office, error)
 	Offices(ctx context.Context, agencyID survey.ID) ([]survey.Office, error)
-	ActiveVersion(ctx context.Context, agencyID survey.ID) (survey.Version, error)
+	// ActiveVersionFor returns the version an office's kiosks offer: the survey assigned to the
+	// office and the kiosk channel (the most specific assignment), else the agency's active one.
+	ActiveVersionFor(ctx context.Context, agencyID, officeID survey.ID, ch survey.Channel) (survey.Version, error)
 	// OfficeHours returns an office's stored hours, survey.DefaultOfficeHours when it has none.
 	OfficeHours(ctx context.Context, officeID survey.ID) (survey.OfficeHours, error)
 	SetOfficeHours(ctx context.Context, officeID survey.ID, h survey.OfficeHours) error

@@ -40,7 +40,10 @@ type InboxStore interface {
 	FinishInbound(ctx context.Context, id survey.ID, res survey.InboundResult, now time.Time) (bool, error)
 	SetOptOut(ctx context.Context, hash string, phoneEnc []byte, at *time.Time, now time.Time) error
 	QueueClarification(ctx context.Context, invitationID survey.ID, phoneHash, localID, text string, parts int, now time.Time) (bool, error)
-	ActiveVersion(ctx context.Context, agencyID survey.ID) (survey.Version, error)
+	// ActiveVersionFor returns the version a rating by SMS is scored on: the survey assigned to
+	// the invitation's office and the SMS channel (the most specific assignment), else the
+	// agency's active one.
+	ActiveVersionFor(ctx context.Context, agencyID, officeID survey.ID, ch survey.Channel) (survey.Version, error)
 	Version(ctx context.Context, surveyID survey.ID, version int) (survey.Version, error)
 	// ClaimInvitation makes claim the invitation's one counted answer (false: another answer,
 	// by SMS or by link, holds it); ReleaseInvitation undoes it after a refusal.
@@ -307,7 +310,7 @@ func (b *Inbox) process(ctx context.Context, in survey.SMSInbound) (survey.Inbou
 }
 
 // score submits a rating as a response of the invitation's office, through intake with origin
-// sms, on the first rating5 question of the agency's active survey.
+// sms, on the first rating5 question of the survey the invitation's office uses by SMS (ActiveVersionFor).
 func (b *Inbox) score(ctx context.Context, in survey.SMSInbound, match survey.InvitationMatch, reply Reply,
 	res survey.InboundResult, asWritten string) (survey.InboundResult, error) {
 	reject := func(why string, err error) (survey.InboundResult, error) {
@@ -316,7 +319,7 @@ func (b *Inbox) score(ctx context.Context, in survey.SMSInbound, match survey.In
 		res.Outcome, res.Comment = survey.InboundRejected, asWritten
 		return res, b.store.ReleaseInvitation(ctx, match.ID, inboundClaim(in.ID))
 	}
-	v, err := b.store.ActiveVersion(ctx, match.AgencyID)
+	v, err := b.store.ActiveVersionFor(ctx, match.AgencyID, match.OfficeID, survey.ChannelSMS)
 	if err != nil {
 		if survey.ErrorCode(err) == survey.ECodeNotFound {
 			return reject("no active survey", err)

@@ -25,6 +25,7 @@ import (
 	"github.com/afkar-gov/afkar/channels/sms"
 	"github.com/afkar-gov/afkar/channels/weblink"
 	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/authoring"
 	"github.com/afkar-gov/afkar/survey/cache"
 	"github.com/afkar-gov/afkar/survey/demo"
 	"github.com/afkar-gov/afkar/survey/intake"
@@ -267,6 +268,12 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	stopWatch := goLoop(bgCtx, func(ctx context.Context) { kiosks.RunWatcher(ctx, cfg.KioskWatchEvery) })
 	defer stopWatch()
 
+	// Score alerts (drop/rise against each office's own baseline): at start, then daily. No
+	// agency has simple rules yet (analytics.AlertWatcher.Simple), until agency settings hold them.
+	alertWatcher := &analytics.AlertWatcher{Store: store, Log: log}
+	stopAlerts := goLoop(bgCtx, func(ctx context.Context) { alertWatcher.RunLoop(ctx, analytics.DefaultAlertEvery) })
+	defer stopAlerts()
+
 	links, err := weblink.NewKeys(cfg.SecretKey, cfg.SecretKeyPrevious...)
 	if err != nil {
 		return err
@@ -284,6 +291,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	retention := sms.NewRetention(store, cfg.SMSRetention, nil, log)
 	stopPurge := goLoop(bgCtx, func(ctx context.Context) { retention.Run(ctx, sms.DefaultPurgeEvery) })
 	defer stopPurge()
+	// New alerts go to the agency's admins by SMS (those who set an alert number), capped per person.
+	notifier := sms.NewAlertNotifier(store, nil, log)
+	stopNotify := goLoop(bgCtx, func(ctx context.Context) { notifier.Run(ctx, sms.DefaultAlertPoll) })
+	defer stopNotify()
 	// Citizens' replies: stored by the push (or the dev page), processed by one loop.
 	inbox, stopInbox, err := startInbox(bgCtx, cfg, store, in, privacy, gateway, log, followUps)
 	if err != nil {
@@ -305,6 +316,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	srv := api.New(api.Deps{
 		Exports:          export.NewService(store, store, scores),
 		Digests:          analytics.NewDigests(scores, store, store),
+		AlertPhones:      sms.NewAlertPhones(store, privacy, nil),
 		WebLinks:         links,
 		LinkStore:        store,
 		FormRateLimit:    cfg.WeblinkRateLimit,
@@ -320,11 +332,13 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Scores:           scores,
 		Auth:             cat,
 		Kiosks:           kiosks,
+		Alerts:           &analytics.AlertDesk{Store: store, Audit: store.Audit},
 		RateLimit:        cfg.RateLimit,
 		TokenRateLimit:   cfg.TokenRateLimit,
 		TrustProxy:       cfg.TrustProxy,
 		Accounts:         accounts,
 		Cases:            followUps,
+		Surveys:          authoring.New(store, authoring.Options{CheckSMS: sms.CheckSMS}),
 		CookieSecure:     cfg.CookieSecure,
 		Ready:            append(intakeChecks(primary, fallback, cat, db), smsCheck),
 		Gatherer:         reg,

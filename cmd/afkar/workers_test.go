@@ -161,7 +161,7 @@ func TestWorkerDiesEmbedded(t *testing.T) {
 
 // TestReaggregateCommandReproducesRollups folds through the running server, then runs
 // `afkar reaggregate` and compares a canonical dump of the rollups byte for byte — flagged
-// responses' @flagged rows included.
+// responses' @flagged rows and the hourly rollup_hours included.
 func TestReaggregateCommandReproducesRollups(t *testing.T) {
 	env, db := embeddedEnv(t)
 	env["AFKAR_DEMO"] = "1"
@@ -194,6 +194,11 @@ func TestReaggregateCommandReproducesRollups(t *testing.T) {
 		if !bytes.Contains(before, []byte(strconv.Quote(survey.FlaggedQuestion(fl)))) {
 			t.Fatalf("the dump has no %s row", survey.FlaggedQuestion(fl))
 		}
+	}
+	// The hourly per-citizen rollup (rollup_hours) is in the dump, so it is rebuilt exactly too.
+	_, hours, ok := bytes.Cut(before, []byte("# rollup_hours:"))
+	if !ok || bytes.Count(hours, []byte("\n")) < 10 {
+		t.Fatalf("the dump has no rollup_hours rows:\n%s", hours)
 	}
 	out := afkarCmd(t, env, "reaggregate")
 	after := dump()

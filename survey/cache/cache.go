@@ -35,6 +35,7 @@ type Source interface {
 	Agencies(ctx context.Context, p survey.Principal) ([]survey.Agency, error)
 	Agency(ctx context.Context, id survey.ID) (survey.Agency, error)
 	ActiveVersion(ctx context.Context, agencyID survey.ID) (survey.Version, error)
+	ActiveVersionFor(ctx context.Context, agencyID, officeID survey.ID, ch survey.Channel) (survey.Version, error)
 	Offices(ctx context.Context, agencyID survey.ID) ([]survey.Office, error)
 	Version(ctx context.Context, surveyID survey.ID, version int) (survey.Version, error)
 	Authenticate(ctx context.Context, token string) (survey.Principal, error)
@@ -68,9 +69,11 @@ type Catalog struct {
 
 	agencies *table[survey.ID, survey.Agency]
 	active   *table[survey.ID, survey.Version]
-	offices  *table[survey.ID, []survey.Office]
-	versions *table[versionKey, survey.Version]
-	tokens   *table[[sha256.Size]byte, survey.Principal]
+	// activeFor is the version an office offers on a channel (survey assignments).
+	activeFor *table[activeKey, survey.Version]
+	offices   *table[survey.ID, []survey.Office]
+	versions  *table[versionKey, survey.Version]
+	tokens    *table[[sha256.Size]byte, survey.Principal]
 
 	warmed atomic.Int64 // unix nanos of the last complete Warm; 0 before
 	stats  Stats
@@ -115,6 +118,9 @@ func New(src Source, opts Options) *Catalog {
 	c := &Catalog{src: src, opts: opts, log: opts.Logger.With("component", "cache")}
 	c.agencies = newTable(c, "agency", false, src.Agency)
 	c.active = newTable(c, "active_version", false, src.ActiveVersion)
+	c.activeFor = newTable(c, "active_version_for", false, func(ctx context.Context, k activeKey) (survey.Version, error) {
+		return src.ActiveVersionFor(ctx, k.agency, k.office, k.channel)
+	})
 	c.offices = newTable(c, "offices", false, src.Offices)
 	c.versions = newTable(c, "version", true, func(ctx context.Context, k versionKey) (survey.Version, error) {
 		return src.Version(ctx, k.survey, k.version)
@@ -141,6 +147,19 @@ func (c *Catalog) Agency(ctx context.Context, id survey.ID) (survey.Agency, erro
 // is offered within Fresh.
 func (c *Catalog) ActiveVersion(ctx context.Context, agencyID survey.ID) (survey.Version, error) {
 	return c.active.get(ctx, agencyID)
+}
+
+// activeKey names the version an office offers on a channel.
+type activeKey struct {
+	agency, office survey.ID
+	channel        survey.Channel
+}
+
+// ActiveVersionFor returns the version an agency's office offers on a channel (the most
+// specific survey assignment, else the agency's active survey), cached like ActiveVersion: a
+// new assignment or a newly published version is offered within Fresh.
+func (c *Catalog) ActiveVersionFor(ctx context.Context, agencyID, officeID survey.ID, ch survey.Channel) (survey.Version, error) {
+	return c.activeFor.get(ctx, activeKey{agencyID, officeID, ch})
 }
 
 // Offices returns the agency's offices, cached. The slice is shared: callers must not change it.

@@ -88,6 +88,11 @@ func (s *source) ActiveVersion(ctx context.Context, id survey.ID) (survey.Versio
 	return v, nil
 }
 
+// ActiveVersionFor knows no assignments: the agency's active version.
+func (s *source) ActiveVersionFor(ctx context.Context, id, _ survey.ID, _ survey.Channel) (survey.Version, error) {
+	return s.ActiveVersion(ctx, id)
+}
+
 func (s *source) Offices(ctx context.Context, id survey.ID) ([]survey.Office, error) {
 	if err := s.check(); err != nil {
 		return nil, err

@@ -284,6 +284,12 @@ func (s *Store) Surveys(_ context.Context, agencyID survey.ID) ([]survey.Survey,
 	return out, nil
 }
 
+// ActiveVersionFor is ActiveVersion: the in-memory store keeps no survey assignments, so every
+// office and channel of an agency offers its active survey.
+func (s *Store) ActiveVersionFor(ctx context.Context, agencyID, _ survey.ID, _ survey.Channel) (survey.Version, error) {
+	return s.ActiveVersion(ctx, agencyID)
+}
+
 // ActiveVersion returns the most recently published active version of the agency's surveys.
 func (s *Store) ActiveVersion(_ context.Context, agencyID survey.ID) (survey.Version, error) {
 	s.mu.Lock()

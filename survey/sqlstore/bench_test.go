@@ -37,7 +37,7 @@ func BenchmarkFold(b *testing.B) {
 				for range b.N {
 					n, err := s.Fold(ctx, next, func(rs []survey.Response) survey.RollupDelta {
 						d := testDelta(rs)
-						cells += len(d.Rollups) + len(d.Histogram)
+						cells += len(d.Rollups) + len(d.Histogram) + len(d.Hours)
 						return d
 					})
 					if err != nil || n != shape.batch {

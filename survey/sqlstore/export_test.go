@@ -17,6 +17,7 @@ func (s *Store) TestWrite(fn func(db *gorm.DB) error) error {
 	return s.write(context.Background(), fn)
 }
 
-// MigrationCount is how many migrations each dialect has: LatestVersion only while the versions
-// have no gap (branches take numbers ahead of their merge).
+// MigrationCount is how many migrations this binary knows: versions are numbered by the lead
+// and may leave gaps while parallel branches hold the numbers between them, so a count of
+// applied migrations is compared with this, not with LatestVersion.
 func MigrationCount() int { return len(migrations[DialectPostgres]) }

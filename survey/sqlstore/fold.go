@@ -37,6 +37,14 @@ var upsertValuesSQL = bulkStatement{
 		" n = rollup_values.n + excluded.n",
 }
 
+// upsertHoursSQL adds hourly per-citizen cells to rollup_hours likewise.
+var upsertHoursSQL = bulkStatement{
+	head:    "INSERT INTO rollup_hours (agency_id, office_id, day, hour, n, sum, sum_sq)",
+	pgTypes: []string{"bigint", "bigint", "text", "smallint", "bigint", "bigint", "bigint"},
+	tail: " ON CONFLICT (agency_id, office_id, day, hour) DO UPDATE SET" +
+		" n = rollup_hours.n + excluded.n, sum = rollup_hours.sum + excluded.sum, sum_sq = rollup_hours.sum_sq + excluded.sum_sq",
+}
+
 // pendingResponse is a response ready to insert: id normalised, answers encoded; idx is its
 // position in the slice given to Fold.
 type pendingResponse struct {
@@ -269,7 +277,8 @@ func insertResponses(tx *gorm.DB, dialect string, pending []pendingResponse) (ma
 	return ids, err
 }
 
-// writeDelta upserts a delta additively, cells in key order (survey.CompareRollupKeys): existing
+// writeDelta upserts a delta additively — rollups, then rollup_values, then rollup_hours, each
+// in key order (survey.CompareRollupKeys, survey.CompareHourKeys): existing
 // cells grow by the delta's counts, new ones are inserted.
 func writeDelta(tx *gorm.DB, dialect string, d survey.RollupDelta) error {
 	d = d.Normalized()
@@ -285,11 +294,25 @@ func writeDelta(tx *gorm.DB, dialect string, d survey.RollupDelta) error {
 	if err != nil {
 		return err
 	}
-	return upsertValuesSQL.run(tx, dialect, len(cells), func(i int, w *bulkRow) {
+	err = upsertValuesSQL.run(tx, dialect, len(cells), func(i int, w *bulkRow) {
 		c := &cells[i]
 		writeKey(w, c.RollupKey)
 		w.Text(c.Value)
 		w.Int(c.N)
+	}, nil)
+	if err != nil {
+		return err
+	}
+	hours := d.Hours
+	return upsertHoursSQL.run(tx, dialect, len(hours), func(i int, w *bulkRow) {
+		c := &hours[i]
+		w.Int(int64(c.AgencyID))
+		w.Int(int64(c.OfficeID))
+		w.Text(c.Day)
+		w.Int(int64(c.Hour))
+		w.Int(c.N)
+		w.Int(c.Sum)
+		w.Int(c.SumSq)
 	}, nil)
 }
 

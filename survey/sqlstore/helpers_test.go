@@ -57,6 +57,7 @@ func testDelta(rs []survey.Response) survey.RollupDelta {
 	d := analytics.Delta(rs)
 	slices.Reverse(d.Rollups)
 	slices.Reverse(d.Histogram)
+	slices.Reverse(d.Hours)
 	return d
 }
 

@@ -446,10 +446,17 @@ type alertRow struct {
 	ResolvedAt     *time.Time
 	AcknowledgedAt *time.Time
 	AcknowledgedBy string
+	AckComment     string
 	Detail         string
 }
 
 func (alertRow) TableName() string { return "alerts" }
+
+func (r alertRow) alert() survey.Alert {
+	return survey.Alert{ID: survey.ID(r.ID), Kind: r.Kind, AgencyID: survey.ID(r.AgencyID), OfficeID: survey.ID(r.OfficeID),
+		Subject: r.Subject, OpenedAt: r.OpenedAt.UTC(), ResolvedAt: utcPtr(r.ResolvedAt), AcknowledgedAt: utcPtr(r.AcknowledgedAt),
+		AcknowledgedBy: r.AcknowledgedBy, AckComment: r.AckComment, Detail: r.Detail}
+}
 
 // OpenAlert opens a unless an alert of its kind is already open for its subject, and reports
 // whether it did. The partial unique index on open alerts decides, so watchers on several
@@ -496,9 +503,7 @@ func (s *Store) Alerts(ctx context.Context, agencyID survey.ID, openOnly bool) (
 	}
 	out := make([]survey.Alert, len(rows))
 	for i, r := range rows {
-		out[i] = survey.Alert{ID: survey.ID(r.ID), Kind: r.Kind, AgencyID: survey.ID(r.AgencyID), OfficeID: survey.ID(r.OfficeID),
-			Subject: r.Subject, OpenedAt: r.OpenedAt.UTC(), ResolvedAt: utcPtr(r.ResolvedAt), AcknowledgedAt: utcPtr(r.AcknowledgedAt),
-			AcknowledgedBy: r.AcknowledgedBy, Detail: r.Detail}
+		out[i] = r.alert()
 	}
 	return out, nil
 }

@@ -43,6 +43,8 @@ var (
 	dumpRollupsSQL      = query("dump_rollups")
 	dumpRollupValuesSQL = query("dump_rollup_values")
 	responseCountSQL    = query("response_count")
+	hourTotalsSQL       = query("hour_totals")
+	dumpRollupHoursSQL  = query("dump_rollup_hours")
 )
 
 // filterArgs binds a report filter to the named parameters the reporting queries share.
@@ -107,7 +109,7 @@ func (s *Store) HistogramTotals(ctx context.Context, f survey.RollupFilter) (_ [
 	return out, nil
 }
 
-// DumpRollups writes both rollup tables as canonical text — one tab-separated line per cell,
+// DumpRollups writes the rollup tables (rollups, rollup_values, rollup_hours) as canonical text — one tab-separated line per cell,
 // text quoted, ordered by primary key — so that two dumps are byte-for-byte equal exactly when
 // the tables hold the same cells. It is how `afkar reaggregate` and its tests prove a rebuild
 // reproduced the live rollups.
@@ -151,14 +153,65 @@ func (s *Store) DumpRollups(ctx context.Context, w io.Writer) (err error) {
 			n     int64
 		)
 		if err := rows.Scan(&k.agency, &k.office, &k.survey, &k.version, &k.question, &k.channel, &k.day, &value, &n); err != nil {
+			_ = rows.Close()
 			return s.dbError(err)
 		}
 		fmt.Fprintf(bw, "%s\t%s\t%d\n", k, strconv.Quote(value), n)
+	}
+	if err = rows.Err(); err != nil {
+		_ = rows.Close()
+		return s.dbError(err)
+	}
+	if err = rows.Close(); err != nil {
+		return s.dbError(err)
+	}
+	rows, err = db.Raw(dumpRollupHoursSQL).Rows()
+	if err != nil {
+		return s.dbError(err)
+	}
+	defer closeRows(rows, &err)
+	fmt.Fprintln(bw, "# rollup_hours: agency_id office_id day hour n sum sum_sq")
+	for rows.Next() {
+		var (
+			agency, office int64
+			day            string
+			hour           int
+			n, sum, sumSq  int64
+		)
+		if err := rows.Scan(&agency, &office, &day, &hour, &n, &sum, &sumSq); err != nil {
+			return s.dbError(err)
+		}
+		fmt.Fprintf(bw, "%d\t%d\t%s\t%d\t%d\t%d\t%d\n", agency, office, strconv.Quote(day), hour, n, sum, sumSq)
 	}
 	if err := rows.Err(); err != nil {
 		return s.dbError(err)
 	}
 	return bw.Flush()
+}
+
+// HourTotals sums the hourly per-citizen rollup (rollup_hours) of one agency — of one office, or
+// of all its offices when office is 0; agency 0 means every agency (the province-wide season
+// estimate) — per Tehran day and hour, over the inclusive Tehran days fromDay…toDay (empty:
+// unbounded), ordered by day and hour. Callers check the principal before asking.
+func (s *Store) HourTotals(ctx context.Context, agency, office survey.ID, fromDay, toDay string) (_ []survey.HourTotal, err error) {
+	f := survey.RollupFilter{AgencyID: agency, OfficeID: office, FromDay: fromDay, ToDay: toDay}
+	rows, err := s.read(ctx).Raw(hourTotalsSQL, filterArgs(f)...).Rows()
+	if err != nil {
+		return nil, s.dbError(err)
+	}
+	defer closeRows(rows, &err)
+	out := []survey.HourTotal{}
+	for rows.Next() {
+		var t survey.HourTotal
+		if err := rows.Scan(&t.Day, &t.Hour, &t.N, &t.Sum, &t.SumSq); err != nil {
+			return nil, s.dbError(err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.dbError(err)
+	}
+	return out, nil
 }
 
 type dumpKey struct {

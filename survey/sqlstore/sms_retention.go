@@ -18,9 +18,11 @@ import (
 var purgedEnc = []byte{}
 
 // activeNumber is the condition, on a number's hash (the SQL expression h), that keeps its
-// ciphertext however old its last contact: a message still to send to it (pending, being sent,
+// ciphertext however old its last contact: a staff member's alert number (kept while they keep
+// it, removed with the account), a message still to send to it (pending, being sent,
 // or paused until a restart), or a reply of it received since before or not processed yet.
-const activeNumber = `EXISTS (SELECT 1 FROM sms_outbox o WHERE o.phone_hash = %[1]s AND o.state IN ('pending', 'sending', 'paused'))
+const activeNumber = `EXISTS (SELECT 1 FROM alert_phones a WHERE a.phone_hash = %[1]s)
+ OR EXISTS (SELECT 1 FROM sms_outbox o WHERE o.phone_hash = %[1]s AND o.state IN ('pending', 'sending', 'paused'))
  OR EXISTS (SELECT 1 FROM sms_inbound j WHERE j.phone_hash = %[1]s AND (j.received_at >= ? OR j.processed_at IS NULL))`
 
 // PurgePhones clears the ciphertext of every number whose last contact — its last invitation
