@@ -49,6 +49,7 @@ type Store interface {
 	TakeCasePrompt(ctx context.Context, phoneHash string, at time.Time) (survey.CasePrompt, bool, error)
 	PurgeCasePhones(ctx context.Context, before time.Time) (int, error)
 	OpenAlert(ctx context.Context, a survey.Alert) (bool, error)
+	ResolveAlerts(ctx context.Context, kind, subject string, now time.Time) (int, error)
 	UserByID(ctx context.Context, id survey.ID) (staff.User, error)
 	Audit(ctx context.Context, e survey.AuditEntry) error
 }
@@ -330,6 +331,9 @@ func (s *Service) Ack(ctx context.Context, p survey.Principal, id survey.ID) (su
 	if !ok {
 		return survey.Case{}, survey.Errorf(survey.ECodeConflict, "این پرونده پیش‌تر پذیرفته یا بسته شده است.", "the case was acknowledged or closed already")
 	}
+	if err := s.endOverdue(ctx, c); err != nil {
+		return survey.Case{}, err
+	}
 	return s.changed(ctx, p, "acknowledge", c)
 }
 
@@ -367,6 +371,9 @@ func (s *Service) Resolve(ctx context.Context, p survey.Principal, id survey.ID,
 	}
 	if !ok {
 		return survey.Case{}, closedCase()
+	}
+	if err := s.endOverdue(ctx, c); err != nil {
+		return survey.Case{}, err
 	}
 	if r.AskCitizen && !r.NoContact {
 		if err := s.askCitizen(ctx, c, now); err != nil {
@@ -456,6 +463,15 @@ func (s *Service) Watch(ctx context.Context) (int, error) {
 		s.log.Warn("follow-up case not acknowledged in time; escalated", "case", c.ID, "agency", c.AgencyID, "ack_due", c.AckDue)
 	}
 	return n, nil
+}
+
+// endOverdue resolves the case_overdue alert of an escalated case once someone took it on.
+func (s *Service) endOverdue(ctx context.Context, c survey.Case) error {
+	if c.EscalatedAt == nil {
+		return nil
+	}
+	_, err := s.store.ResolveAlerts(ctx, survey.AlertCaseOverdue, "case:"+c.ID.String(), s.now())
+	return err
 }
 
 // Purge forgets the numbers of cases closed more than keep ago (the SMS retention period) and

@@ -159,6 +159,13 @@ func TestEscalationAfter48HoursFiresOnce(t *testing.T) {
 		if got, _ := e.svc.Get(ctx, e.taxAdmin, onTime.ID); got.EscalatedAt != nil {
 			t.Fatalf("the acknowledged case was escalated: %+v", got)
 		}
+		// Acknowledged at last, its alert is resolved.
+		if _, err := e.svc.Ack(ctx, e.taxAdmin, late.ID); err != nil {
+			t.Fatal(err)
+		}
+		if open, err := e.store.Alerts(ctx, e.tax.ID, true); err != nil || len(open) != 0 {
+			t.Fatalf("open alerts after the ack: %+v, %v", open, err)
+		}
 	})
 }
 
