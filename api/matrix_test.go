@@ -15,6 +15,7 @@ import (
 	"github.com/afkar-gov/afkar/analytics"
 	"github.com/afkar-gov/afkar/analytics/export"
 	"github.com/afkar-gov/afkar/api"
+	"github.com/afkar-gov/afkar/channels/cases"
 	"github.com/afkar-gov/afkar/channels/kiosk"
 	"github.com/afkar-gov/afkar/channels/sms"
 	"github.com/afkar-gov/afkar/channels/weblink"
@@ -319,6 +320,13 @@ var routeTable = map[string]matrixRoute{
 	"PATCH /api/v1/users/:id":                 {rule: usersAdmin, scoped: true, body: `{"name":"نام تازه"}`},
 	"POST /api/v1/users/:id/password":         {rule: usersAdmin, scoped: true},
 	"GET /api/v1/audit":                       {rule: usersCollection},
+	"GET /api/v1/agencies/:id/cases":          {rule: staffRead, scoped: true},
+	"GET /api/v1/agencies/:id/cases/stats":    {rule: staffRead, scoped: true},
+	"GET /api/v1/cases/:id":                   {rule: staffRead, scoped: true},
+	"POST /api/v1/cases/:id/reveal":           {rule: caseReveal, scoped: true},
+	"POST /api/v1/cases/:id/assign":           {rule: agencyManage, scoped: true, body: `{"user_id":0}`}, // 422 past the checks
+	"POST /api/v1/cases/:id/ack":              {rule: agencyManage, scoped: true},
+	"POST /api/v1/cases/:id/resolve":          {rule: agencyManage, scoped: true, body: `{"outcome":""}`}, // 422 past the checks
 	"GET /api/v1/templates":                   {rule: staffList},
 	"GET /api/v1/agencies/:id/surveys":        {rule: staffRead, scoped: true},
 	"POST /api/v1/agencies/:id/surveys":       {rule: agencyManage, scoped: true, body: `{"title":"پرسشنامه ماتریس"}`},
@@ -345,6 +353,18 @@ var routeTable = map[string]matrixRoute{
 	"POST /dashboard/comments/:response_id/:question_id":         {rule: dashboardForm, body: "state=hidden"},
 }
 
+// caseReveal: the full number of a case only to an admin of the case's own agency; a province
+// admin reads the case but may not reveal it (403); other agencies' staff 404.
+func caseReveal(c caller, own bool) outcome {
+	if o := staffRead(c, own); o != oA {
+		return o
+	}
+	if c.role == survey.RoleAgencyAdmin && own {
+		return oA
+	}
+	return oF
+}
+
 // alertAck: staff reach the alert desk, which finds no alert ":id" (404); others as staffRead.
 // Who may acknowledge a real alert is TestAlertsAPI's business.
 func alertAck(c caller, _ bool) outcome {
@@ -357,7 +377,7 @@ func alertAck(c caller, _ bool) outcome {
 // matrixEnv holds what the paths need: ids of the own (tax) and other (registry) agency's
 // resources.
 type matrixEnv struct {
-	agency, kiosk, office, user, survey [2]survey.ID
+	agency, kiosk, office, user, survey, kase [2]survey.ID
 }
 
 func (m matrixEnv) path(template string, own bool) string {
@@ -377,6 +397,8 @@ func (m matrixEnv) path(template string, own bool) string {
 		p = strings.Replace(p, ":id", m.office[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/users/:id"):
 		p = strings.Replace(p, ":id", m.user[i].String(), 1)
+	case strings.HasPrefix(p, "/api/v1/cases/:id"):
+		p = strings.Replace(p, ":id", m.kase[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/surveys/:id"), strings.HasPrefix(p, "/surveys/:id"):
 		p = strings.Replace(p, ":id", m.survey[i].String(), 1)
 	}
@@ -413,6 +435,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 	inbox := sms.NewInbox(store, in, privacy, sms.InboxOptions{Clock: ke.clock, Logger: log})
 	accounts := staff.New(store, staff.Options{Secret: testSecret, Clock: ke.clock})
 	scores := analytics.NewScores(store, store)
+	followUps := cases.New(store, privacy, cases.Options{Clock: ke.clock, Logger: log})
 	h := start(t, api.Deps{Catalog: store, Auth: store, Intake: in, Scores: scores, Exports: export.NewService(store, store, scores),
 		Digests: analytics.NewDigests(scores, store, store), AlertPhones: sms.NewAlertPhones(store, privacy, ke.clock), Alerts: &analytics.AlertDesk{Store: store},
 		Dashboard: analytics.NewDashboard(store, store), Comments: analytics.NewComments(store, store),
@@ -421,7 +444,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 		Invitations: sms.NewInviter(store, privacy, sms.InviteRules{}, ke.clock, log),
 		SMSInbox:    inbox, SMSWebhookSecret: "the-right-secret-0123456789", SMSDeliveries: sms.NewDeliveries(store, nil, ke.clock, log),
 		DevSMS: sms.NewDev(store, privacy), Funnel: store, SMSReplies: sms.NewStaff(store, privacy),
-		Accounts: accounts, Surveys: authoring.New(store, authoring.Options{CheckSMS: sms.CheckSMS}), Logger: log})
+		Accounts: accounts, Cases: followUps, Surveys: authoring.New(store, authoring.Options{CheckSMS: sms.CheckSMS}), Logger: log})
 	env := &accountsEnv{harness: h, store: store, clock: ke.clock, svc: accounts, f: ke.f}
 
 	cli := survey.Principal{Role: survey.RoleProvinceAdmin, Name: "matrix"}
@@ -482,9 +505,18 @@ func TestRoleRouteMatrix(t *testing.T) {
 	}
 	taxTarget, _ := newUser("tax.target", survey.RoleAgencyStaff, ke.f.tax.ID)
 	regTarget, _ := newUser("reg.target", survey.RoleAgencyStaff, ke.f.registry.ID)
+	var kase [2]survey.ID
+	for i, a := range []survey.ID{ke.f.tax.ID, ke.f.registry.ID} {
+		k, _, err := followUps.Open(ctx, survey.NewCase{AgencyID: a, ResponseID: fmt.Sprint("matrix-case-", i), Channel: survey.ChannelWeb,
+			Rating: 1, Phone: "09121234567"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kase[i] = k.ID
+	}
 	m := matrixEnv{agency: [2]survey.ID{ke.f.tax.ID, ke.f.registry.ID}, kiosk: [2]survey.ID{taxKiosk.ID, regKiosk.ID},
 		office: [2]survey.ID{ke.f.office.ID, ke.regOffice.ID}, user: [2]survey.ID{taxTarget.ID, regTarget.ID},
-		survey: [2]survey.ID{ke.f.version.SurveyID, regSurvey.ID}}
+		survey: [2]survey.ID{ke.f.version.SurveyID, regSurvey.ID}, kase: kase}
 
 	// Every registered route must be in the table (and the table must not list dead routes).
 	registered := map[string]bool{}

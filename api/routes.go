@@ -120,6 +120,17 @@ func (s *Server) registerRoutes() {
 	e.GET("/api/v1/offices/:id/poster.svg", s.posterSVG, staff...)
 	e.GET("/api/v1/offices/:id/poster.html", s.posterHTML, staff...)
 
+	// Follow-up cases of unhappy citizens who agreed to be contacted: the cases package checks
+	// tenancy (another agency's case is 404) and roles (changes need an admin of the agency or
+	// the province; the full number only an admin of the agency, audited).
+	e.GET("/api/v1/agencies/:id/cases", s.listCases, staff...)
+	e.GET("/api/v1/agencies/:id/cases/stats", s.caseStats, staff...)
+	e.GET("/api/v1/cases/:id", s.getCase(), staff...)
+	e.POST("/api/v1/cases/:id/reveal", s.revealCase(), staff...)
+	e.POST("/api/v1/cases/:id/assign", s.assignCase(), s.identify, s.requireStaff, requireJSON)
+	e.POST("/api/v1/cases/:id/ack", s.ackCase(), staff...)
+	e.POST("/api/v1/cases/:id/resolve", s.resolveCase(), s.identify, s.requireStaff, requireJSON)
+
 	// Surveys and offices (survey/authoring decides who may: staff read their agencies, admins
 	// of the agency or the province change them, and every change is audited).
 	e.GET("/api/v1/templates", s.listTemplates, staff...)

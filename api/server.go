@@ -116,6 +116,10 @@ type Deps struct {
 	Dashboard Dashboards
 	Comments  CommentService
 	Hours     HourReader
+	// Cases is the follow-up cases' workflow (cases.Service): the staff routes under
+	// /api/v1/cases and /api/v1/agencies/{id}/cases, and the consent of the web form and the
+	// kiosk. Without it the routes answer 503 and consent is ignored.
+	Cases Cases
 	// Alerts lists and acknowledges alerts (analytics.AlertDesk): GET /api/v1/alerts and
 	// POST /api/v1/alerts/{id}/ack.
 	Alerts Alerts

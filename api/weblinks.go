@@ -6,12 +6,15 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/afkar-gov/afkar/api/web"
+	"github.com/afkar-gov/afkar/channels/sms"
 	"github.com/afkar-gov/afkar/channels/weblink"
 	"github.com/afkar-gov/afkar/survey"
 )
@@ -106,7 +109,8 @@ func (s *Server) openForm(c echo.Context, kind weblink.Kind) (form, *web.Notice,
 		}
 		return form{}, &web.NoticeUnavailable, http.StatusServiceUnavailable
 	}
-	page := web.FormPage{Action: weblink.FormPath(kind, token), Token: token, AgencyName: agency.Name, Version: v}
+	page := web.FormPage{Action: weblink.FormPath(kind, token), Token: token, AgencyName: agency.Name, Version: v,
+		Contact: s.d.Cases != nil}
 	if claims.OfficeID != 0 {
 		offices, err := s.d.Catalog.Offices(ctx, claims.AgencyID)
 		if err != nil {
@@ -156,6 +160,14 @@ func (s *Server) answerForm(c echo.Context, f form) error {
 		return s.pages.NoticePage(c, http.StatusForbidden, web.NoticeBad)
 	}
 	answers := web.Answers(f.version, req.PostForm)
+	// The consent to be contacted counts only for a low rating; its number is checked before
+	// anything is stored, so a mistyped one costs the citizen nothing but a correction.
+	contact, err := s.formContact(f.version, answers, req.PostForm)
+	if err != nil {
+		f.page.Values = req.PostForm
+		f.page.ContactError = persianMessage(err)
+		return s.pages.Form(c, http.StatusUnprocessableEntity, f.page)
+	}
 	sub := survey.Submission{AgencyID: f.claims.AgencyID, OfficeID: f.claims.OfficeID, SurveyID: f.version.SurveyID,
 		SurveyVersion: f.version.Version, Source: "weblink:" + f.claims.Kind.String(), Answers: answers}
 	origin := survey.Origin{Channel: survey.ChannelWeb, InvitationID: f.claims.InvitationID}
@@ -189,7 +201,7 @@ func (s *Server) answerForm(c echo.Context, f form) error {
 			}
 		}
 	}
-	_, err := s.d.Intake.Submit(ctx, origin, &sub)
+	rc, err := s.d.Intake.Submit(ctx, origin, &sub)
 	if err != nil {
 		if single {
 			s.releaseLink(ctx, f.claims, sub.ID, true)
@@ -210,6 +222,15 @@ func (s *Server) answerForm(c echo.Context, f form) error {
 	}
 	if !single {
 		c.SetCookie(s.d.WebLinks.AnsweredCookie(f.claims.OfficeID, now, c.Scheme() == "https"))
+	}
+	if contact != nil {
+		contact.AgencyID, contact.OfficeID, contact.ResponseID = f.claims.AgencyID, f.claims.OfficeID, rc.Response.ID
+		if _, _, err := s.d.Cases.Open(ctx, *contact); err != nil {
+			// The answer is stored; only the follow-up failed. The number is never logged.
+			s.log.Warn("web form: opening the follow-up case failed", "agency", f.claims.AgencyID, "code", survey.ErrorCode(err))
+			return s.pages.NoticePage(c, http.StatusOK, web.NoticeThanks)
+		}
+		return s.pages.NoticePage(c, http.StatusOK, web.NoticeThanksCase)
 	}
 	return s.pages.NoticePage(c, http.StatusOK, web.NoticeThanks)
 }
@@ -320,4 +341,52 @@ func (s *Server) posterHTML(c echo.Context) error {
 	}
 	return s.pages.Poster(c, web.PosterSheet{AgencyName: agencyName, OfficeName: office.Name, URL: link,
 		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))})
+}
+
+// formContact reads the web form's consent to be contacted: a case to open when the box is
+// ticked, a number given and the rating (the survey's first rating5 question) is 1 or 2; nil
+// otherwise (a ticked box with a high rating is ignored, and its number never stored). A ticked
+// box with a low rating and a number that is not a mobile number is an error for the form.
+func (s *Server) formContact(v survey.Version, answers []survey.SubmittedAnswer, form url.Values) (*survey.NewCase, error) {
+	if s.d.Cases == nil || form.Get(web.ConsentField) != "1" {
+		return nil, nil
+	}
+	rating, ok := lowRating(v, answers)
+	if !ok {
+		return nil, nil
+	}
+	phone := strings.TrimSpace(form.Get(web.PhoneField))
+	if phone == "" {
+		return nil, survey.Errorf(survey.ECodeInvalid, "برای پیگیری، شمارهٔ همراه خود را بنویسید.", "a phone number is needed for the follow-up")
+	}
+	if _, err := sms.NormalizePhone(phone); err != nil {
+		return nil, err
+	}
+	return &survey.NewCase{Channel: survey.ChannelWeb, Rating: rating, Phone: phone}, nil
+}
+
+// lowRating returns the answer to v's first rating5 question when it is 1 or 2.
+func lowRating(v survey.Version, answers []survey.SubmittedAnswer) (int, bool) {
+	q, ok := v.SMSRatingQuestion()
+	if !ok {
+		return 0, false
+	}
+	for _, a := range answers {
+		if a.QuestionID != q.ID {
+			continue
+		}
+		if r, ok := survey.LowRating(a.Value); ok {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// persianMessage is the Persian message of a *survey.Error (a generic one otherwise).
+func persianMessage(err error) string {
+	var se *survey.Error
+	if errors.As(err, &se) && se.MessageFA != "" {
+		return se.MessageFA
+	}
+	return "شمارهٔ همراه معتبر نیست."
 }

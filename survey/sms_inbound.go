@@ -43,6 +43,9 @@ const (
 	InboundAwaitingFollowUp InboundOutcome = "awaiting_follow_up"
 	// InboundFollowUp: an answer to a follow-up question, added to the conversation's response.
 	InboundFollowUp InboundOutcome = "follow_up"
+	// InboundCaseReply: a yes/no reply to a follow-up case's SMS prompt (the offer to be
+	// contacted, or the question whether the matter was resolved), recorded by the cases side.
+	InboundCaseReply InboundOutcome = "case_reply"
 )
 
 // InboundResult is what processing made of one inbound message, recorded on its row at once

@@ -46,10 +46,21 @@ type FormPage struct {
 	// Errors are Persian messages by question id; General is a message for the whole form.
 	Errors  map[string]string
 	General string
+	// Contact shows, under the rating question, the optional consent to be contacted for a
+	// follow-up (a checkbox and a phone field, used only when the rating is 1 or 2);
+	// ContactError is the Persian message of a refused number.
+	Contact      bool
+	ContactError string
 	// Preview marks a staff preview (GET /surveys/{id}/preview?as=web): a banner says so and
 	// the submit button is disabled, so nothing can be sent from it.
 	Preview bool
 }
+
+// Fields of the consent to be contacted (FormPage.Contact).
+const (
+	ConsentField = "contact_consent"
+	PhoneField   = "contact_phone"
+)
 
 // formChoice is one radio button or checkbox.
 type formChoice struct {
@@ -67,6 +78,8 @@ type formQuestion struct {
 	Required, Multiple                       bool
 	MaxLength                                int
 	Choices                                  []formChoice
+	// ContactHere puts the consent to be contacted under this question (the rating).
+	ContactHere bool
 }
 
 // formData is FormPage with the questions ready for the template.
@@ -90,6 +103,10 @@ var faces = [5]struct{ label, mouth string }{
 func (p FormPage) questions() []formQuestion {
 	titles := map[string]string{}
 	var out []formQuestion
+	contactAt := ""
+	if rq, ok := p.Version.SMSRatingQuestion(); ok && p.Contact {
+		contactAt = rq.ID
+	}
 	for _, q := range p.Version.Questions {
 		titles[q.ID] = q.Title
 		name := FieldName(q.ID)
@@ -102,7 +119,7 @@ func (p FormPage) questions() []formQuestion {
 			}
 			return false
 		}
-		fq := formQuestion{ID: q.ID, Name: name, Title: q.Title, Required: q.Required, Error: p.Errors[q.ID]}
+		fq := formQuestion{ID: q.ID, Name: name, Title: q.Title, Required: q.Required, Error: p.Errors[q.ID], ContactHere: q.ID == contactAt}
 		if c := q.ShowIf; c != nil {
 			fq.Hint = "این پرسش به پاسخ شما به «" + titles[c.QuestionID] + "» بستگی دارد؛ اگر به شما مربوط نیست، آن را خالی بگذارید."
 			fq.Required = false // required only when shown, which the server decides
@@ -268,6 +285,9 @@ type Notice struct {
 
 // Notices of the web form, in Persian.
 var (
+	// NoticeThanksCase thanks a citizen who asked to be contacted, and points formal complaints
+	// to the national channels (survey.ComplaintNoticeFa): the follow-up does not absorb them.
+	NoticeThanksCase    = Notice{"سپاس از شما", "پاسخ شما ثبت شد و کارکنان این اداره برای پیگیری با شما تماس می‌گیرند. " + survey.ComplaintNoticeFa}
 	NoticeThanks        = Notice{"سپاس از شما", "پاسخ شما ثبت شد. نظر شما به بهتر شدن خدمت این اداره کمک می‌کند."}
 	NoticeUsed          = Notice{"این پیوند قبلاً استفاده شده است", "با این پیوند یک بار پاسخ داده شده و پاسخ شما ثبت شده است. سپاس از وقتی که گذاشتید."}
 	NoticeExpired       = Notice{"مهلت این پیوند تمام شده است", "پیوند نظرسنجی فقط چند روز پس از مراجعه کار می‌کند. اگر دوباره به این اداره مراجعه کنید، پیوند تازه‌ای دریافت می‌کنید."}

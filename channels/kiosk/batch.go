@@ -31,6 +31,15 @@ type Item struct {
 	SurveyVersion int                      `json:"survey_version"`
 	SubmittedAt   *time.Time               `json:"submitted_at"`
 	Answers       []survey.SubmittedAnswer `json:"answers"`
+	// Contact is the citizen's optional consent to be contacted after a low rating (the app's
+	// number pad): with consent and a rating of 1 or 2, the accepted item opens a follow-up case.
+	Contact *Contact `json:"contact,omitempty"`
+}
+
+// Contact is a citizen's consent to be contacted for a follow-up, with the number to call.
+type Contact struct {
+	Phone   string `json:"phone"`
+	Consent bool   `json:"consent"`
 }
 
 // ItemStatus is what became of one item.
@@ -51,6 +60,9 @@ type ItemResult struct {
 	Status ItemStatus    `json:"status"`
 	Flag   survey.Flag   `json:"flag,omitempty"`
 	Error  *survey.Error `json:"error,omitempty"`
+	// Case is what became of the item's consent to be contacted: "opened" (a follow-up case
+	// exists for it), "invalid_phone" or "failed" (the answer is stored all the same); "" none.
+	Case string `json:"case,omitempty"`
 }
 
 // BatchResult answers a batch: the tablet's clock skew (ms, positive when it is behind),
@@ -180,8 +192,9 @@ func (s *Service) Batch(ctx context.Context, p survey.Principal, b Batch) (Batch
 	defer unlock()
 
 	var activeSurvey survey.ID
+	var active survey.Version
 	if v, err := s.store.ActiveVersionFor(ctx, p.AgencyID, p.OfficeID, survey.ChannelKiosk); err == nil {
-		activeSurvey = v.SurveyID
+		activeSurvey, active = v.SurveyID, v
 	} else if survey.ErrorCode(err) != survey.ECodeNotFound {
 		return BatchResult{}, err
 	}
@@ -229,6 +242,9 @@ func (s *Service) Batch(ctx context.Context, p survey.Principal, b Batch) (Batch
 		default:
 			r.Status, r.Error = Rejected, publicError(e.err)
 			sync.Rejected++
+		}
+		if r.Status != Rejected && e.flag == "" {
+			r.Case = s.openCase(ctx, p, active, e)
 		}
 		out.Results[i] = r
 	}
@@ -382,4 +398,37 @@ func (s *Service) submit(ctx context.Context, origin survey.Origin, entries []en
 		}
 	}
 	return nil
+}
+
+// openCase opens the follow-up case of a stored, counted item whose citizen consented after a
+// rating of 1 or 2 (the active survey's first rating5 question), and says what became of it.
+// The number is never logged.
+func (s *Service) openCase(ctx context.Context, p survey.Principal, v survey.Version, e entry) string {
+	c := e.item.Contact
+	if s.opts.Cases == nil || c == nil || !c.Consent || strings.TrimSpace(c.Phone) == "" {
+		return ""
+	}
+	q, ok := v.SMSRatingQuestion()
+	if !ok {
+		return ""
+	}
+	rating, low := 0, false
+	for _, a := range e.item.Answers {
+		if a.QuestionID == q.ID {
+			rating, low = survey.LowRating(a.Value)
+		}
+	}
+	if !low {
+		return ""
+	}
+	_, _, err := s.opts.Cases.Open(ctx, survey.NewCase{AgencyID: p.AgencyID, OfficeID: p.OfficeID, ResponseID: e.id,
+		Channel: survey.ChannelKiosk, Rating: rating, Phone: c.Phone})
+	switch {
+	case err == nil:
+		return "opened"
+	case survey.ErrorCode(err) == survey.ECodeInvalid:
+		return "invalid_phone"
+	}
+	s.log.Warn("kiosk: opening a follow-up case failed", "kiosk", p.KioskID, "code", survey.ErrorCode(err))
+	return "failed"
 }

@@ -74,8 +74,16 @@ type Options struct {
 	MinInterval   time.Duration // the stuffing filter's minimum interval (4s)
 	Burst         Burst         // the stuffing filter's burst rule (10/60s)
 	Idle          time.Duration // when the app goes back to the first question (20s)
-	Clock         survey.Clock
-	Logger        *slog.Logger
+	// Cases opens the follow-up case of a consenting citizen's low rating (cases.Service);
+	// nil ignores the items' contact.
+	Cases  CaseOpener
+	Clock  survey.Clock
+	Logger *slog.Logger
+}
+
+// CaseOpener opens a follow-up case once its response is stored (cases.Service).
+type CaseOpener interface {
+	Open(ctx context.Context, nc survey.NewCase) (survey.Case, bool, error)
 }
 
 // Defaults of Options.

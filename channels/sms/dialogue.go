@@ -175,6 +175,8 @@ func (b *Inbox) endDialogue(ctx context.Context, d survey.SMSDialogue) error {
 	if err == nil && closed {
 		b.log.InfoContext(ctx, "sms dialogue ended", "inbound", d.InboundID, "invitation", d.InvitationID,
 			"answers", len(d.Answers), "response", rc.Response.ID)
+		// The case offer comes after the last follow-up question.
+		err = b.offerCase(ctx, d.PhoneHash, d.InboundID, d.AgencyID, d.OfficeID, d.ResponseID, d.Answers, d.RatedAt)
 	}
 	return err
 }

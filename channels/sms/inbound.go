@@ -75,8 +75,11 @@ type InboxOptions struct {
 	// (DefaultDialogueTTL).
 	Dialogues   DialogueStore
 	DialogueTTL time.Duration
-	Clock       survey.Clock
-	Logger      *slog.Logger
+	// Cases offers a follow-up case after a low rating and takes the replies to its prompts
+	// (cases.Service); nil offers nothing.
+	Cases  CasePrompts
+	Clock  survey.Clock
+	Logger *slog.Logger
 }
 
 // Inbox takes citizens' SMS from the push webhook, the receive poller and the development
@@ -242,6 +245,11 @@ func (b *Inbox) process(ctx context.Context, in survey.SMSInbound) (survey.Inbou
 		res.Comment = cleanComment(in.Text)
 		return res, err
 	}
+	// A «۱» or «۲» answering a case prompt (the offer to be contacted, the resolution question).
+	if took, err := b.answerCasePrompt(ctx, in, reply, &res); err != nil || took {
+		res.Comment = ""
+		return res, err
+	}
 	switch reply.Kind {
 	case KindOptOut:
 		res.Outcome = survey.InboundOptedOut
@@ -346,7 +354,7 @@ func (b *Inbox) score(ctx context.Context, in survey.SMSInbound, match survey.In
 		return res, err
 	}
 	res.Outcome, res.Rating, res.ResponseID, res.Answered = survey.InboundScored, reply.Rating, rc.Response.ID, true
-	return res, nil
+	return res, b.offerCase(ctx, in.PhoneHash, in.ID, match.AgencyID, match.OfficeID, rc.Response.ID, answers, in.ReceivedAt)
 }
 
 // inboundClaim is the claim a reply puts on its invitation: the message's own id, so a retry of

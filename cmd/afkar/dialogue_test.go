@@ -93,8 +93,33 @@ func TestSMSDialogueThroughTheBinary(t *testing.T) {
 	if reasons["waiting"] != 1 || reasons["confusing"] != 1 || reasons["behaviour"] != 0 {
 		t.Fatalf("reasons %v", reasons)
 	}
-	if n := len(fake.Sent()); n != 3 {
-		t.Fatalf("%d SMS sent; want 2 invitations and 1 follow-up", n)
+	// The conversation over, the unhappy citizen gets ONE offer to be contacted; «۱» opens a
+	// follow-up case with the number it came from.
+	waitFor(t, 20*time.Second, "the case offer at the fake", func() bool {
+		for _, m := range fake.Sent() {
+			if strings.Contains(m.Text, "پیگیری") && m.Receptor == "09121112233" {
+				return true
+			}
+		}
+		return false
+	})
+	if n := len(fake.Sent()); n != 4 {
+		t.Fatalf("%d SMS sent; want 2 invitations, 1 follow-up and 1 case offer", n)
+	}
+	push("09121112233", "بله") // not «۱» again: the same text from one number within a minute is one message
+	var cs struct {
+		Cases []struct {
+			Channel     string `json:"channel"`
+			Rating      int    `json:"rating"`
+			PhoneMasked string `json:"phone_masked"`
+		} `json:"cases"`
+	}
+	casesURL := fmt.Sprintf("%s/api/v1/agencies/%d/cases", srv.url, f.agency)
+	waitFor(t, 20*time.Second, "the follow-up case", func() bool {
+		return httpJSON(t, "GET", casesURL, env["AFKAR_ADMIN_TOKEN"], nil, &cs) == 200 && len(cs.Cases) == 1
+	})
+	if c := cs.Cases[0]; c.Channel != "sms" || c.Rating != 1 || c.PhoneMasked != "0912***2233" {
+		t.Fatalf("case %+v", c)
 	}
 	srv.stop()
 	if strings.Contains(srv.out.String(), "1112233") {

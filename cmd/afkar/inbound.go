@@ -24,12 +24,16 @@ import (
 // through intake. Follow-up conversations (a survey's SMS follow-up questions) keep their live
 // state in Redis when it is configured, else in the SQL store.
 func startInbox(ctx context.Context, cfg *Config, store *sqlstore.Store, intake sms.Submitter, privacy *sms.Privacy,
-	gateway sms.Gateway, log *slog.Logger) (*sms.Inbox, func(), error) {
+	gateway sms.Gateway, log *slog.Logger, cases ...sms.CasePrompts) (*sms.Inbox, func(), error) {
 	dialogues, closeDialogues, err := dialogueStore(cfg, store)
 	if err != nil {
 		return nil, nil, err
 	}
-	inbox := sms.NewInbox(store, intake, privacy, sms.InboxOptions{Dialogues: dialogues, DialogueTTL: cfg.SMSDialogueTTL, Logger: log})
+	opts := sms.InboxOptions{Dialogues: dialogues, DialogueTTL: cfg.SMSDialogueTTL, Logger: log}
+	if len(cases) > 0 {
+		opts.Cases = cases[0]
+	}
+	inbox := sms.NewInbox(store, intake, privacy, opts)
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)

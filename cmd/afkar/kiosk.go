@@ -20,12 +20,17 @@ import (
 )
 
 // newKioskService is the kiosk channel as configured. in may be nil for commands that neither
-// take batches nor validate (afkar kiosk).
-func newKioskService(cfg *Config, store *sqlstore.Store, in kiosk.Intake, log *slog.Logger) *kiosk.Service {
-	return kiosk.NewService(store, in, kiosk.Options{
+// take batches nor validate (afkar kiosk); cases, optional, opens the follow-up cases of
+// consenting citizens' low ratings.
+func newKioskService(cfg *Config, store *sqlstore.Store, in kiosk.Intake, log *slog.Logger, cases ...kiosk.CaseOpener) *kiosk.Service {
+	opts := kiosk.Options{
 		PairingTTL: cfg.KioskPairingTTL, SkewTolerance: cfg.KioskSkewTolerance, MinInterval: cfg.KioskMinInterval,
 		Burst: cfg.KioskBurst, Idle: cfg.KioskIdle, Logger: log,
-	})
+	}
+	if len(cases) > 0 {
+		opts.Cases = cases[0]
+	}
+	return kiosk.NewService(store, in, opts)
 }
 
 // cliPrincipal is who the command line acts as: the operator of the server, a province admin.

@@ -256,8 +256,18 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		}()
 	}
 
+	// Follow-up cases of unhappy citizens who agreed to be contacted, and their escalation
+	// watcher; their numbers are sealed with the SMS channel's keys and forgotten with its
+	// retention period.
+	followUps, err := newCases(cfg, store, log)
+	if err != nil {
+		return err
+	}
+	stopCases := goLoop(bgCtx, func(ctx context.Context) { followUps.Run(ctx, cfg.SMSRetention) })
+	defer stopCases()
+
 	// The kiosk channel, and its watcher for kiosks gone silent in open offices.
-	kiosks := newKioskService(cfg, store, in, log)
+	kiosks := newKioskService(cfg, store, in, log, followUps)
 	stopWatch := goLoop(bgCtx, func(ctx context.Context) { kiosks.RunWatcher(ctx, cfg.KioskWatchEvery) })
 	defer stopWatch()
 
@@ -289,7 +299,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	stopNotify := goLoop(bgCtx, func(ctx context.Context) { notifier.Run(ctx, sms.DefaultAlertPoll) })
 	defer stopNotify()
 	// Citizens' replies: stored by the push (or the dev page), processed by one loop.
-	inbox, stopInbox, err := startInbox(bgCtx, cfg, store, in, privacy, gateway, log)
+	inbox, stopInbox, err := startInbox(bgCtx, cfg, store, in, privacy, gateway, log, followUps)
 	if err != nil {
 		return err
 	}
@@ -333,6 +343,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		TokenRateLimit:   cfg.TokenRateLimit,
 		TrustProxy:       cfg.TrustProxy,
 		Accounts:         accounts,
+		Cases:            followUps,
 		Surveys:          authoring.New(store, authoring.Options{CheckSMS: sms.CheckSMS}),
 		CookieSecure:     cfg.CookieSecure,
 		Ready:            append(intakeChecks(primary, fallback, cat, db), smsCheck),
