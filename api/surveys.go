@@ -45,6 +45,37 @@ func (s *Server) onSurveys(c echo.Context) (Surveys, survey.ID, survey.Principal
 	return s.d.Surveys, id, p, nil
 }
 
+// surveyCall is one call of survey management for the path's id (an agency's or a survey's);
+// Surveys' read methods are such calls as method expressions (Surveys.Versions).
+type surveyCall[T any] func(sv Surveys, ctx context.Context, p survey.Principal, id survey.ID) (T, error)
+
+// answerSurveys runs call for the path's id and answers its result as JSON with status.
+func answerSurveys[T any](s *Server, c echo.Context, status int, call surveyCall[T]) error {
+	sv, id, p, err := s.onSurveys(c)
+	if err != nil {
+		return err
+	}
+	out, err := call(sv, c.Request().Context(), p, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, out)
+}
+
+// answerSurveysWith is answerSurveys for a call that takes the request's JSON body B (decoded
+// strictly first).
+func answerSurveysWith[B, T any](s *Server, c echo.Context, status int,
+	call func(sv Surveys, ctx context.Context, p survey.Principal, id survey.ID, body B) (T, error)) error {
+	return answerSurveys(s, c, status, func(sv Surveys, ctx context.Context, p survey.Principal, id survey.ID) (T, error) {
+		var b B
+		if err := decodeBody(c, &b); err != nil {
+			var zero T
+			return zero, err
+		}
+		return call(sv, ctx, p, id, b)
+	})
+}
+
 // listTemplates answers the ready-made surveys a new survey may start from.
 func (s *Server) listTemplates(c echo.Context) error {
 	return c.JSON(http.StatusOK, authoring.Templates())
@@ -52,33 +83,16 @@ func (s *Server) listTemplates(c echo.Context) error {
 
 // listSurveys answers an agency's surveys (GET /api/v1/agencies/{id}/surveys).
 func (s *Server) listSurveys(c echo.Context) error {
-	sv, id, p, err := s.onSurveys(c)
-	if err != nil {
-		return err
-	}
-	out, err := sv.Surveys(c.Request().Context(), p, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, out)
+	return answerSurveys(s, c, http.StatusOK, Surveys.Surveys)
 }
 
 // createSurvey makes a survey, optionally from a template: {"title"?, "template"?} → 201
 // {"survey","draft"}.
 func (s *Server) createSurvey(c echo.Context) error {
-	sv, id, p, err := s.onSurveys(c)
-	if err != nil {
-		return err
-	}
-	var ns authoring.NewSurvey
-	if err := decodeBody(c, &ns); err != nil {
-		return err
-	}
-	made, d, err := sv.CreateSurvey(c.Request().Context(), p, id, ns)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, map[string]any{"survey": made, "draft": d})
+	return answerSurveysWith(s, c, http.StatusCreated, func(sv Surveys, ctx context.Context, p survey.Principal, id survey.ID, ns authoring.NewSurvey) (map[string]any, error) {
+		made, d, err := sv.CreateSurvey(ctx, p, id, ns)
+		return map[string]any{"survey": made, "draft": d}, err
+	})
 }
 
 // draftAnswer is a draft with what publishing it would refuse.
@@ -90,15 +104,7 @@ type draftAnswer struct {
 
 // getDraft answers a survey's draft.
 func (s *Server) getDraft(c echo.Context) error {
-	sv, id, p, err := s.onSurveys(c)
-	if err != nil {
-		return err
-	}
-	d, err := sv.Draft(c.Request().Context(), p, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, d)
+	return answerSurveys(s, c, http.StatusOK, Surveys.Draft)
 }
 
 // draftBody is what a client may set of a draft.
@@ -111,59 +117,26 @@ type draftBody struct {
 // putDraft replaces a survey's draft. It is saved whatever its content (200) and the answer
 // lists the problems publishing would refuse, so an editor can save half-written work.
 func (s *Server) putDraft(c echo.Context) error {
-	sv, id, p, err := s.onSurveys(c)
-	if err != nil {
-		return err
-	}
-	var b draftBody
-	if err := decodeBody(c, &b); err != nil {
-		return err
-	}
-	d, problems, err := sv.SaveDraft(c.Request().Context(), p, id, survey.Draft{Title: b.Title, Questions: b.Questions, SMS: b.SMS})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, draftAnswer{Draft: d, Problems: problems, Publishable: len(problems) == 0})
+	return answerSurveysWith(s, c, http.StatusOK, func(sv Surveys, ctx context.Context, p survey.Principal, id survey.ID, b draftBody) (draftAnswer, error) {
+		d, problems, err := sv.SaveDraft(ctx, p, id, survey.Draft{Title: b.Title, Questions: b.Questions, SMS: b.SMS})
+		return draftAnswer{Draft: d, Problems: problems, Publishable: len(problems) == 0}, err
+	})
 }
 
 // publishSurvey publishes the draft as a new immutable version (201), or refuses it with 422
 // and its field errors.
 func (s *Server) publishSurvey(c echo.Context) error {
-	sv, id, p, err := s.onSurveys(c)
-	if err != nil {
-		return err
-	}
-	v, err := sv.Publish(c.Request().Context(), p, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, v)
+	return answerSurveys(s, c, http.StatusCreated, Surveys.Publish)
 }
 
 // listVersions answers a survey's published versions, newest first.
 func (s *Server) listVersions(c echo.Context) error {
-	sv, id, p, err := s.onSurveys(c)
-	if err != nil {
-		return err
-	}
-	vs, err := sv.Versions(c.Request().Context(), p, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, vs)
+	return answerSurveys(s, c, http.StatusOK, Surveys.Versions)
 }
 
 // listOffices answers an agency's offices.
 func (s *Server) listOffices(c echo.Context) error {
-	sv, id, p, err := s.onSurveys(c)
-	if err != nil {
-		return err
-	}
-	os, err := sv.Offices(c.Request().Context(), p, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, os)
+	return answerSurveys(s, c, http.StatusOK, Surveys.Offices)
 }
 
 // officeBody is an office's editable fields.
@@ -173,49 +146,21 @@ type officeBody struct {
 
 // createOffice adds an office to the agency: {"name"} → 201 the office.
 func (s *Server) createOffice(c echo.Context) error {
-	sv, id, p, err := s.onSurveys(c)
-	if err != nil {
-		return err
-	}
-	var b officeBody
-	if err := decodeBody(c, &b); err != nil {
-		return err
-	}
-	o, err := sv.CreateOffice(c.Request().Context(), p, id, b.Name)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, o)
+	return answerSurveysWith(s, c, http.StatusCreated, func(sv Surveys, ctx context.Context, p survey.Principal, id survey.ID, b officeBody) (survey.Office, error) {
+		return sv.CreateOffice(ctx, p, id, b.Name)
+	})
 }
 
 // patchOffice renames an office: {"name"} → 200 the office.
 func (s *Server) patchOffice(c echo.Context) error {
-	sv, id, p, err := s.onSurveys(c)
-	if err != nil {
-		return err
-	}
-	var b officeBody
-	if err := decodeBody(c, &b); err != nil {
-		return err
-	}
-	o, err := sv.RenameOffice(c.Request().Context(), p, id, b.Name)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, o)
+	return answerSurveysWith(s, c, http.StatusOK, func(sv Surveys, ctx context.Context, p survey.Principal, id survey.ID, b officeBody) (survey.Office, error) {
+		return sv.RenameOffice(ctx, p, id, b.Name)
+	})
 }
 
 // listAssignments answers which survey the agency's offices and channels use.
 func (s *Server) listAssignments(c echo.Context) error {
-	sv, id, p, err := s.onSurveys(c)
-	if err != nil {
-		return err
-	}
-	as, err := sv.Assignments(c.Request().Context(), p, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, as)
+	return answerSurveys(s, c, http.StatusOK, Surveys.Assignments)
 }
 
 // assignmentBody sets one assignment; survey_id 0 removes it.
@@ -228,19 +173,9 @@ type assignmentBody struct {
 // putAssignment sets which survey an office (0: all) and channel ("": all) use and answers the
 // agency's assignments.
 func (s *Server) putAssignment(c echo.Context) error {
-	sv, id, p, err := s.onSurveys(c)
-	if err != nil {
-		return err
-	}
-	var b assignmentBody
-	if err := decodeBody(c, &b); err != nil {
-		return err
-	}
-	as, err := sv.Assign(c.Request().Context(), p, id, survey.Assignment{OfficeID: b.OfficeID, Channel: b.Channel, SurveyID: b.SurveyID})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, as)
+	return answerSurveysWith(s, c, http.StatusOK, func(sv Surveys, ctx context.Context, p survey.Principal, id survey.ID, b assignmentBody) ([]survey.Assignment, error) {
+		return sv.Assign(ctx, p, id, survey.Assignment{OfficeID: b.OfficeID, Channel: b.Channel, SurveyID: b.SurveyID})
+	})
 }
 
 // previewLink stands for the web form's link in the preview of the invitation that carries one:
