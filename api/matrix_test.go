@@ -134,6 +134,26 @@ func usersCollection(c caller, _ bool) outcome {
 	return oF
 }
 
+// tokensCreate: a province admin makes any agency's token; an agency admin only its own
+// agency's (403 for another's); other staff 403.
+func tokensCreate(c caller, own bool) outcome {
+	if o := staffRead(c, true); o != oA {
+		return o
+	}
+	if c.role == survey.RoleProvinceAdmin || (c.role == survey.RoleAgencyAdmin && own) {
+		return oA
+	}
+	return oF
+}
+
+// tokensRevoke: staff who pass the gates learn only "not found" for a token id that is not one.
+func tokensRevoke(c caller, _ bool) outcome {
+	if o := staffRead(c, true); o != oA {
+		return o
+	}
+	return oN
+}
+
 // anyPrincipal: any valid bearer token or session (a kiosk's device token is not one here).
 func anyPrincipal(c caller, _ bool) outcome {
 	switch c.kind {
@@ -320,6 +340,9 @@ var routeTable = map[string]matrixRoute{
 	"PATCH /api/v1/users/:id":                 {rule: usersAdmin, scoped: true, body: `{"name":"نام تازه"}`},
 	"POST /api/v1/users/:id/password":         {rule: usersAdmin, scoped: true},
 	"GET /api/v1/audit":                       {rule: usersCollection},
+	"GET /api/v1/tokens":                      {rule: usersCollection},
+	"POST /api/v1/tokens":                     {rule: tokensCreate, scoped: true, body: `{"name":"ماتریس","role":"integration","channel":"sms","agency_id":%d}`},
+	"DELETE /api/v1/tokens/:id":               {rule: tokensRevoke},
 	"GET /api/v1/agencies/:id/cases":          {rule: staffRead, scoped: true},
 	"GET /api/v1/agencies/:id/cases/stats":    {rule: staffRead, scoped: true},
 	"GET /api/v1/cases/:id":                   {rule: staffRead, scoped: true},
@@ -437,6 +460,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 	scores := analytics.NewScores(store, store)
 	followUps := cases.New(store, privacy, cases.Options{Clock: ke.clock, Logger: log})
 	h := start(t, api.Deps{Catalog: store, Auth: store, Intake: in, Scores: scores, Exports: export.NewService(store, store, scores),
+		Tokens:  staff.NewTokens(store, ke.clock),
 		Digests: analytics.NewDigests(scores, store, store), AlertPhones: sms.NewAlertPhones(store, privacy, ke.clock), Alerts: &analytics.AlertDesk{Store: store},
 		Dashboard: analytics.NewDashboard(store, store), Comments: analytics.NewComments(store, store),
 		Kiosks: kiosk.NewService(store, in, kiosk.Options{Clock: ke.clock, Logger: log}), PairRateLimit: -1,
@@ -468,10 +492,23 @@ func TestRoleRouteMatrix(t *testing.T) {
 	taxKiosk := ke.createKiosk(t, ke.taxAdmin, ke.f.office.ID, "کیوسک ماتریس")
 	regKiosk := ke.createKiosk(t, ke.regAdmin, ke.regOffice.ID, "کیوسک ثبت")
 
+	// A province admin's token, revoked: it authenticates nothing, like one never issued.
+	revokedToken, err := store.CreateToken(ctx, survey.Principal{Role: survey.RoleProvinceAdmin, Name: "revoked in the matrix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revokedList, err := store.Tokens(ctx, 0)
+	if err != nil || len(revokedList) == 0 {
+		t.Fatalf("tokens: %v", err)
+	}
+	if err := store.RevokeToken(ctx, revokedList[0].ID, ke.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
 	callers := []caller{
 		{name: "none", kind: "none"},
 		{name: "expired session", kind: "expired", cookie: expCookie},
 		{name: "unknown token", kind: "unknown", bearer: "afk_never-issued-or-revoked-0123456789"},
+		{name: "revoked token", kind: "unknown", bearer: revokedToken},
 		{name: "revoked kiosk", kind: "revoked_device", bearer: revokedDevice},
 		{name: "kiosk", kind: "device", bearer: device},
 		{name: "integration", kind: "integration", bearer: ke.f.kiosk},

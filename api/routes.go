@@ -151,6 +151,10 @@ func (s *Server) registerRoutes() {
 	// admins — survey/staff decides whose accounts a caller may see and change (a province admin
 	// everyone's, an agency admin its agency's, never a province role).
 	e.POST("/api/v1/me/password", s.postMyPassword, s.identify, s.requireStaff, requireJSON)
+	// API tokens for machine clients: province admins (all), agency admins (their integrations).
+	e.GET("/api/v1/tokens", s.listTokens, s.identify, s.requireStaff)
+	e.POST("/api/v1/tokens", s.createToken, s.identify, s.requireStaff, requireJSON)
+	e.DELETE("/api/v1/tokens/:id", s.revokeToken, s.identify, s.requireStaff)
 	// The number a person's agency alerts reach them on by SMS.
 	e.GET("/api/v1/me/alert-phone", s.getAlertPhone, s.identify, s.requireStaff)
 	e.PUT("/api/v1/me/alert-phone", s.putAlertPhone, s.identify, s.requireStaff, requireJSON)

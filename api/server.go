@@ -93,6 +93,8 @@ type Deps struct {
 	// DevSMS, set only on the embedded default (SQLite, no Redis), adds the development page
 	// /dev/sms: the console gateway's SMS and a form to reply as a citizen (through SMSInbox).
 	DevSMS DevSMS
+	// Tokens manages API tokens (GET/POST /api/v1/tokens, DELETE /api/v1/tokens/{id}).
+	Tokens TokenAdmin
 	// AlertPhones keeps the numbers people get alerts on (GET/PUT /api/v1/me/alert-phone).
 	AlertPhones AlertPhones
 	// Digests builds the weekly and monthly digests (GET /api/v1/digest, …/agencies/{id}/digest).

@@ -28,3 +28,17 @@ type AuditQuery struct {
 	BeforeID ID
 	Limit    int
 }
+
+// TokenInfo is what staff see of an API token: never the token or its hash.
+type TokenInfo struct {
+	ID         ID         `json:"id"`
+	Name       string     `json:"name"`
+	Role       Role       `json:"role"`
+	AgencyID   ID         `json:"agency_id,omitempty"`
+	OfficeID   ID         `json:"office_id,omitempty"`
+	Channel    Channel    `json:"channel,omitempty"`
+	Bootstrap  bool       `json:"bootstrap,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}

@@ -31,6 +31,7 @@ import (
 	"github.com/afkar-gov/afkar/survey/intake"
 	"github.com/afkar-gov/afkar/survey/redisbuffer"
 	"github.com/afkar-gov/afkar/survey/sqlstore"
+	"github.com/afkar-gov/afkar/survey/staff"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -320,6 +321,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Exports:          export.NewService(store, store, scores),
 		Digests:          analytics.NewDigests(scores, store, store),
 		AlertPhones:      sms.NewAlertPhones(store, privacy, nil),
+		Tokens:           staff.NewTokens(store, nil),
 		WebLinks:         links,
 		LinkStore:        store,
 		FormRateLimit:    cfg.WeblinkRateLimit,

@@ -125,13 +125,18 @@ func (s *Store) Authenticate(ctx context.Context, token string) (survey.Principa
 		return survey.Principal{}, unauthorized()
 	}
 	var rows []tokenRow
-	if err := s.read(ctx).Where("token_hash = ?", hashToken(token)).Limit(1).Find(&rows).Error; err != nil {
+	if err := s.read(ctx).Where("token_hash = ? AND revoked_at IS NULL", hashToken(token)).Limit(1).Find(&rows).Error; err != nil {
 		return survey.Principal{}, s.dbError(err)
 	}
 	if len(rows) == 0 {
 		return survey.Principal{}, unauthorized()
 	}
 	r := rows[0]
+	// Last use, to the minute: at most one write a minute per token, and a failed write (the
+	// database busy or away) never refuses the token.
+	now := time.Now().UTC()
+	_ = s.db.WithContext(ctx).Exec("UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+		now, r.ID, now.Add(-time.Minute)).Error
 	p := survey.Principal{Role: survey.Role(r.Role), Channel: survey.Channel(r.Channel), Name: r.Name, TokenID: survey.ID(r.ID)}
 	if r.AgencyID != nil {
 		p.AgencyID = survey.ID(*r.AgencyID)
@@ -144,4 +149,61 @@ func (s *Store) Authenticate(ctx context.Context, token string) (survey.Principa
 
 func unauthorized() error {
 	return survey.Errorf(survey.ECodeUnauthorized, "توکن دسترسی نامعتبر است.", "invalid access token")
+}
+
+// Tokens lists the API tokens of agency (0: every token), newest first, never their hashes.
+func (s *Store) Tokens(ctx context.Context, agency survey.ID) ([]survey.TokenInfo, error) {
+	var rows []struct {
+		ID         int64
+		Role       string
+		AgencyID   *int64
+		OfficeID   *int64
+		Channel    string
+		Name       string
+		Bootstrap  bool
+		CreatedAt  time.Time
+		RevokedAt  *time.Time
+		LastUsedAt *time.Time
+	}
+	where, args := "", []any{}
+	if agency != 0 {
+		where, args = "WHERE agency_id = ?", append(args, int64(agency))
+	}
+	err := s.read(ctx).Raw(`SELECT id, role, agency_id, office_id, channel, name, bootstrap, created_at, revoked_at, last_used_at
+ FROM api_tokens `+where+` ORDER BY id DESC`, args...).Scan(&rows).Error
+	if err != nil {
+		return nil, s.dbError(err)
+	}
+	out := make([]survey.TokenInfo, len(rows))
+	for i, r := range rows {
+		t := survey.TokenInfo{ID: survey.ID(r.ID), Name: r.Name, Role: survey.Role(r.Role), Channel: survey.Channel(r.Channel),
+			Bootstrap: r.Bootstrap, CreatedAt: r.CreatedAt.UTC(), RevokedAt: utcPtr(r.RevokedAt), LastUsedAt: utcPtr(r.LastUsedAt)}
+		if r.AgencyID != nil {
+			t.AgencyID = survey.ID(*r.AgencyID)
+		}
+		if r.OfficeID != nil {
+			t.OfficeID = survey.ID(*r.OfficeID)
+		}
+		out[i] = t
+	}
+	return out, nil
+}
+
+// RevokeToken revokes token id at now; revoking a revoked token changes nothing. Unknown ids are
+// not found.
+func (s *Store) RevokeToken(ctx context.Context, id survey.ID, now time.Time) error {
+	return s.write(ctx, func(db *gorm.DB) error {
+		r := db.Exec("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", utc(now), int64(id))
+		if r.Error != nil {
+			return r.Error
+		}
+		var n int64
+		if err := db.Raw("SELECT COUNT(*) FROM api_tokens WHERE id = ?", int64(id)).Scan(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			return survey.Errorf(survey.ECodeNotFound, "این توکن پیدا نشد.", "token not found")
+		}
+		return nil
+	})
 }
