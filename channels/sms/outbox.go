@@ -75,11 +75,12 @@ type SenderOptions struct {
 	MaxAttempts int
 	Poll        time.Duration // how often the queue is looked at when it is empty
 	Link        LinkFunc      // nil: invitations via "link" carry no link
-	// Settings gives the SMS settings of the agency's active survey version, whose questions
-	// the invitation carries; nil (or nil settings) means the default questions. cmd/afkar
-	// reads them from the cached catalog. A failure is logged and the defaults are used: an
-	// invitation with the default question is better than none.
-	Settings func(ctx context.Context, agencyID survey.ID) (*survey.SMSSettings, error)
+	// Settings gives the SMS settings of the survey version the invitation's office answers by
+	// SMS (its assignment, else the agency's active survey), whose questions the invitation
+	// carries; nil (or nil settings) means the default questions. cmd/afkar reads them from the
+	// cached catalog. A failure is logged and the defaults are used: an invitation with the
+	// default question is better than none.
+	Settings func(ctx context.Context, agencyID, officeID survey.ID) (*survey.SMSSettings, error)
 	Clock    survey.Clock
 	Logger   *slog.Logger
 }
@@ -307,7 +308,7 @@ func (s *Sender) compose(ctx context.Context, m survey.OutboxMessage) (string, e
 		inv.Link = link
 	}
 	if s.opts.Settings != nil {
-		st, err := s.opts.Settings(ctx, m.AgencyID)
+		st, err := s.opts.Settings(ctx, m.AgencyID, m.OfficeID)
 		if err != nil {
 			s.log.WarnContext(ctx, "sms: the survey's SMS settings could not be read; the default question is used",
 				"outbox", m.ID, "agency", m.AgencyID, "err", err)

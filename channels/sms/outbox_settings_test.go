@@ -23,7 +23,7 @@ func TestSMSSenderUsesSurveySettings(t *testing.T) {
 		var settings *survey.SMSSettings
 		var fail error
 		s := e.sender(sms.SenderOptions{Link: sms.PlaceholderLink("https://afkar.example/"),
-			Settings: func(_ context.Context, agency survey.ID) (*survey.SMSSettings, error) {
+			Settings: func(_ context.Context, agency, _ survey.ID) (*survey.SMSSettings, error) {
 				mu.Lock()
 				defer mu.Unlock()
 				asked = append(asked, agency)

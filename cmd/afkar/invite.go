@@ -47,14 +47,14 @@ func newSender(cfg *Config, store *sqlstore.Store, gw sms.Gateway, privacy *sms.
 
 // activeVersions is the part of the catalog the sender reads.
 type activeVersions interface {
-	ActiveVersion(ctx context.Context, agencyID survey.ID) (survey.Version, error)
+	ActiveVersionFor(ctx context.Context, agencyID, officeID survey.ID, ch survey.Channel) (survey.Version, error)
 }
 
 // smsSettings gives the sender the SMS settings of an agency's active survey version; an agency
 // with no published survey has none (the defaults), which is not an error.
-func smsSettings(versions activeVersions) func(context.Context, survey.ID) (*survey.SMSSettings, error) {
-	return func(ctx context.Context, agency survey.ID) (*survey.SMSSettings, error) {
-		v, err := versions.ActiveVersion(ctx, agency)
+func smsSettings(versions activeVersions) func(context.Context, survey.ID, survey.ID) (*survey.SMSSettings, error) {
+	return func(ctx context.Context, agency, office survey.ID) (*survey.SMSSettings, error) {
+		v, err := versions.ActiveVersionFor(ctx, agency, office, survey.ChannelSMS)
 		switch {
 		case survey.ErrorCode(err) == survey.ECodeNotFound:
 			return nil, nil
