@@ -15,8 +15,6 @@ package cases
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"log/slog"
 	"sort"
@@ -538,12 +536,7 @@ func ComputeStats(agency survey.ID, created []time.Time, acked []*time.Time, now
 // localID is the gateway's localid of a case SMS: digits from a digest of its purpose and key,
 // the same however often it is queued, so the outbox sends it once.
 func localID(purpose, key string) string {
-	sum := sha256.Sum256([]byte("afkar/cases/" + purpose + "/v1\x00" + key))
-	n := binary.BigEndian.Uint64(sum[:8]) >> 2
-	if n == 0 {
-		n = 1
-	}
-	return strconv.FormatUint(n, 10)
+	return sms.DerivedLocalID("afkar/cases/"+purpose+"/v1", key)
 }
 
 // Run is serve's loop: the escalation watcher every DefaultWatchEvery, and the purge of closed

@@ -2,11 +2,8 @@ package sms
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -170,12 +167,7 @@ func AlertText(agency string, a survey.Alert) string {
 // alertLocalID is the gateway's localid of alert's SMS to user: the same however often it is
 // queued, so the outbox holds it once.
 func alertLocalID(alert, user survey.ID) string {
-	sum := sha256.Sum256([]byte("afkar/sms/alert/v1\x00" + strconv.FormatInt(int64(alert), 10) + "\x00" + strconv.FormatInt(int64(user), 10)))
-	v := binary.BigEndian.Uint64(sum[:8]) >> 2
-	if v == 0 {
-		v = 1
-	}
-	return strconv.FormatUint(v, 10)
+	return DerivedLocalID("afkar/sms/alert/v1", alert.String(), user.String())
 }
 
 // AlertPhoneStore keeps the number a person gets alerts on.

@@ -2,11 +2,8 @@ package sms
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/afkar-gov/afkar/survey"
@@ -242,10 +239,5 @@ func (b *Inbox) SweepDialogues(ctx context.Context) (int, error) {
 // conversation opened by message inbound: the same however often that is processed, so the
 // outbox queues it once.
 func followUpLocalID(inbound survey.ID, qid string) string {
-	sum := sha256.Sum256([]byte("afkar/sms/follow-up/v1\x00" + strconv.FormatInt(int64(inbound), 10) + "\x00" + qid))
-	n := binary.BigEndian.Uint64(sum[:8]) >> 2
-	if n == 0 {
-		n = 1
-	}
-	return strconv.FormatUint(n, 10)
+	return DerivedLocalID("afkar/sms/follow-up/v1", inbound.String(), qid)
 }

@@ -3,6 +3,7 @@ package sms
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -383,7 +384,26 @@ func NewLocalID() string {
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
-	n := binary.BigEndian.Uint64(b[:]) >> 2
+	return localIDOf(b[:])
+}
+
+// DerivedLocalID is a message's idempotency key derived from what the message is — label (say
+// "afkar/sms/alert/v1") and parts (the alert and person) — instead of drawn at random: the same
+// however often the message is queued, so the outbox (its local_id is unique) holds it once.
+// It has NewLocalID's form, a positive 62-bit decimal number.
+func DerivedLocalID(label string, parts ...string) string {
+	h := sha256.New()
+	h.Write([]byte(label))
+	for _, p := range parts {
+		h.Write([]byte{0})
+		h.Write([]byte(p))
+	}
+	return localIDOf(h.Sum(nil))
+}
+
+// localIDOf maps the first 8 bytes of b to a positive 62-bit decimal number.
+func localIDOf(b []byte) string {
+	n := binary.BigEndian.Uint64(b[:8]) >> 2
 	if n == 0 {
 		n = 1
 	}
