@@ -103,7 +103,7 @@ func formValues(t *testing.T, page []byte, action string) url.Values {
 					// The HTML parser drops the newline right after <textarea>, as browsers do.
 					v.Add(name, text(n))
 				case "select":
-					first, chosen, has := "", "", false
+					first, chosen, has, seen := "", "", false, false
 					for o := n.FirstChild; o != nil; o = o.NextSibling {
 						if o.Type != html.ElementNode || o.Data != "option" {
 							continue
@@ -112,8 +112,8 @@ func formValues(t *testing.T, page []byte, action string) url.Values {
 						if !ok {
 							val = text(o)
 						}
-						if first == "" && !has {
-							first = val
+						if !seen {
+							first, seen = val, true
 						}
 						if _, sel := attr(o, "selected"); sel {
 							chosen, has = val, true
