@@ -143,6 +143,24 @@ func (b *browser) postForm(t *testing.T, path string, values url.Values) reply {
 // postFormAction finds the actions of a page's POST forms.
 var postFormAction = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
 
+// checkManagePage checks what every management page owes its reader: Persian RTL with the
+// embedded font, no script and nothing from outside, half-spaces kept, and the wanted texts.
+func checkManagePage(t *testing.T, body []byte, want ...string) {
+	t.Helper()
+	s := string(body)
+	for _, w := range append([]string{`<html lang="fa" dir="rtl">`, "Vazirmatn"}, want...) {
+		if !strings.Contains(s, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+	if strings.Contains(s, "<script") || strings.Contains(s, "http://") || strings.Contains(s, "https://") {
+		t.Error("a management page must have no script and nothing from outside")
+	}
+	if m := regexp.MustCompile(`(^|[\s«(])(ن?می) [\p{Arabic}]`).FindString(s); m != "" || !strings.Contains(s, "\u200c") {
+		t.Errorf("%q needs a half-space (ZWNJ) after «می», or the page lost its half-spaces", m)
+	}
+}
+
 // managementForms lists the actions of the page's POST forms other than logout.
 func managementForms(body []byte) []string {
 	var out []string
@@ -193,6 +211,8 @@ func TestSurveyEditorPages(t *testing.T) {
 		}
 		national := authoring.Templates()[0]
 		page := admin.do(t, http.MethodGet, editPath, "", "").wantStatus(t, http.StatusOK)
+		checkManagePage(t, page.body, `name="csrf_token"`, "/preview?as=kiosk", "/preview?as=sms")
+		checkManagePage(t, list.body, `name="csrf_token"`)
 		if n := strings.Count(string(page.body), "<fieldset id=\"q"); n != len(national.Questions) || !strings.Contains(string(page.body), "data-publishable") {
 			t.Fatalf("editor shows %d questions (want %d) or not publishable:\n%s", n, len(national.Questions), page.body)
 		}
@@ -357,6 +377,7 @@ func TestOfficePages(t *testing.T) {
 		officesPath := fmt.Sprintf("/dashboard/agencies/%d/offices", tax)
 		hoursPath := fmt.Sprintf("/dashboard/offices/%d/hours", office)
 		page := admin.do(t, http.MethodGet, officesPath, "", "").wantStatus(t, http.StatusOK)
+		checkManagePage(t, page.body, `name="csrf_token"`, "۰۷:۳۰")
 		body := string(page.body)
 		// Saturday first, with the default hours in Persian digits.
 		if sat, fri := strings.Index(body, `data-day="sat"`), strings.Index(body, `data-day="fri"`); sat < 0 || fri < sat ||
