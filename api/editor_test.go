@@ -258,6 +258,10 @@ func TestSurveyEditorPages(t *testing.T) {
 		if !strings.Contains(string(bad.body), field) || strings.Contains(string(bad.body), "data-publishable") {
 			t.Fatalf("the bad option's problem is not beside its field:\n%s", bad.body)
 		}
+		if l := admin.do(t, http.MethodGet, surveysPath, "", "").wantStatus(t, http.StatusOK); !regexp.MustCompile(
+			fmt.Sprintf(`(?s)data-survey="%d".*?data-problems="[1-9]`, sid)).Match(l.body) {
+			t.Errorf("the surveys page does not count the draft's problems:\n%s", l.body)
+		}
 		form.Set("action", "publish")
 		refused := admin.postForm(t, editPath, form).wantStatus(t, http.StatusUnprocessableEntity)
 		if !strings.Contains(string(refused.body), "data-refused") || !strings.Contains(string(refused.body), field) {
