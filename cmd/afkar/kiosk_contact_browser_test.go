@@ -70,6 +70,7 @@ func TestKioskContactInBrowser(t *testing.T) {
 	if typed := browsertest.Eval[string](tb.b, `document.getElementById("contact-number").dataset.digits`); typed != contactPhone {
 		t.Fatalf("the pad holds %q, want %q", typed, contactPhone)
 	}
+	tb.b.WaitJS(2*time.Second, "the last key to look released", `!document.querySelector(".pressed")`)
 	tb.b.Screenshot("kiosk-contact-portrait.png")
 	tb.click(`#contact-yes`)
 	tb.await("thanks")
