@@ -374,6 +374,10 @@ var routeTable = map[string]matrixRoute{
 	"GET /dashboard/agencies/:id":                                {rule: dashboardPage, scoped: true},
 	"HEAD /dashboard/agencies/:id":                               {rule: dashboardPage, scoped: true},
 	"POST /dashboard/comments/:response_id/:question_id":         {rule: dashboardForm, body: "state=hidden"},
+	"GET /dashboard/account":                                     {rule: public(true)}, // the page, or a redirect to /login
+	"HEAD /dashboard/account":                                    {rule: public(true)},
+	"POST /dashboard/account/password":                           {rule: public(true)}, // a redirect to /login, or the form refused (422)
+	"POST /dashboard/account/alert-phone":                        {rule: public(true)},
 }
 
 // caseReveal: the full number of a case only to an admin of the case's own agency; a province
@@ -642,7 +646,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 				if k == "POST /api/v1/invitations.csv" {
 					ct = "text/csv"
 				}
-				if strings.HasPrefix(tmpl, "/s/") || strings.HasPrefix(tmpl, "/p/") || tmpl == "/dev/sms" || tmpl == "/login" || tmpl == "/logout" || strings.HasPrefix(tmpl, "/dashboard/comments/") {
+				if strings.HasPrefix(tmpl, "/s/") || strings.HasPrefix(tmpl, "/p/") || tmpl == "/dev/sms" || tmpl == "/login" || tmpl == "/logout" || strings.HasPrefix(tmpl, "/dashboard/comments/") || strings.HasPrefix(tmpl, "/dashboard/account/") {
 					ct = "application/x-www-form-urlencoded"
 				}
 				res := h.request(t, method, m.path(tmpl, own), "", ct, body, hdr...)

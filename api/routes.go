@@ -51,6 +51,9 @@ func (s *Server) registerRoutes() {
 	e.Match(pageMethods, "/dashboard", s.dashboard, s.identify)
 	e.Match(pageMethods, "/dashboard/agencies/:id", s.agencyDashboard, s.identify)
 	e.POST("/dashboard/comments/:response_id/:question_id", s.moderateForm, s.identify)
+	e.Match(pageMethods, "/dashboard/account", s.accountPage, s.identify)
+	e.POST("/dashboard/account/password", s.accountPasswordForm, s.identify)
+	e.POST("/dashboard/account/alert-phone", s.accountPhoneForm, s.identify)
 
 	// Lobby tablets. Pairing is open to whoever holds a code, rate-limited per client IP; the
 	// rest needs a kiosk's device token (afkk_…), which the kiosk channel checks — never the

@@ -1,0 +1,110 @@
+package api_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/afkar-gov/afkar/api"
+	"github.com/afkar-gov/afkar/channels/sms"
+	"github.com/afkar-gov/afkar/survey/sqlstore"
+)
+
+// pageCSRF finds the CSRF token of the page's forms.
+var pageCSRF = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// TestAccountPageForms drives the account page as a browser without JavaScript would, over real
+// HTTP and the real store: without a session it sends you to /login; with one it shows who you
+// are; its password form refuses a mismatch and a wrong current password in Persian (422, the
+// page again), changes the password with the right one (303, other sessions end, the new
+// password logs in) and refuses a post without the CSRF token (403); its alert number form
+// stores the number encrypted and shows it masked, refuses a landline in Persian, and clears it.
+func TestAccountPageForms(t *testing.T) {
+	t.Parallel()
+	onEachDialect(t, func(t *testing.T, store *sqlstore.Store) {
+		privacy, err := sms.NewPrivacy([]byte(strings.Repeat("p", 40)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := newAccountsEnv(t, store, api.Deps{AlertPhones: sms.NewAlertPhones(store, privacy, nil)})
+		const form = "application/x-www-form-urlencoded"
+		anon := e.browser(t)
+		if r := anon.do(t, http.MethodGet, "/dashboard/account", "", "").wantStatus(t, http.StatusSeeOther); r.header.Get("Location") != "/login" {
+			t.Fatalf("without a session the account page sends to %q", r.header.Get("Location"))
+		}
+		if r := anon.do(t, http.MethodPost, "/dashboard/account/password", form, "new_password=x").wantStatus(t, http.StatusSeeOther); r.header.Get("Location") != "/login" {
+			t.Fatalf("without a session the password form sends to %q", r.header.Get("Location"))
+		}
+
+		a, other := e.browser(t), e.browser(t)
+		a.login(t, "tax.admin", e.pw["tax.admin"]).wantStatus(t, http.StatusSeeOther)
+		other.login(t, "tax.admin", e.pw["tax.admin"]).wantStatus(t, http.StatusSeeOther)
+		page := a.do(t, http.MethodGet, "/dashboard/account", "", "").wantStatus(t, http.StatusOK)
+		body := string(page.body)
+		m := pageCSRF.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no CSRF token on the account page: %.300s", body)
+		}
+		csrf := m[1]
+		for _, want := range []string{`lang="fa"`, `dir="rtl"`, "tax.admin", "مدیر دستگاه", `action="/dashboard/account/password"`, `action="/dashboard/account/alert-phone"`, "ثبت نشده"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the account page lacks %q", want)
+			}
+		}
+		post := func(path string, v url.Values) reply {
+			t.Helper()
+			v.Set("csrf_token", csrf)
+			return a.do(t, http.MethodPost, path, form, v.Encode())
+		}
+		// Password: mismatch, wrong current one, then right.
+		r := post("/dashboard/account/password", url.Values{"old_password": {e.pw["tax.admin"]}, "new_password": {"a brand new password"}, "new_password2": {"a brand new passw0rd"}}).
+			wantStatus(t, http.StatusUnprocessableEntity)
+		if !strings.Contains(string(r.body), "یکی نیستند") || !strings.Contains(string(r.body), "data-error") {
+			t.Errorf("a mismatched repetition is refused without the Persian reason: %.300s", r.body)
+		}
+		r = post("/dashboard/account/password", url.Values{"old_password": {"not my password"}, "new_password": {"a brand new password"}, "new_password2": {"a brand new password"}}).
+			wantStatus(t, http.StatusUnprocessableEntity)
+		if !strings.Contains(string(r.body), "گذرواژه کنونی نادرست است") {
+			t.Errorf("a wrong current password is refused without the Persian reason: %.300s", r.body)
+		}
+		// Without the CSRF token: refused before anything happens.
+		a.do(t, http.MethodPost, "/dashboard/account/password", form,
+			url.Values{"old_password": {e.pw["tax.admin"]}, "new_password": {"a brand new password"}, "new_password2": {"a brand new password"}}.Encode()).
+			wantStatus(t, http.StatusForbidden)
+		r = post("/dashboard/account/password", url.Values{"old_password": {e.pw["tax.admin"]}, "new_password": {"a brand new password"}, "new_password2": {"a brand new password"}}).
+			wantStatus(t, http.StatusSeeOther)
+		if loc := r.header.Get("Location"); loc != "/dashboard/account?done=password" {
+			t.Fatalf("after the change: Location %q", loc)
+		}
+		if done := a.do(t, http.MethodGet, "/dashboard/account?done=password", "", "").wantStatus(t, http.StatusOK); !strings.Contains(string(done.body), "گذرواژهٔ شما تغییر کرد") {
+			t.Error("no notice after the password change")
+		}
+		other.do(t, http.MethodGet, "/dashboard/account", "", "").wantStatus(t, http.StatusSeeOther) // its session ended
+		e.browser(t).login(t, "tax.admin", "a brand new password").wantStatus(t, http.StatusSeeOther)
+
+		// Alert number: a landline is refused, a mobile stored and masked, then cleared.
+		r = post("/dashboard/account/alert-phone", url.Values{"phone": {"02612345678"}, "action": {"set"}}).wantStatus(t, http.StatusUnprocessableEntity)
+		if !strings.Contains(string(r.body), "data-error") || !strings.Contains(string(r.body), "همراه") {
+			t.Errorf("a landline is refused without a Persian reason: %.300s", r.body)
+		}
+		post("/dashboard/account/alert-phone", url.Values{"phone": {"۰۹۱۲ ۱۲۳ ۴۵۶۷"}, "action": {"set"}}).wantStatus(t, http.StatusSeeOther)
+		body = string(a.do(t, http.MethodGet, "/dashboard/account?done=phone", "", "").wantStatus(t, http.StatusOK).body)
+		if !strings.Contains(body, "0912***4567") || strings.Contains(body, "09121234567") || !strings.Contains(body, "حذف شماره") {
+			t.Errorf("the stored number is not shown masked (with a remove button): %.600s", body)
+		}
+		var got struct {
+			Phone string `json:"phone"`
+		}
+		a.do(t, http.MethodGet, "/api/v1/me/alert-phone", "", "").wantStatus(t, http.StatusOK).json(t, &got)
+		if got.Phone != "0912***4567" {
+			t.Fatalf("the API says the alert number is %q", got.Phone)
+		}
+		post("/dashboard/account/alert-phone", url.Values{"action": {"clear"}}).wantStatus(t, http.StatusSeeOther)
+		a.do(t, http.MethodGet, "/api/v1/me/alert-phone", "", "").wantStatus(t, http.StatusOK).json(t, &got)
+		if got.Phone != "" {
+			t.Fatalf("after clearing, the alert number is %q", got.Phone)
+		}
+	})
+}

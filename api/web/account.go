@@ -1,0 +1,70 @@
+package web
+
+import (
+	"bytes"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/staff"
+)
+
+// AccountPage is a person's own account page (GET /dashboard/account): who they are, a form to
+// change their password, and the number their agency's alerts reach them on. Plain forms with
+// the session's CSRF token, so it works with JavaScript off. Notice is what the last form did
+// («گذرواژه تغییر کرد»); Error, with ErrorField naming the form it belongs to ("password",
+// "phone"), is why the last form was refused, in Persian.
+type AccountPage struct {
+	StaffBar
+	Now        time.Time
+	Login      string
+	Role       survey.Role
+	AlertPhone string // masked, "" when none
+	// AlertPhones is false when the server keeps no alert numbers (the form is not shown).
+	AlertPhones bool
+	Notice      string
+	Error       string
+	ErrorField  string
+}
+
+// Title is the page's heading.
+func (AccountPage) Title() string { return "حساب من" }
+
+// MinPassword is the shortest password the accounts service takes (the form's minlength).
+func (AccountPage) MinPassword() int { return staff.MinPasswordLen }
+
+// MinPasswordFA is MinPassword in Persian digits.
+func (AccountPage) MinPasswordFA() string {
+	return survey.FormatPersianDigits(strconv.Itoa(staff.MinPasswordLen))
+}
+
+// RoleFA names the person's role in Persian.
+func (d AccountPage) RoleFA() string { return RoleFA(d.Role) }
+
+// RoleFA names a role in Persian, as staff read it.
+func RoleFA(r survey.Role) string {
+	switch r {
+	case survey.RoleProvinceAdmin:
+		return "مدیر استان"
+	case survey.RoleProvinceStaff:
+		return "کارشناس استان"
+	case survey.RoleProvinceEvaluator:
+		return "ارزیاب استان"
+	case survey.RoleAgencyAdmin:
+		return "مدیر دستگاه"
+	case survey.RoleAgencyStaff:
+		return "کارشناس دستگاه (فقط خواندن)"
+	}
+	return string(r)
+}
+
+// Account renders the account page with status (200, or the status of the refused form).
+func (p *Pages) Account(c echo.Context, status int, d AccountPage) error {
+	var buf bytes.Buffer
+	if err := dashPages.ExecuteTemplate(&buf, "dash_account.html", dashData[AccountPage]{D: d, FontURL: fontURL}); err != nil {
+		return err
+	}
+	return writeStaffPage(c, status, buf.Bytes())
+}
