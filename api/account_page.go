@@ -3,19 +3,23 @@ package api
 import (
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/afkar-gov/afkar/api/web"
 	"github.com/afkar-gov/afkar/survey"
+	"github.com/afkar-gov/afkar/survey/staff"
 )
 
 // The account page's notices, by the ?done= a successful form redirects with.
 var accountNotices = map[string]string{
-	"password":    "گذرواژهٔ شما تغییر کرد؛ نشست‌های دیگرتان پایان یافت.",
-	"phone":       "شمارهٔ همراه هشدارها ذخیره شد.",
-	"phone_clear": "شمارهٔ همراه هشدارها حذف شد.",
+	"token_revoked": "توکن لغو شد؛ از این پس هیچ درخواستی با آن پذیرفته نمی‌شود.",
+	"password":      "گذرواژهٔ شما تغییر کرد؛ نشست‌های دیگرتان پایان یافت.",
+	"phone":         "شمارهٔ همراه هشدارها ذخیره شد.",
+	"phone_clear":   "شمارهٔ همراه هشدارها حذف شد.",
 }
 
 // accountPage serves GET /dashboard/account: the logged-in person's own account page. A
@@ -31,6 +35,16 @@ func (s *Server) accountPage(c echo.Context) error {
 // renderAccount draws the account page for p with a notice, or with the refusal err of the
 // form named field at err's status (a survey.Error's Persian words; never an internal cause).
 func (s *Server) renderAccount(c echo.Context, p survey.Principal, status int, notice, field string, err error) error {
+	return s.renderAccountToken(c, p, status, notice, field, err, "")
+}
+
+// tokenAdmin reports whether p's role manages API tokens (the tokens service decides the rest).
+func tokenAdmin(p survey.Principal) bool {
+	return p.Role == survey.RoleProvinceAdmin || p.Role == survey.RoleAgencyAdmin
+}
+
+// renderAccountToken is renderAccount showing newToken, a token just created, this once.
+func (s *Server) renderAccountToken(c echo.Context, p survey.Principal, status int, notice, field string, err error, newToken string) error {
 	a, aerr := s.accounts()
 	if aerr != nil {
 		return aerr
@@ -45,6 +59,16 @@ func (s *Server) renderAccount(c echo.Context, p survey.Principal, status int, n
 	if d.AlertPhones {
 		if d.AlertPhone, merr = s.d.AlertPhones.Get(ctx, p); merr != nil {
 			return merr
+		}
+	}
+	if s.d.Tokens != nil && tokenAdmin(p) {
+		d.TokenAdmin, d.ProvinceAdmin, d.AgencyID, d.NewToken = true, p.Role == survey.RoleProvinceAdmin, p.AgencyID, newToken
+		list, lerr := s.d.Tokens.List(ctx, p)
+		if lerr != nil {
+			return lerr
+		}
+		for _, ti := range list {
+			d.Tokens = append(d.Tokens, web.NewTokenLine(ti))
 		}
 	}
 	if err != nil {
@@ -114,4 +138,74 @@ func (s *Server) accountPhoneForm(c echo.Context) error {
 		return s.renderAccount(c, p, 0, "", "phone", err)
 	}
 	return c.Redirect(http.StatusSeeOther, dashboardPath+"/account?"+url.Values{"done": {done}}.Encode())
+}
+
+// tokenForms checks that p may use the token forms: a session whose role manages tokens, on a
+// server that manages them; the refusal is the page with the reason.
+func (s *Server) tokenForms(c echo.Context, p survey.Principal) error {
+	if s.d.Tokens == nil {
+		return unavailable("token management")
+	}
+	if !tokenAdmin(p) {
+		return s.renderAccount(c, p, 0, "", "", survey.Errorf(survey.ECodeForbidden,
+			"مدیریت توکن‌ها با مدیر استان یا مدیر دستگاه است.", "only province and agency admins manage tokens"))
+	}
+	return nil
+}
+
+// formID reads an optional id field of a form: 0 when empty, false when not a positive number.
+func formID(v string) (survey.ID, bool) {
+	v = strings.TrimSpace(survey.NormalizeDigits(v))
+	if v == "" {
+		return 0, true
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return survey.ID(n), err == nil && n > 0
+}
+
+// accountTokenForm serves POST /dashboard/account/tokens (name, role, agency_id, office_id,
+// channel, csrf_token): creates an API token as POST /api/v1/tokens does (tenancy and audit in
+// the tokens service) and shows its secret on the page this once — never in a URL.
+func (s *Server) accountTokenForm(c echo.Context) error {
+	p, ok := dashboardSession(c)
+	if !ok {
+		return c.Redirect(http.StatusSeeOther, loginPath)
+	}
+	if done := s.tokenForms(c, p); done != nil || c.Response().Committed {
+		return done
+	}
+	nt := staff.NewToken{Name: strings.TrimSpace(c.FormValue("name")), Role: survey.Role(c.FormValue("role")),
+		Channel: survey.Channel(c.FormValue("channel"))}
+	agency, okA := formID(c.FormValue("agency_id"))
+	office, okO := formID(c.FormValue("office_id"))
+	if !okA || !okO {
+		const fa, en = "شمارهٔ دستگاه و دفتر باید عدد باشد.", "agency_id and office_id must be numbers"
+		return s.renderAccount(c, p, 0, "", "tokens", &survey.Error{Code: survey.ECodeInvalid, Message: en, MessageFA: fa})
+	}
+	nt.AgencyID, nt.OfficeID = agency, office
+	token, _, err := s.d.Tokens.Create(c.Request().Context(), p, nt)
+	if err != nil {
+		return s.renderAccount(c, p, 0, "", "tokens", err)
+	}
+	return s.renderAccountToken(c, p, http.StatusCreated, "توکن ساخته شد.", "", nil, token)
+}
+
+// accountRevokeForm serves POST /dashboard/account/tokens/{id}/revoke (csrf_token): revokes the
+// token as DELETE /api/v1/tokens/{id} does.
+func (s *Server) accountRevokeForm(c echo.Context) error {
+	p, ok := dashboardSession(c)
+	if !ok {
+		return c.Redirect(http.StatusSeeOther, loginPath)
+	}
+	if done := s.tokenForms(c, p); done != nil || c.Response().Committed {
+		return done
+	}
+	id, okID := formID(c.Param("id"))
+	if !okID || id == 0 {
+		return s.renderAccount(c, p, 0, "", "tokens", survey.Errorf(survey.ECodeNotFound, "این توکن پیدا نشد.", "token not found"))
+	}
+	if _, err := s.d.Tokens.Revoke(c.Request().Context(), p, id); err != nil {
+		return s.renderAccount(c, p, 0, "", "tokens", err)
+	}
+	return c.Redirect(http.StatusSeeOther, dashboardPath+"/account?"+url.Values{"done": {"token_revoked"}}.Encode()+"#tokens")
 }

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,7 +10,9 @@ import (
 
 	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/channels/sms"
+	"github.com/afkar-gov/afkar/survey"
 	"github.com/afkar-gov/afkar/survey/sqlstore"
+	"github.com/afkar-gov/afkar/survey/staff"
 )
 
 // pageCSRF finds the CSRF token of the page's forms.
@@ -105,6 +108,102 @@ func TestAccountPageForms(t *testing.T) {
 		a.do(t, http.MethodGet, "/api/v1/me/alert-phone", "", "").wantStatus(t, http.StatusOK).json(t, &got)
 		if got.Phone != "" {
 			t.Fatalf("after clearing, the alert number is %q", got.Phone)
+		}
+	})
+}
+
+// TestAccountPageTokens: the account page's API tokens over real HTTP and the real store. A
+// viewer sees no tokens section and is refused (403, in Persian); an agency admin creates an
+// integration token of their agency, sees it once on the page (201) and never again, the token
+// authenticates, another agency's token cannot be revoked (404, nothing changed) and a forged
+// province role is refused (403); their own token revoked stops working.
+func TestAccountPageTokens(t *testing.T) {
+	t.Parallel()
+	onEachDialect(t, func(t *testing.T, store *sqlstore.Store) {
+		e := newAccountsEnv(t, store, api.Deps{Tokens: staff.NewTokens(store, survey.SystemClock{})})
+		const form = "application/x-www-form-urlencoded"
+		ctx := context.Background()
+		session := func(login string) (*browser, string, string) {
+			t.Helper()
+			b := e.browser(t)
+			b.login(t, login, e.pw[login]).wantStatus(t, http.StatusSeeOther)
+			body := string(b.do(t, http.MethodGet, "/dashboard/account", "", "").wantStatus(t, http.StatusOK).body)
+			m := pageCSRF.FindStringSubmatch(body)
+			if m == nil {
+				t.Fatalf("no CSRF token on %s's account page", login)
+			}
+			return b, m[1], body
+		}
+		viewer, vcsrf, body := session("tax.staff")
+		if strings.Contains(body, `id="tokens-table"`) {
+			t.Error("a viewer's account page shows the tokens section")
+		}
+		r := viewer.do(t, http.MethodPost, "/dashboard/account/tokens", form, url.Values{"name": {"x"}, "role": {"integration"}, "csrf_token": {vcsrf}}.Encode()).
+			wantStatus(t, http.StatusForbidden)
+		if !strings.Contains(string(r.body), "مدیر استان یا مدیر دستگاه") {
+			t.Errorf("a viewer's refusal lacks the Persian reason: %.300s", r.body)
+		}
+
+		// Another agency's token, made by the province.
+		province := survey.Principal{Role: survey.RoleProvinceAdmin, Name: "test"}
+		tokens := staff.NewTokens(store, survey.SystemClock{})
+		_, regInfo, err := tokens.Create(ctx, province, staff.NewToken{Name: "ثبت", Role: survey.RoleIntegration, AgencyID: e.f.registry.ID, Channel: survey.ChannelWeb})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		admin, csrf, body := session("tax.admin")
+		if !strings.Contains(body, `id="tokens-table"`) || strings.Contains(body, "ثبت") {
+			t.Fatalf("an agency admin's tokens section is missing or shows another agency's token: %.400s", body)
+		}
+		post := func(path string, v url.Values) reply {
+			t.Helper()
+			v.Set("csrf_token", csrf)
+			return admin.do(t, http.MethodPost, path, form, v.Encode())
+		}
+		r = post("/dashboard/account/tokens", url.Values{"name": {"پل پیامک"}, "role": {"integration"}, "agency_id": {e.f.tax.ID.String()}, "channel": {"sms"}}).
+			wantStatus(t, http.StatusCreated)
+		m := regexp.MustCompile(`<code data-token>([^<]+)</code>`).FindStringSubmatch(string(r.body))
+		if m == nil {
+			t.Fatalf("the new token is not shown: %.600s", r.body)
+		}
+		secret := m[1]
+		if again := admin.do(t, http.MethodGet, "/dashboard/account", "", "").wantStatus(t, http.StatusOK); strings.Contains(string(again.body), secret) ||
+			!strings.Contains(string(again.body), "پل پیامک") {
+			t.Fatal("the token list shows the secret again, or not the new token")
+		}
+		e.request(t, http.MethodGet, "/api/v1/me", secret, "", "").wantStatus(t, http.StatusOK)
+
+		// A forged province role: refused, in Persian.
+		r = post("/dashboard/account/tokens", url.Values{"name": {"جعلی"}, "role": {"province_admin"}}).wantStatus(t, http.StatusForbidden)
+		if !strings.Contains(string(r.body), "data-error") {
+			t.Errorf("a forged role is refused without a reason on the page: %.300s", r.body)
+		}
+		// Another agency's token: not found, and still active.
+		post("/dashboard/account/tokens/"+regInfo.ID.String()+"/revoke", url.Values{}).wantStatus(t, http.StatusNotFound)
+		list, err := tokens.List(ctx, province)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mine survey.ID
+		for _, ti := range list {
+			if ti.ID == regInfo.ID && ti.RevokedAt != nil {
+				t.Fatal("an agency admin revoked another agency's token")
+			}
+			if ti.Name == "پل پیامک" {
+				mine = ti.ID
+			}
+		}
+		if mine == 0 {
+			t.Fatal("the token made on the page is not stored")
+		}
+		r = post("/dashboard/account/tokens/"+mine.String()+"/revoke", url.Values{}).wantStatus(t, http.StatusSeeOther)
+		if loc := r.header.Get("Location"); !strings.HasPrefix(loc, "/dashboard/account?done=token_revoked") {
+			t.Fatalf("after revoking: Location %q", loc)
+		}
+		e.request(t, http.MethodGet, "/api/v1/me", secret, "", "").wantStatus(t, http.StatusUnauthorized)
+		if page := admin.do(t, http.MethodGet, "/dashboard/account", "", "").wantStatus(t, http.StatusOK); !strings.Contains(string(page.body), "لغوشده در") {
+			t.Error("the revoked token is not listed as revoked")
 		}
 	})
 }

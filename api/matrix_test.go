@@ -218,6 +218,23 @@ func dashboardForm(c caller, _ bool) outcome {
 	return oN
 }
 
+// accountTokens: the account page's token forms. Without a session a redirect to /login; a
+// session of a role that manages no tokens is refused (403); an admin's gets admin (the form's
+// own verdict).
+func accountTokens(admin outcome) rule {
+	return func(c caller, _ bool) outcome {
+		switch {
+		case c.kind == "unknown" || c.kind == "revoked_device" || c.kind == "device":
+			return oU
+		case c.kind != "session":
+			return oA
+		case c.role == survey.RoleProvinceAdmin || c.role == survey.RoleAgencyAdmin:
+			return admin
+		}
+		return oF
+	}
+}
+
 // always: the same outcome for everyone (a path secret or form token decides, not the caller).
 func always(o outcome) rule { return func(caller, bool) outcome { return o } }
 
@@ -378,6 +395,8 @@ var routeTable = map[string]matrixRoute{
 	"HEAD /dashboard/account":                                    {rule: public(true)},
 	"POST /dashboard/account/password":                           {rule: public(true)}, // a redirect to /login, or the form refused (422)
 	"POST /dashboard/account/alert-phone":                        {rule: public(true)},
+	"POST /dashboard/account/tokens":                             {rule: accountTokens(oA)}, // an empty form: 422 for admins
+	"POST /dashboard/account/tokens/:id/revoke":                  {rule: accountTokens(oN)}, // an id that is no token
 }
 
 // caseReveal: the full number of a case only to an admin of the case's own agency; a province
@@ -429,6 +448,7 @@ func (m matrixEnv) path(template string, own bool) string {
 	case strings.HasPrefix(p, "/api/v1/surveys/:id"), strings.HasPrefix(p, "/surveys/:id"):
 		p = strings.Replace(p, ":id", m.survey[i].String(), 1)
 	}
+	p = strings.Replace(p, "/dashboard/account/tokens/:id/", "/dashboard/account/tokens/987654321/", 1)
 	p = strings.Replace(p, ":token", "not-a-link-token", 1)
 	p = strings.Replace(p, ":response_id", "00000000-0000-4000-8000-00000000dead", 1)
 	p = strings.Replace(p, ":question_id", "q3", 1)

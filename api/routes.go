@@ -54,6 +54,8 @@ func (s *Server) registerRoutes() {
 	e.Match(pageMethods, "/dashboard/account", s.accountPage, s.identify)
 	e.POST("/dashboard/account/password", s.accountPasswordForm, s.identify)
 	e.POST("/dashboard/account/alert-phone", s.accountPhoneForm, s.identify)
+	e.POST("/dashboard/account/tokens", s.accountTokenForm, s.identify)
+	e.POST("/dashboard/account/tokens/:id/revoke", s.accountRevokeForm, s.identify)
 
 	// Lobby tablets. Pairing is open to whoever holds a code, rate-limited per client IP; the
 	// rest needs a kiosk's device token (afkk_…), which the kiosk channel checks — never the

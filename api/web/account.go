@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -27,6 +28,58 @@ type AccountPage struct {
 	Notice      string
 	Error       string
 	ErrorField  string
+	// TokenAdmin is true for the roles that manage API tokens (province and agency admins):
+	// the tokens section is shown with Tokens, those the person may see.
+	TokenAdmin bool
+	// ProvinceAdmin picks the token form: any role and agency, or the agency's integration only.
+	ProvinceAdmin bool
+	AgencyID      survey.ID
+	Tokens        []TokenLine
+	// NewToken is the secret of the token just created, shown this once.
+	NewToken string
+}
+
+// TokenLine is one API token as the account page lists it (never its secret).
+type TokenLine struct {
+	ID       survey.ID
+	Name     string
+	Role     string
+	Scope    string
+	Created  string
+	LastUsed string
+	Revoked  string
+	// Revocable is false for revoked tokens and the bootstrap token (replaced by configuration).
+	Revocable bool
+}
+
+// NewTokenLine describes ti for the page, dates in Jalali.
+func NewTokenLine(ti survey.TokenInfo) TokenLine {
+	l := TokenLine{ID: ti.ID, Name: ti.Name, Role: RoleFA(ti.Role), Created: FormatJalaliTime(ti.CreatedAt), LastUsed: "هرگز",
+		Revocable: ti.RevokedAt == nil && !ti.Bootstrap}
+	if ti.Role == survey.RoleIntegration {
+		l.Role = "یکپارچه‌سازی (ماشین)"
+	}
+	var scope []string
+	if ti.AgencyID != 0 {
+		scope = append(scope, "دستگاه "+survey.FormatPersianDigits(ti.AgencyID.String()))
+	}
+	if ti.OfficeID != 0 {
+		scope = append(scope, "دفتر "+survey.FormatPersianDigits(ti.OfficeID.String()))
+	}
+	if ti.Channel != "" {
+		scope = append(scope, "روش "+string(ti.Channel))
+	}
+	if len(scope) == 0 {
+		scope = append(scope, "همهٔ استان")
+	}
+	l.Scope = strings.Join(scope, "، ")
+	if ti.LastUsedAt != nil {
+		l.LastUsed = FormatJalaliTime(*ti.LastUsedAt)
+	}
+	if ti.RevokedAt != nil {
+		l.Revoked = FormatJalaliTime(*ti.RevokedAt)
+	}
+	return l
 }
 
 // Title is the page's heading.
