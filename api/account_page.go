@@ -55,7 +55,7 @@ func (s *Server) renderAccountToken(c echo.Context, p survey.Principal, status i
 		return merr
 	}
 	d := web.AccountPage{StaffBar: s.staffBar(c, p), Now: time.Now(), Login: u.Login, Role: u.Role,
-		AlertPhones: s.d.AlertPhones != nil, Notice: notice}
+		AlertPhones: s.d.AlertPhones != nil, Notice: notice, UsersAdmin: tokenAdmin(p)}
 	if d.AlertPhones {
 		if d.AlertPhone, merr = s.d.AlertPhones.Get(ctx, p); merr != nil {
 			return merr
@@ -208,4 +208,100 @@ func (s *Server) accountRevokeForm(c echo.Context) error {
 		return s.renderAccount(c, p, 0, "", "tokens", err)
 	}
 	return c.Redirect(http.StatusSeeOther, dashboardPath+"/account?"+url.Values{"done": {"token_revoked"}}.Encode()+"#tokens")
+}
+
+// usersPage serves GET /dashboard/users: the accounts the admin manages (tenancy in the
+// accounts service: a province admin every account, an agency admin its agency's; anyone else
+// gets the page's refusal, 403).
+func (s *Server) usersPage(c echo.Context) error {
+	p, ok := dashboardSession(c)
+	if !ok {
+		return c.Redirect(http.StatusSeeOther, loginPath)
+	}
+	notice := ""
+	if c.QueryParam("done") == "added" {
+		notice = "کاربر افزوده شد."
+	}
+	return s.renderUsers(c, p, http.StatusOK, web.UsersPage{Notice: notice}, nil)
+}
+
+// renderUsers draws the users page for p over d (its notice and one-time password), or with the
+// refusal err at err's status.
+func (s *Server) renderUsers(c echo.Context, p survey.Principal, status int, d web.UsersPage, err error) error {
+	a, aerr := s.accounts()
+	if aerr != nil {
+		return aerr
+	}
+	d.StaffBar, d.Now, d.ProvinceAdmin, d.AgencyID = s.staffBar(c, p), time.Now(), p.Role == survey.RoleProvinceAdmin, p.AgencyID
+	us, lerr := a.Users(c.Request().Context(), p)
+	if lerr != nil && err == nil {
+		err = lerr
+	}
+	for _, u := range us {
+		d.Users = append(d.Users, web.NewUserLine(u))
+	}
+	if err != nil {
+		pub, st := publicError(err)
+		if st >= http.StatusInternalServerError {
+			return err
+		}
+		status, d.Error, d.Issued, d.IssuedLogin = st, refusalFA(pub), "", ""
+	}
+	return s.pages.Users(c, status, d)
+}
+
+// usersAddForm serves POST /dashboard/users (login, name, role, agency_id, password?,
+// csrf_token): adds an account as POST /api/v1/users does; a generated one-time password is
+// shown once on the page answered (201), never in a URL.
+func (s *Server) usersAddForm(c echo.Context) error {
+	p, ok := dashboardSession(c)
+	if !ok {
+		return c.Redirect(http.StatusSeeOther, loginPath)
+	}
+	a, err := s.accounts()
+	if err != nil {
+		return err
+	}
+	agency, okA := formID(c.FormValue("agency_id"))
+	if !okA {
+		const fa, en = "شمارهٔ دستگاه باید عدد باشد.", "agency_id must be a number"
+		return s.renderUsers(c, p, 0, web.UsersPage{}, &survey.Error{Code: survey.ECodeInvalid, Message: en, MessageFA: fa})
+	}
+	nu := staff.NewUser{Login: strings.TrimSpace(c.FormValue("login")), Name: strings.TrimSpace(c.FormValue("name")),
+		Role: survey.Role(c.FormValue("role")), AgencyID: agency, Password: c.FormValue("password")}
+	u, pw, err := a.CreateUser(c.Request().Context(), p, nu)
+	if err != nil {
+		return s.renderUsers(c, p, 0, web.UsersPage{}, err)
+	}
+	if nu.Password != "" {
+		return c.Redirect(http.StatusSeeOther, dashboardPath+"/users?"+url.Values{"done": {"added"}}.Encode())
+	}
+	return s.renderUsers(c, p, http.StatusCreated, web.UsersPage{Notice: "کاربر افزوده شد.", Issued: pw, IssuedLogin: u.Login}, nil)
+}
+
+// usersResetForm serves POST /dashboard/users/{id}/password (csrf_token): a new one-time
+// password for the account, as POST /api/v1/users/{id}/password (its sessions end), shown once.
+func (s *Server) usersResetForm(c echo.Context) error {
+	p, ok := dashboardSession(c)
+	if !ok {
+		return c.Redirect(http.StatusSeeOther, loginPath)
+	}
+	a, err := s.accounts()
+	if err != nil {
+		return err
+	}
+	id, okID := formID(c.Param("id"))
+	if !okID || id == 0 {
+		return s.renderUsers(c, p, 0, web.UsersPage{}, survey.Errorf(survey.ECodeNotFound, "این کاربر پیدا نشد.", "user not found"))
+	}
+	ctx := c.Request().Context()
+	u, err := a.User(ctx, p, id)
+	if err != nil {
+		return s.renderUsers(c, p, 0, web.UsersPage{}, err)
+	}
+	pw, err := a.ResetPassword(ctx, p, id)
+	if err != nil {
+		return s.renderUsers(c, p, 0, web.UsersPage{}, err)
+	}
+	return s.renderUsers(c, p, http.StatusOK, web.UsersPage{Notice: "گذرواژهٔ تازه ساخته شد؛ نشست‌های آن حساب پایان یافت.", Issued: pw, IssuedLogin: u.Login}, nil)
 }

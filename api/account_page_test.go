@@ -207,3 +207,74 @@ func TestAccountPageTokens(t *testing.T) {
 		}
 	})
 }
+
+// TestUsersPage: the admins' users page over real HTTP and the real store, with tenancy as in the
+// users API: a viewer is refused (403, in Persian); an agency admin sees only their agency's
+// accounts, adds one (the one-time password shown once, and it logs in), cannot add a province
+// role (403) or reset another agency's password (404), and resets their viewer's (its session
+// ends, the new password logs in); a password given with a new account redirects (303).
+func TestUsersPage(t *testing.T) {
+	t.Parallel()
+	onEachDialect(t, func(t *testing.T, store *sqlstore.Store) {
+		e := newAccountsEnv(t, store, api.Deps{})
+		const form = "application/x-www-form-urlencoded"
+		session := func(login, pw string) (*browser, string) {
+			t.Helper()
+			b := e.browser(t)
+			b.login(t, login, pw).wantStatus(t, http.StatusSeeOther)
+			body := string(b.do(t, http.MethodGet, "/dashboard/account", "", "").wantStatus(t, http.StatusOK).body)
+			m := pageCSRF.FindStringSubmatch(body)
+			if m == nil {
+				t.Fatalf("no CSRF token on %s's account page", login)
+			}
+			return b, m[1]
+		}
+		viewer, _ := session("tax.staff", e.pw["tax.staff"])
+		if r := viewer.do(t, http.MethodGet, "/dashboard/users", "", "").wantStatus(t, http.StatusForbidden); !strings.Contains(string(r.body), "data-error") {
+			t.Errorf("a viewer's refusal has no reason on the page: %.300s", r.body)
+		}
+		admin, csrf := session("tax.admin", e.pw["tax.admin"])
+		body := string(admin.do(t, http.MethodGet, "/dashboard/users", "", "").wantStatus(t, http.StatusOK).body)
+		if !strings.Contains(body, "tax.staff") || strings.Contains(body, "reg.admin") || strings.Contains(body, `value="province_admin"`) {
+			t.Fatalf("an agency admin's users page: want its agency's accounts and no province roles: %.800s", body)
+		}
+		post := func(path string, v url.Values) reply {
+			t.Helper()
+			v.Set("csrf_token", csrf)
+			return admin.do(t, http.MethodPost, path, form, v.Encode())
+		}
+		oneTime := regexp.MustCompile(`<code data-password>([^<]+)</code>`)
+		r := post("/dashboard/users", url.Values{"login": {"tax.new"}, "name": {"کاربر تازه"}, "role": {"agency_staff"}, "agency_id": {e.f.tax.ID.String()}}).
+			wantStatus(t, http.StatusCreated)
+		m := oneTime.FindStringSubmatch(string(r.body))
+		if m == nil {
+			t.Fatalf("no one-time password for the new account: %.600s", r.body)
+		}
+		e.browser(t).login(t, "tax.new", m[1]).wantStatus(t, http.StatusSeeOther)
+		if again := admin.do(t, http.MethodGet, "/dashboard/users", "", "").wantStatus(t, http.StatusOK); strings.Contains(string(again.body), m[1]) {
+			t.Fatal("the one-time password is shown again")
+		}
+		post("/dashboard/users", url.Values{"login": {"tax.boss"}, "name": {"رئیس"}, "role": {"province_admin"}}).wantStatus(t, http.StatusForbidden)
+		post("/dashboard/users/"+e.regAdmin.ID.String()+"/password", url.Values{}).wantStatus(t, http.StatusNotFound)
+		e.browser(t).login(t, "reg.admin", e.pw["reg.admin"]).wantStatus(t, http.StatusSeeOther) // untouched
+
+		r = post("/dashboard/users/"+e.taxStaff.ID.String()+"/password", url.Values{}).wantStatus(t, http.StatusOK)
+		m = oneTime.FindStringSubmatch(string(r.body))
+		if m == nil || !strings.Contains(string(r.body), "tax.staff") {
+			t.Fatalf("no new one-time password for tax.staff: %.600s", r.body)
+		}
+		viewer.do(t, http.MethodGet, "/dashboard/account", "", "").wantStatus(t, http.StatusSeeOther) // its session ended
+		e.browser(t).login(t, "tax.staff", m[1]).wantStatus(t, http.StatusSeeOther)
+
+		province, pcsrf := session("admin", e.pw["admin"])
+		r = province.do(t, http.MethodPost, "/dashboard/users", form, url.Values{"login": {"prov.eval"}, "name": {"ارزیاب"}, "role": {"province_evaluator"},
+			"password": {"a chosen password 123"}, "csrf_token": {pcsrf}}.Encode()).wantStatus(t, http.StatusSeeOther)
+		if loc := r.header.Get("Location"); loc != "/dashboard/users?done=added" {
+			t.Fatalf("after adding with a password: Location %q", loc)
+		}
+		if page := province.do(t, http.MethodGet, "/dashboard/users?done=added", "", "").wantStatus(t, http.StatusOK); !strings.Contains(string(page.body), "prov.eval") ||
+			!strings.Contains(string(page.body), "reg.admin") {
+			t.Error("the province admin's users page lacks the new or another agency's account")
+		}
+	})
+}

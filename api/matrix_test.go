@@ -235,6 +235,20 @@ func accountTokens(admin outcome) rule {
 	}
 }
 
+// sessionForm: an HTML form route of people: without a session a redirect to /login (let
+// through), a bearer token identify does not know 401, a session as r says.
+func sessionForm(r rule) rule {
+	return func(c caller, own bool) outcome {
+		switch {
+		case c.kind == "unknown" || c.kind == "revoked_device" || c.kind == "device":
+			return oU
+		case c.kind != "session":
+			return oA
+		}
+		return r(c, own)
+	}
+}
+
 // always: the same outcome for everyone (a path secret or form token decides, not the caller).
 func always(o outcome) rule { return func(caller, bool) outcome { return o } }
 
@@ -397,6 +411,10 @@ var routeTable = map[string]matrixRoute{
 	"POST /dashboard/account/alert-phone":                        {rule: public(true)},
 	"POST /dashboard/account/tokens":                             {rule: accountTokens(oA)}, // an empty form: 422 for admins
 	"POST /dashboard/account/tokens/:id/revoke":                  {rule: accountTokens(oN)}, // an id that is no token
+	"GET /dashboard/users":                                       {rule: accountTokens(oA)}, // admins: the page; other sessions: 403
+	"HEAD /dashboard/users":                                      {rule: accountTokens(oA)},
+	"POST /dashboard/users":                                      {rule: accountTokens(oA)}, // an empty form: 422 for admins
+	"POST /dashboard/users/:id/password":                         {rule: sessionForm(usersAdmin), scoped: true},
 }
 
 // caseReveal: the full number of a case only to an admin of the case's own agency; a province
@@ -441,7 +459,7 @@ func (m matrixEnv) path(template string, own bool) string {
 		p = strings.Replace(p, ":id", m.kiosk[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/offices/:id"):
 		p = strings.Replace(p, ":id", m.office[i].String(), 1)
-	case strings.HasPrefix(p, "/api/v1/users/:id"):
+	case strings.HasPrefix(p, "/api/v1/users/:id"), strings.HasPrefix(p, "/dashboard/users/:id"):
 		p = strings.Replace(p, ":id", m.user[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/cases/:id"):
 		p = strings.Replace(p, ":id", m.kase[i].String(), 1)
@@ -666,7 +684,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 				if k == "POST /api/v1/invitations.csv" {
 					ct = "text/csv"
 				}
-				if strings.HasPrefix(tmpl, "/s/") || strings.HasPrefix(tmpl, "/p/") || tmpl == "/dev/sms" || tmpl == "/login" || tmpl == "/logout" || strings.HasPrefix(tmpl, "/dashboard/comments/") || strings.HasPrefix(tmpl, "/dashboard/account/") {
+				if strings.HasPrefix(tmpl, "/s/") || strings.HasPrefix(tmpl, "/p/") || tmpl == "/dev/sms" || tmpl == "/login" || tmpl == "/logout" || strings.HasPrefix(tmpl, "/dashboard/comments/") || strings.HasPrefix(tmpl, "/dashboard/account/") || strings.HasPrefix(tmpl, "/dashboard/users") {
 					ct = "application/x-www-form-urlencoded"
 				}
 				res := h.request(t, method, m.path(tmpl, own), "", ct, body, hdr...)

@@ -37,6 +37,8 @@ type AccountPage struct {
 	Tokens        []TokenLine
 	// NewToken is the secret of the token just created, shown this once.
 	NewToken string
+	// UsersAdmin links to the users page (province and agency admins).
+	UsersAdmin bool
 }
 
 // TokenLine is one API token as the account page lists it (never its secret).
@@ -117,6 +119,61 @@ func RoleFA(r survey.Role) string {
 func (p *Pages) Account(c echo.Context, status int, d AccountPage) error {
 	var buf bytes.Buffer
 	if err := dashPages.ExecuteTemplate(&buf, "dash_account.html", dashData[AccountPage]{D: d, FontURL: fontURL}); err != nil {
+		return err
+	}
+	return writeStaffPage(c, status, buf.Bytes())
+}
+
+// UsersPage is the admins' page of people's accounts (GET /dashboard/users): the accounts the
+// admin manages (a province admin every one, an agency admin its agency's), a form to add one
+// and a button per account to reset its password. A password the server generated (a new
+// account without one, or a reset) is shown once, on the page that answers the form.
+type UsersPage struct {
+	StaffBar
+	Now           time.Time
+	ProvinceAdmin bool
+	AgencyID      survey.ID
+	Users         []UserLine
+	// Issued is the one-time password just generated, for the account Login.
+	Issued      string
+	IssuedLogin string
+	Notice      string
+	Error       string
+}
+
+// Title is the page's heading.
+func (UsersPage) Title() string { return "کاربران" }
+
+// MinPasswordFA is the shortest password, in Persian digits.
+func (UsersPage) MinPasswordFA() string { return AccountPage{}.MinPasswordFA() }
+
+// UserLine is one account as the users page lists it.
+type UserLine struct {
+	ID        survey.ID
+	Login     string
+	Name      string
+	Role      string
+	Agency    string
+	Disabled  bool
+	LastLogin string
+}
+
+// NewUserLine describes u for the page, dates in Jalali.
+func NewUserLine(u staff.User) UserLine {
+	l := UserLine{ID: u.ID, Login: u.Login, Name: u.Name, Role: RoleFA(u.Role), Disabled: u.Disabled, LastLogin: "هرگز"}
+	if u.AgencyID != 0 {
+		l.Agency = survey.FormatPersianDigits(u.AgencyID.String())
+	}
+	if !u.LastLoginAt.IsZero() {
+		l.LastLogin = FormatJalaliTime(u.LastLoginAt)
+	}
+	return l
+}
+
+// Users renders the users page with status.
+func (p *Pages) Users(c echo.Context, status int, d UsersPage) error {
+	var buf bytes.Buffer
+	if err := dashPages.ExecuteTemplate(&buf, "dash_users.html", dashData[UsersPage]{D: d, FontURL: fontURL}); err != nil {
 		return err
 	}
 	return writeStaffPage(c, status, buf.Bytes())
