@@ -69,7 +69,7 @@ func NewTokenLine(ti survey.TokenInfo) TokenLine {
 		scope = append(scope, "دفتر "+survey.FormatPersianDigits(ti.OfficeID.String()))
 	}
 	if ti.Channel != "" {
-		scope = append(scope, "روش "+string(ti.Channel))
+		scope = append(scope, "روش "+channelFA(ti.Channel))
 	}
 	if len(scope) == 0 {
 		scope = append(scope, "همهٔ استان")
