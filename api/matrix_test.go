@@ -220,14 +220,37 @@ func dashboardForm(c caller, _ bool) outcome {
 
 // dashboardManage: a management form of the staff pages; without a session a redirect to
 // /login, with one the rights of agencyManage (readers 403, another agency 404).
-func dashboardManage(c caller, own bool) outcome {
-	switch {
-	case c.kind == "unknown" || c.kind == "revoked_device" || c.kind == "device":
-		return oU
-	case c.kind != "session":
-		return oA
+var dashboardManage = sessionForm(agencyManage)
+
+// accountTokens: the account page's token forms. Without a session a redirect to /login; a
+// session of a role that manages no tokens is refused (403); an admin's gets admin (the form's
+// own verdict).
+func accountTokens(admin outcome) rule {
+	return func(c caller, _ bool) outcome {
+		switch {
+		case c.kind == "unknown" || c.kind == "revoked_device" || c.kind == "device":
+			return oU
+		case c.kind != "session":
+			return oA
+		case c.role == survey.RoleProvinceAdmin || c.role == survey.RoleAgencyAdmin:
+			return admin
+		}
+		return oF
 	}
-	return agencyManage(c, own)
+}
+
+// sessionForm: an HTML form route of people: without a session a redirect to /login (let
+// through), a bearer token identify does not know 401, a session as r says.
+func sessionForm(r rule) rule {
+	return func(c caller, own bool) outcome {
+		switch {
+		case c.kind == "unknown" || c.kind == "revoked_device" || c.kind == "device":
+			return oU
+		case c.kind != "session":
+			return oA
+		}
+		return r(c, own)
+	}
 }
 
 // always: the same outcome for everyone (a path secret or form token decides, not the caller).
@@ -398,6 +421,16 @@ var routeTable = map[string]matrixRoute{
 	"POST /dashboard/agencies/:id/assignments":                   {rule: dashboardManage, scoped: true},
 	"POST /dashboard/offices/:id":                                {rule: dashboardManage, scoped: true}, // no name: 422 past the checks
 	"POST /dashboard/offices/:id/hours":                          {rule: dashboardManage, scoped: true},
+	"GET /dashboard/account":                                     {rule: public(true)}, // the page, or a redirect to /login
+	"HEAD /dashboard/account":                                    {rule: public(true)},
+	"POST /dashboard/account/password":                           {rule: public(true)}, // a redirect to /login, or the form refused (422)
+	"POST /dashboard/account/alert-phone":                        {rule: public(true)},
+	"POST /dashboard/account/tokens":                             {rule: accountTokens(oA)}, // an empty form: 422 for admins
+	"POST /dashboard/account/tokens/:id/revoke":                  {rule: accountTokens(oN)}, // an id that is no token
+	"GET /dashboard/users":                                       {rule: accountTokens(oA)}, // admins: the page; other sessions: 403
+	"HEAD /dashboard/users":                                      {rule: accountTokens(oA)},
+	"POST /dashboard/users":                                      {rule: accountTokens(oA)}, // an empty form: 422 for admins
+	"POST /dashboard/users/:id/password":                         {rule: sessionForm(usersAdmin), scoped: true},
 }
 
 // caseReveal: the full number of a case only to an admin of the case's own agency; a province
@@ -442,13 +475,14 @@ func (m matrixEnv) path(template string, own bool) string {
 		p = strings.Replace(p, ":id", m.kiosk[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/offices/:id"), strings.HasPrefix(p, "/dashboard/offices/:id"):
 		p = strings.Replace(p, ":id", m.office[i].String(), 1)
-	case strings.HasPrefix(p, "/api/v1/users/:id"):
+	case strings.HasPrefix(p, "/api/v1/users/:id"), strings.HasPrefix(p, "/dashboard/users/:id"):
 		p = strings.Replace(p, ":id", m.user[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/cases/:id"):
 		p = strings.Replace(p, ":id", m.kase[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/surveys/:id"), strings.HasPrefix(p, "/surveys/:id"), strings.HasPrefix(p, "/dashboard/surveys/:id"):
 		p = strings.Replace(p, ":id", m.survey[i].String(), 1)
 	}
+	p = strings.Replace(p, "/dashboard/account/tokens/:id/", "/dashboard/account/tokens/987654321/", 1)
 	p = strings.Replace(p, ":token", "not-a-link-token", 1)
 	p = strings.Replace(p, ":response_id", "00000000-0000-4000-8000-00000000dead", 1)
 	p = strings.Replace(p, ":question_id", "q3", 1)
@@ -666,7 +700,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 				if k == "POST /api/v1/invitations.csv" {
 					ct = "text/csv"
 				}
-				if strings.HasPrefix(tmpl, "/s/") || strings.HasPrefix(tmpl, "/p/") || tmpl == "/dev/sms" || tmpl == "/login" || tmpl == "/logout" || strings.HasPrefix(tmpl, "/dashboard/comments/") {
+				if strings.HasPrefix(tmpl, "/s/") || strings.HasPrefix(tmpl, "/p/") || tmpl == "/dev/sms" || tmpl == "/login" || tmpl == "/logout" || strings.HasPrefix(tmpl, "/dashboard/comments/") || strings.HasPrefix(tmpl, "/dashboard/account/") || strings.HasPrefix(tmpl, "/dashboard/users") {
 					ct = "application/x-www-form-urlencoded"
 				}
 				res := h.request(t, method, m.path(tmpl, own), "", ct, body, hdr...)

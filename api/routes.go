@@ -62,6 +62,14 @@ func (s *Server) registerRoutes() {
 	e.POST("/dashboard/agencies/:id/assignments", s.assignForm, s.identify)
 	e.POST("/dashboard/offices/:id", s.renameOfficeForm, s.identify)
 	e.POST("/dashboard/offices/:id/hours", s.officeHoursForm, s.identify)
+	e.Match(pageMethods, "/dashboard/account", s.accountPage, s.identify)
+	e.POST("/dashboard/account/password", s.accountPasswordForm, s.identify)
+	e.POST("/dashboard/account/alert-phone", s.accountPhoneForm, s.identify)
+	e.POST("/dashboard/account/tokens", s.accountTokenForm, s.identify)
+	e.POST("/dashboard/account/tokens/:id/revoke", s.accountRevokeForm, s.identify)
+	e.Match(pageMethods, "/dashboard/users", s.usersPage, s.identify)
+	e.POST("/dashboard/users", s.usersAddForm, s.identify)
+	e.POST("/dashboard/users/:id/password", s.usersResetForm, s.identify)
 
 	// Lobby tablets. Pairing is open to whoever holds a code, rate-limited per client IP; the
 	// rest needs a kiosk's device token (afkk_…), which the kiosk channel checks — never the

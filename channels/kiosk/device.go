@@ -117,7 +117,7 @@ func device(p survey.Principal) error {
 
 // Config is everything a tablet needs to run offline: who it is, the survey to ask (nil when its
 // agency has none published), its office's hours and holidays, whether the office is open now,
-// the server's clock, and the app's timings.
+// the server's clock, the app's timings, and whether to offer a follow-up call.
 type Config struct {
 	Kiosk             Identity           `json:"kiosk"`
 	Survey            *survey.Version    `json:"-"`
@@ -126,6 +126,32 @@ type Config struct {
 	OpenNow           bool               `json:"open_now"`
 	ServerTime        time.Time          `json:"server_time"`
 	Settings          Settings           `json:"settings"`
+	// ContactOffer is nil when the app must not ask for a number: no follow-up cases on this
+	// server, or a survey without an unconditional rating to judge by.
+	ContactOffer *ContactOffer `json:"contact_offer"`
+}
+
+// ContactOffer tells the app when to offer a follow-up call, with the same rule openCase applies
+// to the batch item, so the tablet never asks for a number the server would not use: after the
+// answer to QuestionID (the survey's first unconditional rating5, as for SMS) is MaxRating or
+// less. ComplaintNotice is what the thank-you screen shows after consent: formal complaints
+// belong to the national channels, which a follow-up does not replace.
+type ContactOffer struct {
+	QuestionID      string `json:"question_id"`
+	MaxRating       int    `json:"max_rating"`
+	ComplaintNotice string `json:"complaint_notice"`
+}
+
+// contactOffer is the offer for version v, or nil when none may be made.
+func (s *Service) contactOffer(v *survey.Version) *ContactOffer {
+	if s.opts.Cases == nil || v == nil {
+		return nil
+	}
+	q, ok := v.SMSRatingQuestion()
+	if !ok {
+		return nil
+	}
+	return &ContactOffer{QuestionID: q.ID, MaxRating: survey.CaseMaxRating, ComplaintNotice: survey.ComplaintNoticeFa}
 }
 
 // Config returns the configuration of the kiosk p stands for.
@@ -147,6 +173,7 @@ func (s *Service) Config(ctx context.Context, p survey.Principal) (Config, error
 	} else if survey.ErrorCode(err) != survey.ECodeNotFound {
 		return Config{}, err
 	}
+	cfg.ContactOffer = s.contactOffer(cfg.Survey)
 	if cfg.Hours, err = s.store.OfficeHours(ctx, k.OfficeID); err != nil {
 		return Config{}, err
 	}

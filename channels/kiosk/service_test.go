@@ -284,3 +284,69 @@ func TestServicePrincipals(t *testing.T) {
 		}
 	})
 }
+
+// caseRecorder stands in for the cases service where only the kiosk's side is under test: it
+// records what it was asked to open.
+type caseRecorder struct {
+	mu     sync.Mutex
+	opened []survey.NewCase
+}
+
+func (r *caseRecorder) Open(_ context.Context, nc survey.NewCase) (survey.Case, bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.opened = append(r.opened, nc)
+	return survey.Case{ID: survey.ID(len(r.opened)), AgencyID: nc.AgencyID, Consent: true}, true, nil
+}
+
+// TestConfigContactOffer: the tablet is told to offer a follow-up call only when the server
+// opens cases and the survey has an unconditional rating to judge by, with the cases' own
+// threshold and the complaint notice, so the app and openCase apply one rule.
+func TestConfigContactOffer(t *testing.T) {
+	eachDialect(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		p := e.pairedKiosk(t, "کیوسک")
+		cfg, err := e.svc.Config(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.ContactOffer != nil {
+			t.Fatalf("a server without cases offers contact: %+v", cfg.ContactOffer)
+		}
+		withCases := kiosk.NewService(e.store, e.in, kiosk.Options{Clock: e.clock, Logger: slog.New(slog.DiscardHandler), Cases: &caseRecorder{}})
+		if cfg, err = withCases.Config(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		want := kiosk.ContactOffer{QuestionID: "q1", MaxRating: survey.CaseMaxRating, ComplaintNotice: survey.ComplaintNoticeFa}
+		if cfg.ContactOffer == nil || *cfg.ContactOffer != want {
+			t.Fatalf("contact offer %+v, want %+v", cfg.ContactOffer, want)
+		}
+		raw, err := json.Marshal(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wire struct {
+			Offer map[string]any `json:"contact_offer"`
+		}
+		if err := json.Unmarshal(raw, &wire); err != nil || wire.Offer["question_id"] != "q1" || wire.Offer["max_rating"] != float64(2) {
+			t.Fatalf("contact_offer on the wire: %s (%v)", raw, err)
+		}
+		// A new version whose only rating is conditional: nothing to judge by, no offer.
+		v := survey.Version{SurveyID: e.version.SurveyID, Questions: []survey.Question{
+			{ID: "first", Type: survey.TypeYesNo, Title: "بار اول؟", Required: true},
+			{ID: "again", Type: survey.TypeRating5, Title: "دوباره", ShowIf: &survey.Condition{QuestionID: "first", Op: "eq", Value: 0}},
+		}}
+		if err := e.store.PublishVersion(ctx, &v); err != nil {
+			t.Fatal(err)
+		}
+		if cfg, err = withCases.Config(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Survey == nil || cfg.Survey.Version != v.Version {
+			t.Fatalf("config survey %+v, want version %d", cfg.Survey, v.Version)
+		}
+		if cfg.ContactOffer != nil {
+			t.Fatalf("a survey without an unconditional rating offers contact: %+v", cfg.ContactOffer)
+		}
+	})
+}

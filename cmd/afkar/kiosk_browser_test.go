@@ -236,6 +236,9 @@ func (tb *tablet) followUps(respect int, comment string) {
 		switch screen := browsertest.Eval[string](tb.b, `document.body.dataset.current`); screen {
 		case "thanks":
 			return
+		case "contact": // the offer of a follow-up call after a low rating: declined here
+			tb.click(`#contact-no`)
+			continue
 		case "question":
 		default:
 			tb.t.Fatalf("screen %q in the middle of a survey", screen)
@@ -484,11 +487,19 @@ func TestKioskDoublePress(t *testing.T) {
 	tb.b.CheckRequests(s.srv.url)
 }
 
-// skipToThanks skips every follow-up until the thank-you screen.
+// skipToThanks skips every follow-up, and declines the offer of a follow-up call, until the
+// thank-you screen.
 func (tb *tablet) skipToThanks() {
 	tb.t.Helper()
-	for browsertest.Eval[string](tb.b, `document.body.dataset.current`) == "question" {
-		tb.click(`#question-actions .secondary, #question-actions .primary`)
+	for cur := ""; ; {
+		if cur = browsertest.Eval[string](tb.b, `document.body.dataset.current`); cur != "question" && cur != "contact" {
+			break
+		}
+		if cur == "contact" {
+			tb.click(`#contact-no`)
+		} else {
+			tb.click(`#question-actions .secondary, #question-actions .primary`)
+		}
 		tb.b.WaitJS(20*time.Second, "the next screen", fmt.Sprintf(`+document.body.dataset.seq > %d && document.body.dataset.armed === "true"`, tb.seq))
 		tb.seq = browsertest.Eval[int](tb.b, `+document.body.dataset.seq`)
 	}

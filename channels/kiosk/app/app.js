@@ -9,6 +9,9 @@
  *     starts and runs with no network at all;
  *   - the survey: five faces first, then the other questions one per screen (their show_if
  *     conditions honoured), then a thank-you screen; idle citizens are reset to the start;
+ *   - after a low headline rating (the server's contact_offer says which question and how low),
+ *     one last screen offers a follow-up call: a number pad, «بله» and an equally big «نه، ممنون»;
+ *     the number rides with that answer through the queue and leaves the tablet with it;
  *   - every finished answer gets a UUIDv7 and is written to IndexedDB (strict durability) BEFORE
  *     the thank-you screen; a sync loop sends the queue in batches and deletes only what the
  *     server answered per item (accepted, duplicate or rejected), so each answer is counted once
@@ -57,6 +60,7 @@
   var DAYS = ['sat', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri'];
   var DAY_FA = { sat: 'شنبه', sun: 'یکشنبه', mon: 'دوشنبه', tue: 'سه‌شنبه', wed: 'چهارشنبه', thu: 'پنجشنبه', fri: 'جمعه' };
   var FA_DIGITS = '۰۱۲۳۴۵۶۷۸۹';
+  var PHONE_DIGITS = 11; // an Iranian mobile number as dialled at home: 09xxxxxxxxx
 
   var versionMeta = document.querySelector('meta[name="afkar-app-version"]');
   var APP_VERSION = versionMeta ? versionMeta.getAttribute('content') : 'dev';
@@ -77,6 +81,16 @@
       .replace(/[\u0660-\u0669]/g, function (c) { return String(c.charCodeAt(0) - 0x0660); })
       .replace(/[\s\-\u2010-\u2015_\u200C]/g, '')
       .toUpperCase();
+  }
+
+  // phoneProblem says in Persian what is wrong with a mobile number typed on the pad (ASCII
+  // digits), or '' when it has the shape of one: 11 digits starting 09. The server checks it
+  // again (cases.Open); a number it refuses leaves the answer stored and opens no case.
+  function phoneProblem(d) {
+    if (!d) return 'شمارهٔ همراهتان را با صفحه‌کلید بنویسید.';
+    if (d.slice(0, 2) !== '09') return 'شمارهٔ همراه باید با ۰۹ شروع شود.';
+    if (d.length !== PHONE_DIGITS) return 'شمارهٔ همراه باید ۱۱ رقم باشد؛ اکنون ' + fa(d.length) + ' رقم است.';
+    return '';
   }
 
   // uuidv7 makes a time-ordered UUID (RFC 9562): 48 bits of Unix milliseconds, then random bits
@@ -652,24 +666,119 @@
     };
   }
 
-  // finish makes the session's answers safe (keep), and only then thanks the citizen.
+  // finish makes the session's answers safe (keep), and only then thanks the citizen. A citizen
+  // who finished (thank) after a low headline rating is first offered a follow-up call
+  // (askContact), which comes back here with the number or without it; a citizen who walks away
+  // (thank false, the idle clock) is never asked and never thanked.
   function finish(thank) {
     var sess = state.session;
+    if (thank && sess && !sess.contactAsked && complete(sess) && offersContact(sess)) {
+      sess.contactAsked = true;
+      askContact(sess);
+      return;
+    }
     state.session = null;
     if (!sess || !complete(sess)) { goStart(); return; }
-    keep(item(sess)).then(function () {
+    var it = item(sess);
+    if (sess.contact) it.contact = sess.contact;
+    sess.contact = null;
+    keep(it).then(function () {
       updateStatus();
       syncSoon();
       if (!thank) { goStart(); return; }
       // The thank-you screen stays at least thanks_seconds, and until min_interval_seconds have
       // passed since this citizen's first press: the next citizen's press then never looks like
-      // ballot stuffing to the server's interval rule.
+      // ballot stuffing to the server's interval rule. After consent it also says that someone
+      // will call and where formal complaints go, which takes longer to read.
       var st = settings();
       var hold = Math.max(st.thanks_seconds * 1000, st.min_interval_seconds * 1000 - (Date.now() - sess.pressedAt.getTime()));
+      var called = !!it.contact;
+      var offer = contactOffer();
+      $('thanks-case').hidden = !called;
+      $('thanks-notice').textContent = called && offer ? offer.complaint_notice || '' : '';
+      $('thanks-notice').hidden = !$('thanks-notice').textContent;
+      if (called) hold = Math.max(hold, 3 * st.thanks_seconds * 1000);
       show('thanks');
       var seq = state.seq;
       setTimeout(function () { if (state.seq === seq) goStart(); }, hold);
     });
+  }
+
+  // contactOffer is the server's rule for offering a follow-up call, or null: none on this
+  // server, or the survey has no rating to judge by.
+  function contactOffer() {
+    var o = state.config && state.config.contact_offer;
+    return o && o.question_id && o.max_rating > 0 ? o : null;
+  }
+
+  // offersContact reports whether this citizen's headline rating is low enough for the offer:
+  // the same question and threshold the server uses to open a case.
+  function offersContact(sess) {
+    var o = contactOffer();
+    if (!o || !state.token) return false;
+    var a = sess.answers[o.question_id];
+    return !!a && typeof a.number === 'number' && a.number >= 1 && a.number <= o.max_rating;
+  }
+
+  // askContact shows the offer of a follow-up call. The number is typed on the screen's own pad
+  // (no system keyboard), kept in this closure only, and handed to finish with the consent when
+  // the citizen presses «بله» with a well-formed number; «نه، ممنون» thanks them without one;
+  // the idle clock sends the answers without a number and goes back to the start. Keys on a
+  // hardware keyboard (Persian or ASCII digits, Backspace, Enter) work too, for accessibility.
+  function askContact(sess) {
+    show('contact');
+    var digits = '';
+    var out = $('contact-number');
+    var msg = $('contact-message');
+    var pad = $('contact-pad');
+    var draw = function () {
+      out.textContent = digits ? fa(digits) : '';
+      out.setAttribute('data-digits', digits);
+      out.setAttribute('aria-label', digits ? 'شمارهٔ همراه: ' + fa(digits).split('').join(' ') : 'شمارهٔ همراه، هنوز خالی');
+    };
+    var type = armed(function (d) {
+      msg.textContent = '';
+      if (d === 'back') digits = digits.slice(0, -1);
+      else if (d === 'clear') digits = '';
+      else if (digits.length < PHONE_DIGITS) digits += d;
+      else msg.textContent = 'شمارهٔ همراه ۱۱ رقم است.';
+      draw();
+    });
+    pad.textContent = '';
+    ['1', '2', '3', '4', '5', '6', '7', '8', '9', 'clear', '0', 'back'].forEach(function (k) {
+      var label = k === 'back' ? '⌫' : k === 'clear' ? 'پاک' : fa(k);
+      var aria = k === 'back' ? 'پاک کردن آخرین رقم' : k === 'clear' ? 'پاک کردن همهٔ رقم‌ها' : fa(k);
+      var b = button('key' + (k.length > 1 ? ' fn' : ''), label, { 'data-key': k, 'aria-label': aria });
+      b.addEventListener('click', function () { type(k); });
+      pad.appendChild(b);
+    });
+    var yes = $('contact-yes');
+    var no = $('contact-no');
+    var seq = state.seq;
+    var submit = armed(function () {
+      var problem = phoneProblem(digits);
+      if (problem) { msg.textContent = problem; return; }
+      state.handled = true;
+      yes.classList.add('chosen');
+      sess.contact = { phone: digits, consent: true };
+      digits = '';
+      draw();
+      finish(true);
+    });
+    yes.onclick = function (ev) { ev.preventDefault(); submit(); };
+    no.onclick = press(function () { digits = ''; draw(); finish(true); });
+    // Keys from a hardware keyboard, while this showing of the screen is up.
+    var onKey = function (ev) {
+      if (state.seq !== seq) { document.removeEventListener('keydown', onKey, true); return; }
+      var k = ev.key || '';
+      var d = normalizeCode(k);
+      if (/^[0-9]$/.test(d)) { ev.preventDefault(); type(d); }
+      else if (k === 'Backspace') { ev.preventDefault(); type('back'); }
+      else if (k === 'Enter' && ev.target === document.body) { ev.preventDefault(); submit(); }
+    };
+    document.addEventListener('keydown', onKey, true);
+    msg.textContent = '';
+    draw();
   }
 
   // keep makes one answer safe before the citizen is thanked: written to IndexedDB; or, when
@@ -882,7 +991,9 @@
     return {
       sent_at: new Date().toISOString(),
       items: items.map(function (i) {
-        return { id: i.id, survey_id: i.survey_id, survey_version: i.survey_version, submitted_at: i.submitted_at, answers: i.answers };
+        var b = { id: i.id, survey_id: i.survey_id, survey_version: i.survey_version, submitted_at: i.submitted_at, answers: i.answers };
+        if (i.contact) b.contact = i.contact;
+        return b;
       })
     };
   }
@@ -1000,7 +1111,7 @@
   setInterval(function () {
     var idle = Date.now() - state.lastInput > settings().idle_seconds * 1000;
     var busy = state.session && state.session.pressedAt;
-    if (busy && idle && (state.screen === 'rating' || state.screen === 'question')) {
+    if (busy && idle && (state.screen === 'rating' || state.screen === 'question' || state.screen === 'contact')) {
       finish(false);
       return;
     }
@@ -1061,7 +1172,7 @@
   }
 
   // For the browser tests: the pure parts, to check them against the server's rules.
-  window.afkarKiosk = { isOpen: isOpen, uuidv7: uuidv7, normalizeCode: normalizeCode, met: met, hoursText: hoursText, scale: SCALE };
+  window.afkarKiosk = { isOpen: isOpen, uuidv7: uuidv7, normalizeCode: normalizeCode, met: met, hoursText: hoursText, scale: SCALE, phoneProblem: phoneProblem };
 
   boot();
 })();
