@@ -218,6 +218,18 @@ func dashboardForm(c caller, _ bool) outcome {
 	return oN
 }
 
+// dashboardManage: a dashboard form that changes an agency's set-up; without a session a
+// redirect to /login, with one what agencyManage allows (another agency: 404, a reader: 403).
+func dashboardManage(c caller, own bool) outcome {
+	switch {
+	case c.kind == "unknown" || c.kind == "revoked_device" || c.kind == "device":
+		return oU
+	case c.kind != "session":
+		return oA
+	}
+	return agencyManage(c, own)
+}
+
 // always: the same outcome for everyone (a path secret or form token decides, not the caller).
 func always(o outcome) rule { return func(caller, bool) outcome { return o } }
 
@@ -365,6 +377,8 @@ var routeTable = map[string]matrixRoute{
 	"GET /surveys/:id/preview":                {rule: staffRead, scoped: true},
 	"HEAD /surveys/:id/preview":               {rule: staffRead, scoped: true},
 	"GET /api/v1/alerts":                      {rule: staffList},
+	"GET /api/v1/agencies/:id/alert-rules":    {rule: staffRead, scoped: true},
+	"PUT /api/v1/agencies/:id/alert-rules":    {rule: agencyManage, scoped: true, body: `{"unhappy_share":0.3,"min_n":20}`},
 	"POST /api/v1/alerts/:id/ack":             {rule: alertAck, body: `{"comment":"x"}`},
 	"GET /api/v1/agencies/:id/trend":          {rule: staffRead, scoped: true},
 	"GET /api/v1/agencies/:id/comments":       {rule: staffRead, scoped: true},
@@ -373,6 +387,9 @@ var routeTable = map[string]matrixRoute{
 	"POST /api/v1/comments/:response_id/:question_id/moderation": {rule: commentModeration, body: `{"state":"hidden"}`},
 	"GET /dashboard/agencies/:id":                                {rule: dashboardPage, scoped: true},
 	"HEAD /dashboard/agencies/:id":                               {rule: dashboardPage, scoped: true},
+	"GET /dashboard/agencies/:id/alert-rules":                    {rule: dashboardPage, scoped: true},
+	"HEAD /dashboard/agencies/:id/alert-rules":                   {rule: dashboardPage, scoped: true},
+	"POST /dashboard/agencies/:id/alert-rules":                   {rule: dashboardManage, scoped: true, body: "score_below=3"},
 	"POST /dashboard/comments/:response_id/:question_id":         {rule: dashboardForm, body: "state=hidden"},
 }
 
@@ -461,7 +478,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 	followUps := cases.New(store, privacy, cases.Options{Clock: ke.clock, Logger: log})
 	h := start(t, api.Deps{Catalog: store, Auth: store, Intake: in, Scores: scores, Exports: export.NewService(store, store, scores),
 		Tokens:  staff.NewTokens(store, ke.clock),
-		Digests: analytics.NewDigests(scores, store, store), AlertPhones: sms.NewAlertPhones(store, privacy, ke.clock), Alerts: &analytics.AlertDesk{Store: store},
+		Digests: analytics.NewDigests(scores, store, store), AlertPhones: sms.NewAlertPhones(store, privacy, ke.clock), Alerts: &analytics.AlertDesk{Store: store}, AlertRules: &analytics.AlertRuleSettings{Store: store},
 		Dashboard: analytics.NewDashboard(store, store), Comments: analytics.NewComments(store, store),
 		Kiosks: kiosk.NewService(store, in, kiosk.Options{Clock: ke.clock, Logger: log}), PairRateLimit: -1,
 		WebLinks: keys, LinkStore: store, FormRateLimit: -1,

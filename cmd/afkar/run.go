@@ -272,9 +272,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	stopWatch := goLoop(bgCtx, func(ctx context.Context) { kiosks.RunWatcher(ctx, cfg.KioskWatchEvery) })
 	defer stopWatch()
 
-	// Score alerts (drop/rise against each office's own baseline): at start, then daily. No
-	// agency has simple rules yet (analytics.AlertWatcher.Simple), until agency settings hold them.
-	alertWatcher := &analytics.AlertWatcher{Store: store, Log: log}
+	// Score alerts (drop/rise against each office's own baseline, and the simple rules each
+	// agency set, read afresh on every run): at start, then daily.
+	alertWatcher := &analytics.AlertWatcher{Store: store, Log: log, Rules: analytics.StoredAlertRules(store)}
 	stopAlerts := goLoop(bgCtx, func(ctx context.Context) { alertWatcher.RunLoop(ctx, analytics.DefaultAlertEvery) })
 	defer stopAlerts()
 
@@ -341,6 +341,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Auth:             cat,
 		Kiosks:           kiosks,
 		Alerts:           &analytics.AlertDesk{Store: store, Audit: store.Audit},
+		AlertRules:       &analytics.AlertRuleSettings{Store: store},
 		RateLimit:        cfg.RateLimit,
 		TokenRateLimit:   cfg.TokenRateLimit,
 		TrustProxy:       cfg.TrustProxy,
