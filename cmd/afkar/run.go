@@ -317,9 +317,15 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 
 	accounts := newAccounts(cfg, store)
 	scores := analytics.NewScores(store, store)
+	digests := analytics.NewDigests(scores, store, store)
+	// Weekly and monthly digests to every person with an alert number (Saturday and the 1st of
+	// the Jalali month, 08:00 Tehran), once per person and period whatever the replicas.
+	digestSender := sms.NewDigestSender(store, digests, nil, log)
+	stopDigests := goLoop(bgCtx, func(ctx context.Context) { digestSender.Run(ctx, sms.DefaultDigestPoll) })
+	defer stopDigests()
 	srv := api.New(api.Deps{
 		Exports:          export.NewService(store, store, scores),
-		Digests:          analytics.NewDigests(scores, store, store),
+		Digests:          digests,
 		AlertPhones:      sms.NewAlertPhones(store, privacy, nil),
 		Tokens:           staff.NewTokens(store, nil),
 		WebLinks:         links,
