@@ -256,3 +256,44 @@ func TestAlertRulesPage(t *testing.T) {
 		viewer.do(t, http.MethodPost, page, ct, url.Values{"score_below": {"2"}, "csrf_token": {string(vm[1])}}.Encode()).wantStatus(t, http.StatusForbidden)
 	})
 }
+
+// TestDigestPage: GET /dashboard/digest renders the last complete week's or month's digest for
+// the person's role — an agency admin its agency's (headline, movement, reasons, comments), a
+// province admin every agency's table — in Persian, RTL, without scripts; a visitor without a
+// session goes to /login and an unknown period is 422.
+func TestDigestPage(t *testing.T) {
+	t.Parallel()
+	onEachDialect(t, func(t *testing.T, store *sqlstore.Store) {
+		scores := analytics.NewScores(store, store)
+		e := newAccountsEnv(t, store, api.Deps{Scores: scores, Digests: analytics.NewDigests(scores, store, store)})
+		anon := e.browser(t)
+		if loc := anon.do(t, http.MethodGet, "/dashboard/digest", "", "").wantStatus(t, http.StatusSeeOther).header.Get("Location"); loc != "/login" {
+			t.Fatalf("without a session → %q", loc)
+		}
+		check := func(body []byte, want ...string) {
+			t.Helper()
+			for _, w := range append(want, `dir="rtl"`, `lang="fa"`) {
+				if !bytes.Contains(body, []byte(w)) {
+					t.Fatalf("the digest page lacks %q: %s", w, body)
+				}
+			}
+			if bytes.Contains(body, []byte("<script")) {
+				t.Fatal("a script on the digest page")
+			}
+		}
+		b := e.browser(t)
+		b.login(t, "tax.admin", e.pw["tax.admin"]).wantStatus(t, http.StatusSeeOther)
+		check(b.do(t, http.MethodGet, "/dashboard/digest?at=1405-09-10", "", "").wantStatus(t, http.StatusOK).body,
+			"گزارش هفتگی — هفتهٔ ۳۰ آبان ۱۴۰۵", `data-kpi="index"`, `data-kpi="movement"`, "دلیل‌های پرتکرار", "نظرهای شهروندان ناراضی", "داده کافی نیست")
+		check(b.do(t, http.MethodGet, "/dashboard/digest?period=month&at=1405-09-10", "", "").wantStatus(t, http.StatusOK).body, "گزارش ماهانه — آبان ۱۴۰۵")
+		b.do(t, http.MethodGet, "/dashboard/digest?period=year", "", "").envelope(t, http.StatusUnprocessableEntity, "invalid")
+
+		admin := e.browser(t)
+		admin.login(t, "admin", e.pw["admin"]).wantStatus(t, http.StatusSeeOther)
+		body := admin.do(t, http.MethodGet, "/dashboard/digest?period=week&at=1405-09-10", "", "").wantStatus(t, http.StatusOK).body
+		check(body, `id="digest-table"`, "اداره کل امور مالیاتی", "اداره کل ثبت اسناد")
+		if bytes.Contains(body, []byte(`data-kpi="index"`)) {
+			t.Fatal("the province's page shows one agency's headline")
+		}
+	})
+}

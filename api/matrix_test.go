@@ -387,6 +387,8 @@ var routeTable = map[string]matrixRoute{
 	"POST /api/v1/comments/:response_id/:question_id/moderation": {rule: commentModeration, body: `{"state":"hidden"}`},
 	"GET /dashboard/agencies/:id":                                {rule: dashboardPage, scoped: true},
 	"HEAD /dashboard/agencies/:id":                               {rule: dashboardPage, scoped: true},
+	"GET /dashboard/digest":                                      {rule: public(true)}, // the page, or a redirect to /login
+	"HEAD /dashboard/digest":                                     {rule: public(true)},
 	"GET /dashboard/agencies/:id/alert-rules":                    {rule: dashboardPage, scoped: true},
 	"HEAD /dashboard/agencies/:id/alert-rules":                   {rule: dashboardPage, scoped: true},
 	"POST /dashboard/agencies/:id/alert-rules":                   {rule: dashboardManage, scoped: true, body: "score_below=3"},

@@ -52,6 +52,7 @@ func (s *Server) registerRoutes() {
 	e.Match(pageMethods, "/dashboard/agencies/:id", s.agencyDashboard, s.identify)
 	e.POST("/dashboard/comments/:response_id/:question_id", s.moderateForm, s.identify)
 	// An agency's simple alert rules as a plain form (the settings service checks who may change them).
+	e.Match(pageMethods, "/dashboard/digest", s.digestPage, s.identify)
 	e.Match(pageMethods, "/dashboard/agencies/:id/alert-rules", s.alertRulesPage, s.identify)
 	e.POST("/dashboard/agencies/:id/alert-rules", s.alertRulesForm, s.identify)
 
