@@ -154,3 +154,44 @@ func TestDigestSender(t *testing.T) {
 		e.noNumbers(t, "09121112233", "09122223344", "09133334455")
 	})
 }
+
+// fixedDigests is a DigestSource with set texts (the digests' figures are TestDigestSender's).
+type fixedDigests struct{ texts []string }
+
+func (f fixedDigests) PeriodStart(period string, at time.Time) time.Time {
+	return analytics.PeriodOf(at, analytics.Granularity(period)).Start
+}
+
+func (f fixedDigests) DigestTexts(context.Context, survey.Principal, string, time.Time) (string, []string, error) {
+	return "k", f.texts, nil
+}
+
+// A digest text too long for two parts gives way to the first shorter variant that fits; when
+// none fits nothing is queued rather than a third part.
+func TestDigestSenderFitsParts(t *testing.T) {
+	eachSendDialect(t, func(t *testing.T, e *sendEnv) {
+		ctx := context.Background()
+		accounts := staff.New(e.store, staff.Options{Secret: []byte(strings.Repeat("k", 32)), Clock: e.clock})
+		u, _, err := accounts.CreateUser(ctx, survey.Principal{Role: survey.RoleProvinceAdmin, Name: "test"},
+			staff.NewUser{Login: "admin1", Name: "admin1", Role: survey.RoleAgencyAdmin, AgencyID: e.agency.ID})
+		must(t, err)
+		_, err = sms.NewAlertPhones(e.store, e.privacy, e.clock).Set(ctx, survey.Principal{Role: survey.RoleAgencyAdmin, AgencyID: e.agency.ID, UserID: u.ID}, "09121112233")
+		must(t, err)
+		long, short := strings.Repeat("گزارش ", 40), "افکار — گزارش کوتاه."
+		if p, _ := sms.Parts(long); p <= sms.MaxParts {
+			t.Fatalf("the long text has only %d parts", p)
+		}
+		e.clock.Set(time.Date(2026, 11, 28, 9, 0, 0, 0, survey.Tehran)) // a Saturday
+		if n, err := sms.NewDigestSender(e.store, fixedDigests{[]string{long, long}}, e.clock, e.log).RunOnce(ctx); err != nil || n != 0 {
+			t.Fatalf("nothing fits: queued %d, %v", n, err)
+		}
+		if n, err := sms.NewDigestSender(e.store, fixedDigests{[]string{long, short}}, e.clock, e.log).RunOnce(ctx); err != nil || n != 1 {
+			t.Fatalf("a short variant: queued %d, %v", n, err)
+		}
+		msgs, err := e.store.RecentOutbox(ctx, 5)
+		must(t, err)
+		if len(msgs) != 1 || msgs[0].Text != short+"\n"+sms.OptOutFooter || msgs[0].Parts != 1 {
+			t.Fatalf("outbox %+v", msgs)
+		}
+	})
+}
