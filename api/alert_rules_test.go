@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -210,6 +211,7 @@ func TestAlertRulesPage(t *testing.T) {
 		if bytes.Contains(body, []byte("<script")) {
 			t.Fatal("a script on a form page")
 		}
+		halfSpaces(t, body)
 		m := csrfInput.FindSubmatch(body)
 		if m == nil {
 			t.Fatal("no CSRF token in the form")
@@ -280,6 +282,7 @@ func TestDigestPage(t *testing.T) {
 			if bytes.Contains(body, []byte("<script")) {
 				t.Fatal("a script on the digest page")
 			}
+			halfSpaces(t, body)
 		}
 		b := e.browser(t)
 		b.login(t, "tax.admin", e.pw["tax.admin"]).wantStatus(t, http.StatusSeeOther)
@@ -296,4 +299,12 @@ func TestDigestPage(t *testing.T) {
 			t.Fatal("the province's page shows one agency's headline")
 		}
 	})
+}
+
+// halfSpaces fails when a page writes «می» without its half-space (ZWNJ), or has none at all.
+func halfSpaces(t *testing.T, body []byte) {
+	t.Helper()
+	if m := regexp.MustCompile(`(^|[\s«(])(ن?می) [\p{Arabic}]`).Find(body); m != nil || !bytes.Contains(body, []byte("\u200c")) {
+		t.Fatalf("%q needs a half-space (ZWNJ) after «می», or the page lost its half-spaces", m)
+	}
 }
