@@ -218,8 +218,8 @@ func dashboardForm(c caller, _ bool) outcome {
 	return oN
 }
 
-// dashboardManage: a dashboard form that changes an agency's set-up; without a session a
-// redirect to /login, with one what agencyManage allows (another agency: 404, a reader: 403).
+// dashboardManage: a management form of the staff pages; without a session a redirect to
+// /login, with one the rights of agencyManage (readers 403, another agency 404).
 func dashboardManage(c caller, own bool) outcome {
 	switch {
 	case c.kind == "unknown" || c.kind == "revoked_device" || c.kind == "device":
@@ -393,6 +393,18 @@ var routeTable = map[string]matrixRoute{
 	"HEAD /dashboard/agencies/:id/alert-rules":                   {rule: dashboardPage, scoped: true},
 	"POST /dashboard/agencies/:id/alert-rules":                   {rule: dashboardManage, scoped: true, body: "score_below=3"},
 	"POST /dashboard/comments/:response_id/:question_id":         {rule: dashboardForm, body: "state=hidden"},
+	"GET /dashboard/agencies/:id/surveys":                        {rule: dashboardPage, scoped: true},
+	"HEAD /dashboard/agencies/:id/surveys":                       {rule: dashboardPage, scoped: true},
+	"POST /dashboard/agencies/:id/surveys":                       {rule: dashboardManage, scoped: true},
+	"GET /dashboard/surveys/:id/edit":                            {rule: dashboardPage, scoped: true},
+	"HEAD /dashboard/surveys/:id/edit":                           {rule: dashboardPage, scoped: true},
+	"POST /dashboard/surveys/:id/edit":                           {rule: dashboardManage, scoped: true},
+	"GET /dashboard/agencies/:id/offices":                        {rule: dashboardPage, scoped: true},
+	"HEAD /dashboard/agencies/:id/offices":                       {rule: dashboardPage, scoped: true},
+	"POST /dashboard/agencies/:id/offices":                       {rule: dashboardManage, scoped: true}, // no name: 422 past the checks
+	"POST /dashboard/agencies/:id/assignments":                   {rule: dashboardManage, scoped: true},
+	"POST /dashboard/offices/:id":                                {rule: dashboardManage, scoped: true}, // no name: 422 past the checks
+	"POST /dashboard/offices/:id/hours":                          {rule: dashboardManage, scoped: true},
 }
 
 // caseReveal: the full number of a case only to an admin of the case's own agency; a province
@@ -435,13 +447,13 @@ func (m matrixEnv) path(template string, own bool) string {
 		p = strings.Replace(p, ":id", m.agency[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/kiosks/:id"):
 		p = strings.Replace(p, ":id", m.kiosk[i].String(), 1)
-	case strings.HasPrefix(p, "/api/v1/offices/:id"):
+	case strings.HasPrefix(p, "/api/v1/offices/:id"), strings.HasPrefix(p, "/dashboard/offices/:id"):
 		p = strings.Replace(p, ":id", m.office[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/users/:id"):
 		p = strings.Replace(p, ":id", m.user[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/cases/:id"):
 		p = strings.Replace(p, ":id", m.kase[i].String(), 1)
-	case strings.HasPrefix(p, "/api/v1/surveys/:id"), strings.HasPrefix(p, "/surveys/:id"):
+	case strings.HasPrefix(p, "/api/v1/surveys/:id"), strings.HasPrefix(p, "/surveys/:id"), strings.HasPrefix(p, "/dashboard/surveys/:id"):
 		p = strings.Replace(p, ":id", m.survey[i].String(), 1)
 	}
 	p = strings.Replace(p, ":token", "not-a-link-token", 1)

@@ -51,10 +51,22 @@ func (s *Server) registerRoutes() {
 	e.Match(pageMethods, "/dashboard", s.dashboard, s.identify)
 	e.Match(pageMethods, "/dashboard/agencies/:id", s.agencyDashboard, s.identify)
 	e.POST("/dashboard/comments/:response_id/:question_id", s.moderateForm, s.identify)
-	// An agency's simple alert rules as a plain form (the settings service checks who may change them).
+	// The weekly or monthly digest for the caller's role.
 	e.Match(pageMethods, "/dashboard/digest", s.digestPage, s.identify)
+	// An agency's simple alert rules as a plain form (the settings service checks who may change them).
 	e.Match(pageMethods, "/dashboard/agencies/:id/alert-rules", s.alertRulesPage, s.identify)
 	e.POST("/dashboard/agencies/:id/alert-rules", s.alertRulesForm, s.identify)
+	// Survey and office management pages (plain forms; survey/authoring and the kiosk channel
+	// decide who may change what: readers of the agency see the pages without forms).
+	e.Match(pageMethods, "/dashboard/agencies/:id/surveys", s.surveysPage, s.identify)
+	e.POST("/dashboard/agencies/:id/surveys", s.createSurveyForm, s.identify)
+	e.Match(pageMethods, "/dashboard/surveys/:id/edit", s.editorPage, s.identify)
+	e.POST("/dashboard/surveys/:id/edit", s.editorForm, s.identify)
+	e.Match(pageMethods, "/dashboard/agencies/:id/offices", s.officesPage, s.identify)
+	e.POST("/dashboard/agencies/:id/offices", s.createOfficeForm, s.identify)
+	e.POST("/dashboard/agencies/:id/assignments", s.assignForm, s.identify)
+	e.POST("/dashboard/offices/:id", s.renameOfficeForm, s.identify)
+	e.POST("/dashboard/offices/:id/hours", s.officeHoursForm, s.identify)
 
 	// Lobby tablets. Pairing is open to whoever holds a code, rate-limited per client IP; the
 	// rest needs a kiosk's device token (afkk_…), which the kiosk channel checks — never the
