@@ -91,7 +91,7 @@ func (d *DigestSender) RunOnce(ctx context.Context) (int, error) {
 	queued := 0
 	var people []survey.DigestRecipient
 	for _, period := range DigestPeriods {
-		start := d.source.PeriodStart(period, now)
+		start := d.source.PeriodStart(period, now).In(survey.Tehran)
 		from := time.Date(start.Year(), start.Month(), start.Day(), DigestHour, 0, 0, 0, survey.Tehran)
 		if now.Before(from) || !now.Before(from.Add(DigestWindow)) {
 			continue
