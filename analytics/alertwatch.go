@@ -76,6 +76,10 @@ type AlertWatcher struct {
 	FDR float64
 	// Simple returns an agency's simple rules; nil means no agency has any.
 	Simple func(agency survey.ID) SimpleAlertRules
+	// Rules, when set, loads every agency's simple rules once at the start of each run (from
+	// storage: StoredAlertRules) and takes the place of Simple; an error ends the run, and the
+	// next one tries again.
+	Rules func(ctx context.Context) (map[survey.ID]SimpleAlertRules, error)
 	// WindowDays, BaselineWeeks and SeasonMinN default to the constants above.
 	WindowDays, BaselineWeeks int
 	SeasonMinN                int64
@@ -221,6 +225,15 @@ func (w *AlertWatcher) Run(ctx context.Context) (AlertRun, error) {
 	}
 	run.Seasons = opts.SeasonEffects
 
+	simple := w.Simple
+	if w.Rules != nil {
+		rules, err := w.Rules(ctx)
+		if err != nil {
+			return run, fmt.Errorf("loading the simple alert rules: %w", err)
+		}
+		simple = func(a survey.ID) SimpleAlertRules { return rules[a] }
+	}
+
 	agencies, err := w.Store.Agencies(ctx, survey.Principal{Role: survey.RoleProvinceAdmin})
 	if err != nil {
 		return run, err
@@ -272,8 +285,8 @@ func (w *AlertWatcher) Run(ctx context.Context) (AlertRun, error) {
 		}
 		run.Opened += opened
 		run.Resolved += resolved
-		if w.Simple != nil {
-			opened, resolved, err := w.simple(ctx, wo, w.Simple(wo.agency), per, now)
+		if simple != nil {
+			opened, resolved, err := w.simple(ctx, wo, simple(wo.agency), per, now)
 			if err != nil {
 				return run, err
 			}
@@ -362,7 +375,8 @@ func (w *AlertWatcher) stepDrop(ctx context.Context, wo *watchedOffice, per aler
 }
 
 // simple evaluates an agency's simple rules on an office's window: a rule that fires opens its
-// alert (once), one that evaluates OK resolves it, and too few citizens change nothing.
+// alert (once), one that evaluates OK resolves it, and too few citizens change nothing. A rule
+// the agency switched off resolves what it had opened: nothing watches that alert any more.
 func (w *AlertWatcher) simple(ctx context.Context, wo *watchedOffice, rules SimpleAlertRules, per alertPeriods, now time.Time) (opened, resolved int, err error) {
 	minN := rules.MinN
 	if minN <= 0 {
@@ -420,6 +434,16 @@ func (w *AlertWatcher) simple(ctx context.Context, wo *watchedOffice, rules Simp
 		}
 	}
 	subject := officeSubject(wo.office.ID)
+	for kind, on := range map[string]bool{survey.AlertShareUnhappy: rules.UnhappyShare > 0,
+		survey.AlertScoreBelow: rules.ScoreBelow > 0, survey.AlertScoreAbove: rules.ScoreAbove > 0} {
+		if !on {
+			n, err := w.Store.ResolveAlerts(ctx, kind, subject, now)
+			if err != nil {
+				return opened, resolved, err
+			}
+			resolved += n
+		}
+	}
 	for _, o := range outs {
 		switch o.res.Status {
 		case SimpleFired:

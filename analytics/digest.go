@@ -296,16 +296,20 @@ func unhappy(r *survey.Response) bool {
 
 // Text is the digest as a short Persian message (an SMS or the top of an email): the period, the
 // index with its interval and n, and the movement.
-func (dg Digest) Text() string {
+func (dg Digest) Text() string { return dg.text(dg.AgencyName, true) }
+
+// text is Text with the agency named name, and without the movement when movement is false
+// (shorter variants for an SMS that must fit its parts).
+func (dg Digest) text(name string, movement bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "افکار — %s، %s: ", dg.AgencyName, dg.Period.Label)
+	fmt.Fprintf(&b, "افکار — %s، %s: ", name, dg.Period.Label)
 	if !dg.Index.Defined() || !dg.Index.HasInterval() {
 		b.WriteString("در این دوره پاسخی نرسید.")
 		return b.String()
 	}
 	fmt.Fprintf(&b, "شاخص %s (%s تا %s، %s نفر)", persianFixed(*dg.Index.Value, 0), persianFixed(*dg.Index.Low, 0),
 		persianFixed(*dg.Index.High, 0), persianFixed(float64(dg.Citizens), 0))
-	if m := dg.Movement; m.Change != nil {
+	if m := dg.Movement; movement && m.Change != nil {
 		switch {
 		case m.Clear && *m.Change < 0:
 			fmt.Fprintf(&b, "؛ کاهش روشن %s واحد نسبت به دورهٔ پیش", persianFixed(-*m.Change, 0))
@@ -317,6 +321,91 @@ func (dg Digest) Text() string {
 	}
 	b.WriteString(".")
 	return b.String()
+}
+
+// shortName cuts a name to at most n letters, with an ellipsis when cut.
+func shortName(name string, n int) string {
+	name = strings.Join(strings.Fields(name), " ")
+	r := []rune(name)
+	if len(r) <= n {
+		return name
+	}
+	return strings.TrimSpace(string(r[:n-1])) + "…"
+}
+
+// ProvinceText is the province summary of a period's agency digests (ordered as Province orders
+// them) as a short Persian message: how many agencies had citizens, how many moved clearly down
+// and up, and — when named is true — the agency with the largest clear fall and rise.
+func ProvinceText(label string, ds []Digest, named bool) string {
+	var with, down, up int
+	var worst, best *Digest
+	for i := range ds {
+		dg := &ds[i]
+		if dg.Index.Defined() {
+			with++
+		}
+		m := dg.Movement
+		if !m.Clear || m.Change == nil {
+			continue
+		}
+		if *m.Change < 0 {
+			down++
+			if worst == nil || *m.Change < *worst.Movement.Change {
+				worst = dg
+			}
+		} else {
+			up++
+			if best == nil || *m.Change > *best.Movement.Change {
+				best = dg
+			}
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "افکار — استان، %s: %s دستگاه با پاسخ؛ کاهش روشن: %s، افزایش روشن: %s", label,
+		persianFixed(float64(with), 0), persianFixed(float64(down), 0), persianFixed(float64(up), 0))
+	if named && worst != nil {
+		fmt.Fprintf(&b, "؛ بیشترین کاهش: %s (%s)", shortName(worst.AgencyName, 24), persianFixed(*worst.Movement.Change, 0))
+	}
+	if named && best != nil {
+		fmt.Fprintf(&b, "؛ بیشترین افزایش: %s (+%s)", shortName(best.AgencyName, 24), persianFixed(*best.Movement.Change, 0))
+	}
+	b.WriteString(".")
+	return b.String()
+}
+
+// PeriodStart is when the period (week or month) holding at began: the digest sender sends the
+// previous period's digest once that day's morning has come.
+func (d *Digests) PeriodStart(period string, at time.Time) time.Time {
+	return PeriodOf(at, Granularity(period)).Start
+}
+
+// DigestTexts is p's digest of the last complete period (week or month) before at as SMS texts,
+// longest first — the sender keeps the first that fits its parts — with the period's key. An
+// agency role gets its agency's digest; a province role the province summary. Comments are
+// left out: an SMS has no room for them.
+func (d *Digests) DigestTexts(ctx context.Context, p survey.Principal, period string, at time.Time) (string, []string, error) {
+	g := Granularity(period)
+	cur, _, err := DigestPeriod(g, at)
+	if err != nil {
+		return "", nil, err
+	}
+	lite := *d
+	lite.comments = nil
+	if p.Role.ProvinceRole() {
+		ds, err := lite.Province(ctx, p, g, at)
+		if err != nil {
+			return "", nil, err
+		}
+		return cur.Key, []string{ProvinceText(cur.Label, ds, true), ProvinceText(cur.Label, ds, false)}, nil
+	}
+	if p.AgencyID == 0 {
+		return "", nil, survey.ErrForbiddenAgency()
+	}
+	dg, err := lite.Agency(ctx, p, p.AgencyID, g, at)
+	if err != nil {
+		return "", nil, err
+	}
+	return cur.Key, []string{dg.Text(), dg.text(shortName(dg.AgencyName, 24), true), dg.text(shortName(dg.AgencyName, 16), false)}, nil
 }
 
 // persianFixed formats v with decimals digits after the Persian decimal separator, in Persian

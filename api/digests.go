@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/afkar-gov/afkar/analytics"
+	"github.com/afkar-gov/afkar/api/web"
 	"github.com/afkar-gov/afkar/survey"
 )
 
@@ -81,4 +82,39 @@ func (s *Server) getDigest(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"period": g, "digests": out})
+}
+
+// digestPage serves GET /dashboard/digest?period=week|month: the last complete period's digest
+// for the logged-in person's role, as a page (an agency's people their agency's, the province's
+// every agency's). Without a session it sends the visitor to /login.
+func (s *Server) digestPage(c echo.Context) error {
+	p, ok := dashboardSession(c)
+	if !ok {
+		return c.Redirect(http.StatusSeeOther, loginPath)
+	}
+	if s.d.Digests == nil {
+		return unavailable("digests")
+	}
+	g, at, err := digestQuery(c)
+	if err != nil {
+		return err
+	}
+	cur, _, err := analytics.DigestPeriod(g, at)
+	if err != nil {
+		return err
+	}
+	page := web.DigestPage{StaffBar: s.staffBar(c, p), Now: time.Now(), Period: string(g), Label: cur.Label}
+	ctx := c.Request().Context()
+	if p.Role.ProvinceRole() {
+		if page.Province, err = s.d.Digests.Province(ctx, p, g, at); err != nil {
+			return err
+		}
+	} else {
+		dg, err := s.d.Digests.Agency(ctx, p, p.AgencyID, g, at)
+		if err != nil {
+			return err
+		}
+		page.Agency = &dg
+	}
+	return s.pages.DigestPageRender(c, page)
 }

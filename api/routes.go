@@ -51,6 +51,11 @@ func (s *Server) registerRoutes() {
 	e.Match(pageMethods, "/dashboard", s.dashboard, s.identify)
 	e.Match(pageMethods, "/dashboard/agencies/:id", s.agencyDashboard, s.identify)
 	e.POST("/dashboard/comments/:response_id/:question_id", s.moderateForm, s.identify)
+	// The weekly or monthly digest for the caller's role.
+	e.Match(pageMethods, "/dashboard/digest", s.digestPage, s.identify)
+	// An agency's simple alert rules as a plain form (the settings service checks who may change them).
+	e.Match(pageMethods, "/dashboard/agencies/:id/alert-rules", s.alertRulesPage, s.identify)
+	e.POST("/dashboard/agencies/:id/alert-rules", s.alertRulesForm, s.identify)
 	// Survey and office management pages (plain forms; survey/authoring and the kiosk channel
 	// decide who may change what: readers of the agency see the pages without forms).
 	e.Match(pageMethods, "/dashboard/agencies/:id/surveys", s.surveysPage, s.identify)
@@ -123,6 +128,10 @@ func (s *Server) registerRoutes() {
 	// acknowledges one (the alert desk checks which).
 	e.GET("/api/v1/alerts", s.listAlerts, staff...)
 	e.POST("/api/v1/alerts/:id/ack", s.ackAlert, s.identify, s.requireStaff, requireJSON)
+	// An agency's simple alert rules (share unhappy, score below/above): its staff read them, an
+	// admin of the agency or the province changes them (analytics.AlertRuleSettings; audited).
+	e.GET("/api/v1/agencies/:id/alert-rules", s.getAlertRules, staff...)
+	e.PUT("/api/v1/agencies/:id/alert-rules", s.putAlertRules, s.identify, s.requireStaff, requireJSON)
 	e.GET("/api/v1/kiosks", s.listKiosks, staff...)
 	e.POST("/api/v1/kiosks", s.createKiosk, s.identify, s.requireStaff, requireJSON)
 	e.POST("/api/v1/kiosks/:id/pairing", s.newPairing, staff...)

@@ -125,6 +125,9 @@ type Deps struct {
 	// Alerts lists and acknowledges alerts (analytics.AlertDesk): GET /api/v1/alerts and
 	// POST /api/v1/alerts/{id}/ack.
 	Alerts Alerts
+	// AlertRules reads and changes agencies' simple alert rules (analytics.AlertRuleSettings):
+	// GET/PUT /api/v1/agencies/{id}/alert-rules and the page /dashboard/agencies/{id}/alert-rules.
+	AlertRules AlertRules
 	// Accounts is people's accounts (survey/staff.Service): /login, /logout, session cookies in
 	// identify, /api/v1/me/password, the users API and the audit log. Without it the session
 	// cookie is ignored and those routes answer 503.

@@ -272,9 +272,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	stopWatch := goLoop(bgCtx, func(ctx context.Context) { kiosks.RunWatcher(ctx, cfg.KioskWatchEvery) })
 	defer stopWatch()
 
-	// Score alerts (drop/rise against each office's own baseline): at start, then daily. No
-	// agency has simple rules yet (analytics.AlertWatcher.Simple), until agency settings hold them.
-	alertWatcher := &analytics.AlertWatcher{Store: store, Log: log}
+	// Score alerts (drop/rise against each office's own baseline, and the simple rules each
+	// agency set, read afresh on every run): at start, then daily.
+	alertWatcher := &analytics.AlertWatcher{Store: store, Log: log, Rules: analytics.StoredAlertRules(store)}
 	stopAlerts := goLoop(bgCtx, func(ctx context.Context) { alertWatcher.RunLoop(ctx, analytics.DefaultAlertEvery) })
 	defer stopAlerts()
 
@@ -317,9 +317,15 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 
 	accounts := newAccounts(cfg, store)
 	scores := analytics.NewScores(store, store)
+	digests := analytics.NewDigests(scores, store, store)
+	// Weekly and monthly digests to every person with an alert number (Saturday and the 1st of
+	// the Jalali month, 08:00 Tehran), once per person and period whatever the replicas.
+	digestSender := sms.NewDigestSender(store, digests, nil, log)
+	stopDigests := goLoop(bgCtx, func(ctx context.Context) { digestSender.Run(ctx, sms.DefaultDigestPoll) })
+	defer stopDigests()
 	srv := api.New(api.Deps{
 		Exports:          export.NewService(store, store, scores),
-		Digests:          analytics.NewDigests(scores, store, store),
+		Digests:          digests,
 		AlertPhones:      sms.NewAlertPhones(store, privacy, nil),
 		Tokens:           staff.NewTokens(store, nil),
 		WebLinks:         links,
@@ -341,6 +347,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Auth:             cat,
 		Kiosks:           kiosks,
 		Alerts:           &analytics.AlertDesk{Store: store, Audit: store.Audit},
+		AlertRules:       &analytics.AlertRuleSettings{Store: store},
 		RateLimit:        cfg.RateLimit,
 		TokenRateLimit:   cfg.TokenRateLimit,
 		TrustProxy:       cfg.TrustProxy,

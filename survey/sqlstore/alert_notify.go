@@ -115,3 +115,61 @@ func (s *Store) MarkAlertNotified(ctx context.Context, alert survey.ID, now time
 		return db.Exec("UPDATE alerts SET notified_at = ? WHERE id = ? AND notified_at IS NULL", utc(now), int64(alert)).Error
 	})
 }
+
+// DigestRecipients lists every enabled person (any staff role) who set an alert number: the
+// digests' recipients.
+func (s *Store) DigestRecipients(ctx context.Context) ([]survey.DigestRecipient, error) {
+	var rows []struct {
+		UserID    int64
+		Name      string
+		Role      string
+		AgencyID  *int64
+		PhoneHash string
+	}
+	err := s.read(ctx).Raw(`SELECT u.id AS user_id, u.name, u.role, u.agency_id, p.phone_hash FROM users u
+ JOIN alert_phones p ON p.user_id = u.id WHERE NOT u.disabled ORDER BY u.id`).Scan(&rows).Error
+	if err != nil {
+		return nil, s.dbError(err)
+	}
+	out := make([]survey.DigestRecipient, 0, len(rows))
+	for _, r := range rows {
+		d := survey.DigestRecipient{UserID: survey.ID(r.UserID), Name: r.Name, Role: survey.Role(r.Role), PhoneHash: r.PhoneHash}
+		if r.AgencyID != nil {
+			d.AgencyID = survey.ID(*r.AgencyID)
+		}
+		if d.Role.PersonRole() {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// OutboxHas reports which of localIDs the SMS outbox already holds.
+func (s *Store) OutboxHas(ctx context.Context, localIDs []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(localIDs))
+	for start := 0; start < len(localIDs); start += 500 {
+		var got []string
+		err := s.read(ctx).Raw("SELECT local_id FROM sms_outbox WHERE local_id IN ?", localIDs[start:min(start+500, len(localIDs))]).Scan(&got).Error
+		if err != nil {
+			return nil, s.dbError(err)
+		}
+		for _, id := range got {
+			out[id] = true
+		}
+	}
+	return out, nil
+}
+
+// QueueDigestSMS queues a digest SMS (text, parts) to the number with phoneHash under localID,
+// which is derived from the person and the period: it reports false when that localID is
+// queued already (another replica, or this one before a restart), and queues nothing then.
+func (s *Store) QueueDigestSMS(ctx context.Context, phoneHash, localID, text string, parts int, now time.Time) (bool, error) {
+	var done bool
+	err := s.write(ctx, func(db *gorm.DB) error {
+		r := db.Exec(`INSERT INTO sms_outbox (phone_hash, local_id, text, parts, next_attempt_at, state, created_at)
+VALUES (?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT (local_id) DO NOTHING`, phoneHash, localID, text, parts, utc(now), utc(now))
+		done = r.RowsAffected > 0
+		return r.Error
+	})
+	return done, err
+}
