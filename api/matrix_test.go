@@ -374,6 +374,30 @@ var routeTable = map[string]matrixRoute{
 	"GET /dashboard/agencies/:id":                                {rule: dashboardPage, scoped: true},
 	"HEAD /dashboard/agencies/:id":                               {rule: dashboardPage, scoped: true},
 	"POST /dashboard/comments/:response_id/:question_id":         {rule: dashboardForm, body: "state=hidden"},
+	"POST /dashboard/alerts/:id/ack":                             {rule: dashboardForm, body: "comment=x"}, // no alert 999999: 404
+	"GET /dashboard/agencies/:id/cases":                          {rule: dashboardPage, scoped: true},
+	"HEAD /dashboard/agencies/:id/cases":                         {rule: dashboardPage, scoped: true},
+	"POST /dashboard/cases/:id/ack":                              {rule: dashboardCaseForm(agencyManage), scoped: true},
+	"POST /dashboard/cases/:id/assign":                           {rule: dashboardCaseForm(agencyManage), scoped: true}, // a province admin: 422 → back with a message
+	"POST /dashboard/cases/:id/resolve":                          {rule: dashboardCaseForm(agencyManage), scoped: true, body: "outcome="},
+	"POST /dashboard/cases/:id/reveal":                           {rule: dashboardCaseForm(caseReveal), scoped: true},
+	"GET /dashboard/audit":                                       {rule: dashboardCaseForm(usersCollection)},
+	"HEAD /dashboard/audit":                                      {rule: dashboardCaseForm(usersCollection)},
+	"GET /api/v1/agencies/:id/offices/scores":                    {rule: staffRead, scoped: true},
+}
+
+// dashboardCaseForm: a page or form of the dashboards that acts (cases, the audit log): without
+// a session a redirect to /login; with one, what the JSON route's rule says for that role.
+func dashboardCaseForm(r rule) rule {
+	return func(c caller, own bool) outcome {
+		switch {
+		case c.kind == "unknown" || c.kind == "revoked_device" || c.kind == "device":
+			return oU
+		case c.kind != "session":
+			return oA
+		}
+		return r(c, own)
+	}
 }
 
 // caseReveal: the full number of a case only to an admin of the case's own agency; a province
@@ -420,11 +444,12 @@ func (m matrixEnv) path(template string, own bool) string {
 		p = strings.Replace(p, ":id", m.office[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/users/:id"):
 		p = strings.Replace(p, ":id", m.user[i].String(), 1)
-	case strings.HasPrefix(p, "/api/v1/cases/:id"):
+	case strings.HasPrefix(p, "/api/v1/cases/:id"), strings.HasPrefix(p, "/dashboard/cases/:id"):
 		p = strings.Replace(p, ":id", m.kase[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/surveys/:id"), strings.HasPrefix(p, "/surveys/:id"):
 		p = strings.Replace(p, ":id", m.survey[i].String(), 1)
 	}
+	p = strings.Replace(p, "/dashboard/alerts/:id", "/dashboard/alerts/999999", 1)
 	p = strings.Replace(p, ":token", "not-a-link-token", 1)
 	p = strings.Replace(p, ":response_id", "00000000-0000-4000-8000-00000000dead", 1)
 	p = strings.Replace(p, ":question_id", "q3", 1)
@@ -642,7 +667,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 				if k == "POST /api/v1/invitations.csv" {
 					ct = "text/csv"
 				}
-				if strings.HasPrefix(tmpl, "/s/") || strings.HasPrefix(tmpl, "/p/") || tmpl == "/dev/sms" || tmpl == "/login" || tmpl == "/logout" || strings.HasPrefix(tmpl, "/dashboard/comments/") {
+				if strings.HasPrefix(tmpl, "/s/") || strings.HasPrefix(tmpl, "/p/") || tmpl == "/dev/sms" || tmpl == "/login" || tmpl == "/logout" || (strings.HasPrefix(tmpl, "/dashboard/") && method == http.MethodPost) {
 					ct = "application/x-www-form-urlencoded"
 				}
 				res := h.request(t, method, m.path(tmpl, own), "", ct, body, hdr...)
