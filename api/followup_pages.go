@@ -198,7 +198,7 @@ func (s *Server) renderCases(c echo.Context, p survey.Principal, id survey.ID, s
 		l.CanAck = k.Status == survey.CaseOpen && (manage || (p.UserID != 0 && p.UserID == k.OwnerID))
 		l.CanAssign = !closed && mine && p.UserID != 0 && k.OwnerID != p.UserID
 		l.CanResolve = !closed && manage
-		l.CanReveal = mine && k.ID != revealed.ID
+		l.CanReveal = !closed && mine && k.ID != revealed.ID // a closed case needs no call back
 		page.Cases = append(page.Cases, l)
 	}
 	return s.pages.CasesPageRender(c, page)

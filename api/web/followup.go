@@ -301,8 +301,10 @@ func auditFields(raw string) []Field {
 			if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
 				s = FormatJalaliTime(t)
 			}
-		case float64, bool:
-			s = fmt.Sprint(x)
+		case float64:
+			s = survey.FormatPersianDigits(fmt.Sprint(x))
+		case bool:
+			s = map[bool]string{true: "بله", false: "خیر"}[x]
 		default:
 			b, _ := json.Marshal(x)
 			s = string(b)
@@ -319,6 +321,9 @@ func auditFields(raw string) []Field {
 // NewAuditLine puts an audit entry into words; agencies names agencies by id.
 func NewAuditLine(e survey.AuditEntry, agencies map[survey.ID]string) AuditLine {
 	l := AuditLine{AuditEntry: e, Before: auditFields(e.Before), After: auditFields(e.After)}
+	if l.ActorName == "citizen" { // the cases service's name for a case a citizen's consent opened
+		l.ActorName = "شهروند (خودکار)"
+	}
 	if e.AgencyID != 0 {
 		if n, ok := agencies[e.AgencyID]; ok {
 			l.Agency = n
@@ -328,6 +333,10 @@ func NewAuditLine(e survey.AuditEntry, agencies map[survey.ID]string) AuditLine 
 	}
 	return l
 }
+
+// Brief reports whether the entry's details are short enough to show unfolded (a few fields
+// and no before); longer ones stay folded so the page reads as a list of changes.
+func (l AuditLine) Brief() bool { return len(l.Before) == 0 && len(l.After) <= 4 }
 
 // ActionFA names an audited action in Persian (the code itself when unknown).
 func (l AuditLine) ActionFA() string {
