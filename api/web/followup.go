@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/afkar-gov/afkar/channels/sms"
 	"github.com/afkar-gov/afkar/survey"
 )
 
@@ -66,7 +67,7 @@ func AlertKindFA(kind string) string {
 		return "کیوسک خاموش در ساعت کاری"
 	case survey.AlertCaseOverdue:
 		return "پرونده پیگیری بی‌پاسخ پس از ۴۸ ساعت"
-	case "sms_paused":
+	case sms.AlertSMSPaused:
 		return "درگاه پیامک متوقف است"
 	}
 	return kind
