@@ -32,8 +32,9 @@ services:
 
 ## bench: what users get — sustained end-to-end on PostgreSQL + Redis (appendfsync everysec, then
 ## always) and on the embedded default, then the store micro-benchmarks. RUNS=3 prints the median
-## and range of each figure over three passes per configuration. National size (20 M responses,
-## ~500 agencies) is `make national-seed bench-national`, kept apart: it needs ~20 GB and an hour.
+## and range of each figure over three passes per configuration. Then the national-size read
+## figures (bench-national, written to docs/bench/results.txt) when NATIONAL_DB has been seeded
+## with `make national-seed` once (20 M responses, ~500 agencies: ~25 GB and about an hour).
 RUNS ?= 1
 BENCH_FLAGS ?=
 bench: services build
@@ -41,6 +42,9 @@ bench: services build
 	./$(BIN)/loadgen -server ./$(BIN)/afkar -runs $(RUNS) -mode postgres -fsync always $(BENCH_FLAGS)
 	./$(BIN)/loadgen -server ./$(BIN)/afkar -runs $(RUNS) -mode embedded $(BENCH_FLAGS)
 	$(GO) test -run XXX -bench . -benchtime 3x ./survey/sqlstore/ ./survey/redisbuffer/
+	@if psql '$(NATIONAL_DB)' -Atc 'SELECT 1 FROM agencies LIMIT 1' >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory bench-national; \
+	else echo "national size: not measured — NATIONAL_DB is not seeded (make national-seed: ~1 h, ~25 GB)"; fi
 
 ## national-seed: create the database NATIONAL_DB names and seed it with the national demo
 ## (31 provinces × 16 agencies, NATIONAL_RESPONSES over 730 days, COPY); prints progress and time

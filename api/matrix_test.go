@@ -218,6 +218,18 @@ func dashboardForm(c caller, _ bool) outcome {
 	return oN
 }
 
+// dashboardManage: a management form of the staff pages; without a session a redirect to
+// /login, with one the rights of agencyManage (readers 403, another agency 404).
+func dashboardManage(c caller, own bool) outcome {
+	switch {
+	case c.kind == "unknown" || c.kind == "revoked_device" || c.kind == "device":
+		return oU
+	case c.kind != "session":
+		return oA
+	}
+	return agencyManage(c, own)
+}
+
 // always: the same outcome for everyone (a path secret or form token decides, not the caller).
 func always(o outcome) rule { return func(caller, bool) outcome { return o } }
 
@@ -374,6 +386,18 @@ var routeTable = map[string]matrixRoute{
 	"GET /dashboard/agencies/:id":                                {rule: dashboardPage, scoped: true},
 	"HEAD /dashboard/agencies/:id":                               {rule: dashboardPage, scoped: true},
 	"POST /dashboard/comments/:response_id/:question_id":         {rule: dashboardForm, body: "state=hidden"},
+	"GET /dashboard/agencies/:id/surveys":                        {rule: dashboardPage, scoped: true},
+	"HEAD /dashboard/agencies/:id/surveys":                       {rule: dashboardPage, scoped: true},
+	"POST /dashboard/agencies/:id/surveys":                       {rule: dashboardManage, scoped: true},
+	"GET /dashboard/surveys/:id/edit":                            {rule: dashboardPage, scoped: true},
+	"HEAD /dashboard/surveys/:id/edit":                           {rule: dashboardPage, scoped: true},
+	"POST /dashboard/surveys/:id/edit":                           {rule: dashboardManage, scoped: true},
+	"GET /dashboard/agencies/:id/offices":                        {rule: dashboardPage, scoped: true},
+	"HEAD /dashboard/agencies/:id/offices":                       {rule: dashboardPage, scoped: true},
+	"POST /dashboard/agencies/:id/offices":                       {rule: dashboardManage, scoped: true}, // no name: 422 past the checks
+	"POST /dashboard/agencies/:id/assignments":                   {rule: dashboardManage, scoped: true},
+	"POST /dashboard/offices/:id":                                {rule: dashboardManage, scoped: true}, // no name: 422 past the checks
+	"POST /dashboard/offices/:id/hours":                          {rule: dashboardManage, scoped: true},
 	"POST /dashboard/alerts/:id/ack":                             {rule: dashboardForm, body: "comment=x"}, // no alert 999999: 404
 	"GET /dashboard/agencies/:id/cases":                          {rule: dashboardPage, scoped: true},
 	"HEAD /dashboard/agencies/:id/cases":                         {rule: dashboardPage, scoped: true},
@@ -440,13 +464,13 @@ func (m matrixEnv) path(template string, own bool) string {
 		p = strings.Replace(p, ":id", m.agency[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/kiosks/:id"):
 		p = strings.Replace(p, ":id", m.kiosk[i].String(), 1)
-	case strings.HasPrefix(p, "/api/v1/offices/:id"):
+	case strings.HasPrefix(p, "/api/v1/offices/:id"), strings.HasPrefix(p, "/dashboard/offices/:id"):
 		p = strings.Replace(p, ":id", m.office[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/users/:id"):
 		p = strings.Replace(p, ":id", m.user[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/cases/:id"), strings.HasPrefix(p, "/dashboard/cases/:id"):
 		p = strings.Replace(p, ":id", m.kase[i].String(), 1)
-	case strings.HasPrefix(p, "/api/v1/surveys/:id"), strings.HasPrefix(p, "/surveys/:id"):
+	case strings.HasPrefix(p, "/api/v1/surveys/:id"), strings.HasPrefix(p, "/surveys/:id"), strings.HasPrefix(p, "/dashboard/surveys/:id"):
 		p = strings.Replace(p, ":id", m.survey[i].String(), 1)
 	}
 	p = strings.Replace(p, "/dashboard/alerts/:id", "/dashboard/alerts/999999", 1)
@@ -667,7 +691,8 @@ func TestRoleRouteMatrix(t *testing.T) {
 				if k == "POST /api/v1/invitations.csv" {
 					ct = "text/csv"
 				}
-				if strings.HasPrefix(tmpl, "/s/") || strings.HasPrefix(tmpl, "/p/") || tmpl == "/dev/sms" || tmpl == "/login" || tmpl == "/logout" || (strings.HasPrefix(tmpl, "/dashboard/") && method == http.MethodPost) {
+				if strings.HasPrefix(tmpl, "/s/") || strings.HasPrefix(tmpl, "/p/") || tmpl == "/dev/sms" || tmpl == "/login" || tmpl == "/logout" || strings.HasPrefix(tmpl, "/dashboard/comments/") ||
+					strings.HasPrefix(tmpl, "/dashboard/alerts/") || strings.HasPrefix(tmpl, "/dashboard/cases/") {
 					ct = "application/x-www-form-urlencoded"
 				}
 				res := h.request(t, method, m.path(tmpl, own), "", ct, body, hdr...)

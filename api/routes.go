@@ -51,6 +51,17 @@ func (s *Server) registerRoutes() {
 	e.Match(pageMethods, "/dashboard", s.dashboard, s.identify)
 	e.Match(pageMethods, "/dashboard/agencies/:id", s.agencyDashboard, s.identify)
 	e.POST("/dashboard/comments/:response_id/:question_id", s.moderateForm, s.identify)
+	// Survey and office management pages (plain forms; survey/authoring and the kiosk channel
+	// decide who may change what: readers of the agency see the pages without forms).
+	e.Match(pageMethods, "/dashboard/agencies/:id/surveys", s.surveysPage, s.identify)
+	e.POST("/dashboard/agencies/:id/surveys", s.createSurveyForm, s.identify)
+	e.Match(pageMethods, "/dashboard/surveys/:id/edit", s.editorPage, s.identify)
+	e.POST("/dashboard/surveys/:id/edit", s.editorForm, s.identify)
+	e.Match(pageMethods, "/dashboard/agencies/:id/offices", s.officesPage, s.identify)
+	e.POST("/dashboard/agencies/:id/offices", s.createOfficeForm, s.identify)
+	e.POST("/dashboard/agencies/:id/assignments", s.assignForm, s.identify)
+	e.POST("/dashboard/offices/:id", s.renameOfficeForm, s.identify)
+	e.POST("/dashboard/offices/:id/hours", s.officeHoursForm, s.identify)
 	// The pages that act (plain forms, CSRF-checked by identify): alerts acknowledged from the
 	// dashboards, follow-up cases, the audit log. The alert desk, the cases service and the
 	// accounts service decide who may, from the principal.

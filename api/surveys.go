@@ -19,6 +19,7 @@ type Surveys interface {
 	Surveys(ctx context.Context, p survey.Principal, agency survey.ID) ([]survey.Survey, error)
 	CreateSurvey(ctx context.Context, p survey.Principal, agency survey.ID, ns authoring.NewSurvey) (survey.Survey, survey.Draft, error)
 	Draft(ctx context.Context, p survey.Principal, id survey.ID) (survey.Draft, error)
+	DraftProblems(ctx context.Context, p survey.Principal, id survey.ID) (survey.Draft, authoring.Problems, error)
 	SaveDraft(ctx context.Context, p survey.Principal, id survey.ID, d survey.Draft) (survey.Draft, authoring.Problems, error)
 	Publish(ctx context.Context, p survey.Principal, id survey.ID) (survey.Version, error)
 	Versions(ctx context.Context, p survey.Principal, id survey.ID) ([]survey.Version, error)

@@ -57,6 +57,15 @@ var dashFuncs = template.FuncMap{
 	"granularities": func() []struct{ Value, Label string } { return Granularities },
 	"minCitizens":   func() int64 { return analytics.MinCitizens },
 	"cell":          func(m *[7][24]int64, d, h int) string { return FormatCount(m[d][h]) },
+	"selectedID":    selectedID,
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	},
+	"assignChannels": func() []struct{ Value, Label string } { return AssignChannels },
 }
 
 var dashPages = template.Must(template.New("").Funcs(dashFuncs).ParseFS(templateFS,
@@ -154,7 +163,8 @@ type AgencyDashboard struct {
 	Offices   []analytics.OfficeRow
 	Benchmark analytics.Benchmark
 	Comments  []survey.Comment
-	// CanModerate shows the moderation buttons (agency admins, province admins).
+	// CanModerate shows the moderation buttons and the links to survey and office management
+	// (agency admins, province admins).
 	CanModerate bool
 	// Heatmap is citizens per weekday (Saturday first) and hour; nil when no hour data is
 	// wired or there is none.
@@ -380,9 +390,15 @@ func (p *Pages) ProvinceDashboardPage(c echo.Context, d ProvinceDashboard) error
 }
 
 func renderDash[T any](c echo.Context, name string, d T) error {
+	return renderDashStatus(c, http.StatusOK, name, d)
+}
+
+// renderDashStatus renders a dashboard template with status (a form refused with 422 shows
+// the page again with its problems).
+func renderDashStatus[T any](c echo.Context, status int, name string, d T) error {
 	var buf bytes.Buffer
 	if err := dashPages.ExecuteTemplate(&buf, name, dashData[T]{D: d, FontURL: fontURL}); err != nil {
 		return err
 	}
-	return writeStaffPage(c, http.StatusOK, buf.Bytes())
+	return writeStaffPage(c, status, buf.Bytes())
 }

@@ -42,6 +42,12 @@ func TestNationalSeedMatchesReaggregate(t *testing.T) {
 			}
 			store := sqltest.OpenURL(t, db)
 			seeded := dumpOf(t, store)
+			if !strings.Contains(seeded, "# rollup_months") || strings.Count(seeded[strings.Index(seeded, "# rollup_months"):], "\n") < 100 {
+				t.Fatal("the seed wrote (almost) no month rollups")
+			}
+			if drift, err := store.MonthDrift(ctx); err != nil || drift != 0 {
+				t.Fatalf("month rollups after the seed: %d cells differ from the days (%v)", drift, err)
+			}
 			if count, _ := store.ResponseCount(ctx, 0); count != atoi(n) {
 				t.Fatalf("%d raw responses, want %s", count, n)
 			}

@@ -196,6 +196,17 @@ func (s *Service) Draft(ctx context.Context, p survey.Principal, id survey.ID) (
 	return s.st.Draft(ctx, id)
 }
 
+// DraftProblems returns a survey's draft with the problems publishing it would meet, to staff
+// who may read its agency: an editor page lists them beside the fields without saving anything,
+// through the same checks as SaveDraft and Publish.
+func (s *Service) DraftProblems(ctx context.Context, p survey.Principal, id survey.ID) (survey.Draft, Problems, error) {
+	d, err := s.Draft(ctx, p, id)
+	if err != nil {
+		return survey.Draft{}, nil, err
+	}
+	return d, s.problems(d.Version()), nil
+}
+
 // Problems is what publishing the draft would refuse, per field ("questions[2].options", "sms",
 // …); empty when the draft would publish.
 type Problems map[string]survey.FieldError

@@ -12,7 +12,7 @@ import (
 )
 
 // CopyFold writes raw responses and a rollup delta computed from exactly those responses, in
-// one transaction, with PostgreSQL's COPY (into rollups, rollup_values and rollup_hours: every
+// one transaction, with PostgreSQL's COPY (into rollups, rollup_values, their month sums and rollup_hours: every
 // table writeDelta writes) — the bulk path of the national seeder (`afkar demo
 // --national`), about ten times faster than folding batches because it sends rows in pgx's
 // binary format and does no upserts. It is not a fold: nothing is added to existing cells, so
@@ -85,6 +85,31 @@ func (s *Store) CopyFold(ctx context.Context, rs []survey.Response, d survey.Rol
 				})); err != nil {
 				return err
 			}
+			rs, vs := monthCells(d.Rollups, d.Histogram)
+			k := -1
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"rollup_months"},
+				[]string{"agency_id", "month", "office_id", "survey_id", "survey_version", "question_id", "channel", "type", "n", "sum", "sum_sq"},
+				pgx.CopyFromFunc(func() ([]any, error) {
+					if k++; k >= len(rs) {
+						return nil, nil
+					}
+					c := &rs[k]
+					return append(c.key.values(), string(c.typ), c.n, c.sum, c.sumSq), nil
+				})); err != nil {
+				return err
+			}
+			v := -1
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"rollup_value_months"},
+				[]string{"agency_id", "month", "office_id", "survey_id", "survey_version", "question_id", "channel", "value", "n"},
+				pgx.CopyFromFunc(func() ([]any, error) {
+					if v++; v >= len(vs) {
+						return nil, nil
+					}
+					c := &vs[v]
+					return append(c.key.values(), c.value, c.n), nil
+				})); err != nil {
+				return err
+			}
 			h := -1
 			_, err := tx.CopyFrom(ctx, pgx.Identifier{"rollup_hours"},
 				[]string{"agency_id", "office_id", "day", "hour", "n", "sum", "sum_sq"},
@@ -99,6 +124,11 @@ func (s *Store) CopyFold(ctx context.Context, rs []survey.Response, d survey.Rol
 		})
 	})
 	return s.dbError(err)
+}
+
+// values lists a month key in the month tables' column order, typed for COPY.
+func (k monthKey) values() []any {
+	return []any{k.agency, k.month, k.office, k.survey, int32(k.version), k.question, string(k.channel)}
 }
 
 func keyValues(k survey.RollupKey) []any {
@@ -129,7 +159,7 @@ func (r *responseRows) Values() ([]any, error) {
 // Analyze refreshes the planner's statistics of the response and rollup tables, after a bulk
 // load has changed them by orders of magnitude (autovacuum would get there, minutes later).
 func (s *Store) Analyze(ctx context.Context) error {
-	q := "ANALYZE responses, rollups, rollup_values, rollup_hours"
+	q := "ANALYZE responses, rollups, rollup_values, rollup_months, rollup_value_months, rollup_hours"
 	if s.dialect == DialectSQLite {
 		q = "ANALYZE"
 	}

@@ -46,7 +46,7 @@ func (s *Store) HeadlineByDay(ctx context.Context, f survey.RollupFilter) (_ []s
 // of agencies, ordered by agency and office. Callers check the principal before asking.
 func (s *Store) HeadlineByOffice(ctx context.Context, f survey.RollupFilter) (_ []survey.HeadlineTotal, err error) {
 	f.OfficeID = 0
-	rows, err := s.read(ctx).Raw(headlineByOfficeSQL, filterArgs(f)...).Rows()
+	rows, err := s.read(ctx).Raw(headlineByOfficeSQL, periodArgs(f)...).Rows()
 	if err != nil {
 		return nil, s.dbError(err)
 	}

@@ -37,6 +37,23 @@ var upsertValuesSQL = bulkStatement{
 		" n = rollup_values.n + excluded.n",
 }
 
+// upsertRollupMonthsSQL adds the same cells, summed per Jalali month, to rollup_months
+// (migration 0019): a long period reads its whole months there (periods.go).
+var upsertRollupMonthsSQL = bulkStatement{
+	head:    "INSERT INTO rollup_months (agency_id, month, office_id, survey_id, survey_version, question_id, channel, type, n, sum, sum_sq)",
+	pgTypes: []string{"bigint", "text", "bigint", "bigint", "integer", "text", "text", "text", "bigint", "bigint", "bigint"},
+	tail: " ON CONFLICT (agency_id, month, office_id, survey_id, survey_version, question_id, channel) DO UPDATE SET" +
+		" n = rollup_months.n + excluded.n, sum = rollup_months.sum + excluded.sum, sum_sq = rollup_months.sum_sq + excluded.sum_sq",
+}
+
+// upsertValueMonthsSQL adds histogram cells, summed per Jalali month, to rollup_value_months.
+var upsertValueMonthsSQL = bulkStatement{
+	head:    "INSERT INTO rollup_value_months (agency_id, month, office_id, survey_id, survey_version, question_id, channel, value, n)",
+	pgTypes: []string{"bigint", "text", "bigint", "bigint", "integer", "text", "text", "text", "bigint"},
+	tail: " ON CONFLICT (agency_id, month, office_id, survey_id, survey_version, question_id, channel, value) DO UPDATE SET" +
+		" n = rollup_value_months.n + excluded.n",
+}
+
 // upsertHoursSQL adds hourly per-citizen cells to rollup_hours likewise.
 var upsertHoursSQL = bulkStatement{
 	head:    "INSERT INTO rollup_hours (agency_id, office_id, day, hour, n, sum, sum_sq)",
@@ -277,7 +294,8 @@ func insertResponses(tx *gorm.DB, dialect string, pending []pendingResponse) (ma
 	return ids, err
 }
 
-// writeDelta upserts a delta additively — rollups, then rollup_values, then rollup_hours, each
+// writeDelta upserts a delta additively — rollups, then rollup_values, then their month sums
+// (writeMonths), then rollup_hours, each
 // in key order (survey.CompareRollupKeys, survey.CompareHourKeys): existing
 // cells grow by the delta's counts, new ones are inserted.
 func writeDelta(tx *gorm.DB, dialect string, d survey.RollupDelta) error {
@@ -303,6 +321,9 @@ func writeDelta(tx *gorm.DB, dialect string, d survey.RollupDelta) error {
 	if err != nil {
 		return err
 	}
+	if err := writeMonths(tx, dialect, rollups, cells); err != nil {
+		return err
+	}
 	hours := d.Hours
 	return upsertHoursSQL.run(tx, dialect, len(hours), func(i int, w *bulkRow) {
 		c := &hours[i]
@@ -324,4 +345,141 @@ func writeKey(w *bulkRow, k survey.RollupKey) {
 	w.Text(k.QuestionID)
 	w.Text(string(k.Channel))
 	w.Text(k.Day)
+}
+
+// monthKey is the grain of the month tables: a RollupKey with the Jalali month in place of the day.
+type monthKey struct {
+	agency, office, survey int64
+	version                int
+	month, question        string
+	channel                survey.Channel
+}
+
+func (a monthKey) compare(b monthKey) int {
+	switch {
+	case a.agency != b.agency:
+		return cmpInt(a.agency, b.agency)
+	case a.month != b.month:
+		return strings.Compare(a.month, b.month)
+	case a.office != b.office:
+		return cmpInt(a.office, b.office)
+	case a.survey != b.survey:
+		return cmpInt(a.survey, b.survey)
+	case a.version != b.version:
+		return cmpInt(int64(a.version), int64(b.version))
+	case a.question != b.question:
+		return strings.Compare(a.question, b.question)
+	}
+	return strings.Compare(string(a.channel), string(b.channel))
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// monthRollup and monthValue are a delta's cells summed per month.
+type monthRollup struct {
+	key           monthKey
+	typ           survey.QuestionType
+	n, sum, sumSq int64
+}
+
+type monthValue struct {
+	key   monthKey
+	value string
+	n     int64
+}
+
+// monthCells sums a delta's day cells into their Jalali months, sorted in primary-key order
+// like every other upsert (so two folds lock month rows in one order). A day outside
+// jalali_months' years has no month cell.
+func monthCells(rollups []survey.Rollup, cells []survey.HistogramCell) ([]monthRollup, []monthValue) {
+	keyOf := func(k survey.RollupKey) (monthKey, bool) {
+		m, ok := monthOf(k.Day)
+		return monthKey{int64(k.AgencyID), int64(k.OfficeID), int64(k.SurveyID), k.SurveyVersion, m, k.QuestionID, k.Channel}, ok
+	}
+	rIdx := map[monthKey]int{}
+	var rs []monthRollup
+	for i := range rollups {
+		c := &rollups[i]
+		k, ok := keyOf(c.RollupKey)
+		if !ok {
+			continue
+		}
+		j, seen := rIdx[k]
+		if !seen {
+			j = len(rs)
+			rIdx[k] = j
+			rs = append(rs, monthRollup{key: k, typ: c.Type})
+		}
+		rs[j].n += c.N
+		rs[j].sum += c.Sum
+		rs[j].sumSq += c.SumSq
+	}
+	type valueKey struct {
+		k monthKey
+		v string
+	}
+	vIdx := map[valueKey]int{}
+	var vs []monthValue
+	for i := range cells {
+		c := &cells[i]
+		k, ok := keyOf(c.RollupKey)
+		if !ok {
+			continue
+		}
+		j, seen := vIdx[valueKey{k, c.Value}]
+		if !seen {
+			j = len(vs)
+			vIdx[valueKey{k, c.Value}] = j
+			vs = append(vs, monthValue{key: k, value: c.Value})
+		}
+		vs[j].n += c.N
+	}
+	slices.SortFunc(rs, func(a, b monthRollup) int { return a.key.compare(b.key) })
+	slices.SortFunc(vs, func(a, b monthValue) int {
+		if c := a.key.compare(b.key); c != 0 {
+			return c
+		}
+		return strings.Compare(a.value, b.value)
+	})
+	return rs, vs
+}
+
+// writeMonths upserts a delta's month sums (monthCells) into rollup_months and
+// rollup_value_months.
+func writeMonths(tx *gorm.DB, dialect string, rollups []survey.Rollup, cells []survey.HistogramCell) error {
+	rs, vs := monthCells(rollups, cells)
+	writeMonthKey := func(w *bulkRow, k monthKey) {
+		w.Int(k.agency)
+		w.Text(k.month)
+		w.Int(k.office)
+		w.Int(k.survey)
+		w.Int(int64(k.version))
+		w.Text(k.question)
+		w.Text(string(k.channel))
+	}
+	err := upsertRollupMonthsSQL.run(tx, dialect, len(rs), func(i int, w *bulkRow) {
+		c := &rs[i]
+		writeMonthKey(w, c.key)
+		w.Text(string(c.typ))
+		w.Int(c.n)
+		w.Int(c.sum)
+		w.Int(c.sumSq)
+	}, nil)
+	if err != nil {
+		return err
+	}
+	return upsertValueMonthsSQL.run(tx, dialect, len(vs), func(i int, w *bulkRow) {
+		c := &vs[i]
+		writeMonthKey(w, c.key)
+		w.Text(c.value)
+		w.Int(c.n)
+	}, nil)
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"gorm.io/gorm"
+
 	"github.com/afkar-gov/afkar/survey"
 )
 
@@ -45,6 +47,9 @@ var (
 	responseCountSQL    = query("response_count")
 	hourTotalsSQL       = query("hour_totals")
 	dumpRollupHoursSQL  = query("dump_rollup_hours")
+	dumpMonthsSQL       = query("dump_rollup_months")
+	dumpValueMonthsSQL  = query("dump_rollup_value_months")
+	monthDriftSQL       = query("month_drift")
 )
 
 // filterArgs binds a report filter to the named parameters the reporting queries share.
@@ -61,7 +66,7 @@ func filterArgs(f survey.RollupFilter) []any {
 // question (and its type) and channel, ordered by question, channel, type. AgencyID 0 means
 // every agency: callers check the principal before asking.
 func (s *Store) RollupTotals(ctx context.Context, f survey.RollupFilter) (_ []survey.RollupTotal, err error) {
-	rows, err := s.read(ctx).Raw(rollupTotalsSQL, filterArgs(f)...).Rows()
+	rows, err := s.read(ctx).Raw(rollupTotalsSQL, periodArgs(f)...).Rows()
 	if err != nil {
 		return nil, s.dbError(err)
 	}
@@ -86,7 +91,7 @@ func (s *Store) RollupTotals(ctx context.Context, f survey.RollupFilter) (_ []su
 
 // HistogramTotals sums histogram cells likewise, per question, channel and value, ordered so.
 func (s *Store) HistogramTotals(ctx context.Context, f survey.RollupFilter) (_ []survey.HistogramTotal, err error) {
-	rows, err := s.read(ctx).Raw(histogramTotalsSQL, filterArgs(f)...).Rows()
+	rows, err := s.read(ctx).Raw(histogramTotalsSQL, periodArgs(f)...).Rows()
 	if err != nil {
 		return nil, s.dbError(err)
 	}
@@ -109,7 +114,7 @@ func (s *Store) HistogramTotals(ctx context.Context, f survey.RollupFilter) (_ [
 	return out, nil
 }
 
-// DumpRollups writes the rollup tables (rollups, rollup_values, rollup_hours) as canonical text — one tab-separated line per cell,
+// DumpRollups writes the rollup tables (rollups, rollup_values, their month sums, rollup_hours) as canonical text — one tab-separated line per cell,
 // text quoted, ordered by primary key — so that two dumps are byte-for-byte equal exactly when
 // the tables hold the same cells. It is how `afkar reaggregate` and its tests prove a rebuild
 // reproduced the live rollups.
@@ -163,6 +168,12 @@ func (s *Store) DumpRollups(ctx context.Context, w io.Writer) (err error) {
 		return s.dbError(err)
 	}
 	if err = rows.Close(); err != nil {
+		return s.dbError(err)
+	}
+	if err := dumpText(db, bw, "# rollup_months: agency_id month office_id survey_id survey_version question_id channel type n sum sum_sq", dumpMonthsSQL, 11); err != nil {
+		return s.dbError(err)
+	}
+	if err := dumpText(db, bw, "# rollup_value_months: agency_id month office_id survey_id survey_version question_id channel value n", dumpValueMonthsSQL, 9); err != nil {
 		return s.dbError(err)
 	}
 	rows, err = db.Raw(dumpRollupHoursSQL).Rows()
@@ -229,6 +240,46 @@ func (k dumpKey) String() string {
 func (s *Store) ResponseCount(ctx context.Context, agencyID survey.ID) (int64, error) {
 	var n int64
 	if err := s.read(ctx).Raw(responseCountSQL, sql.Named("agency", int64(agencyID))).Scan(&n).Error; err != nil {
+		return 0, s.dbError(err)
+	}
+	return n, nil
+}
+
+// dumpText writes a header line, then each row of query (cols columns) as tab-separated text,
+// every value quoted: the month tables' part of the canonical dump.
+func dumpText(db *gorm.DB, w io.Writer, header, query string, cols int) (err error) {
+	rows, err := db.Raw(query).Rows()
+	if err != nil {
+		return err
+	}
+	defer closeRows(rows, &err)
+	fmt.Fprintln(w, header)
+	vals := make([]sql.NullString, cols)
+	ptrs := make([]any, cols)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		for i, v := range vals {
+			if i > 0 {
+				fmt.Fprint(w, "\t")
+			}
+			fmt.Fprint(w, strconv.Quote(v.String))
+		}
+		fmt.Fprintln(w)
+	}
+	return rows.Err()
+}
+
+// MonthDrift counts the cells where the month tables (migration 0019) differ from the day tables
+// summed per Jalali month: 0 when every writer kept them in step. Tests call it after folds,
+// re-aggregation, the national seed and the migration's backfill.
+func (s *Store) MonthDrift(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.read(ctx).Raw(monthDriftSQL).Row().Scan(&n); err != nil {
 		return 0, s.dbError(err)
 	}
 	return n, nil

@@ -584,6 +584,8 @@ func TestReaggregate(t *testing.T) {
 			"DELETE FROM rollup_values WHERE value = '3'",
 			"UPDATE rollup_hours SET sum = sum + 2520 WHERE hour = 10",
 			"DELETE FROM rollup_hours WHERE hour = 3",
+			"UPDATE rollup_months SET n = n + 1 WHERE question_id = 'q2'",
+			"DELETE FROM rollup_value_months WHERE value = '4'",
 			"INSERT INTO rollups (agency_id, office_id, survey_id, survey_version, question_id, channel, day, type, n, sum, sum_sq) VALUES (99, 0, 1, 1, '', 'web', '2025-01-01', '', 1, 0, 0)")
 		checkTotals(t, s, rs, survey.RollupFilter{})
 	})
