@@ -151,8 +151,16 @@ func (s *Server) dashboard(c echo.Context) error {
 	if sort == "" {
 		sort = "-mean"
 	}
+	names := make(map[survey.ID]string, len(t.Agencies))
+	for _, a := range t.Agencies {
+		names[a.AgencyID] = a.Name
+	}
+	alerts, err := s.provinceAlerts(c.Request().Context(), p, names)
+	if err != nil {
+		return err
+	}
 	return s.pages.ProvinceDashboardPage(c, web.ProvinceDashboard{
-		StaffBar: s.staffBar(c, p), Form: web.PeriodForm{From: pq.From, To: pq.To}, Table: t, Sort: sort, Now: time.Now()})
+		StaffBar: s.staffBar(c, p), Form: web.PeriodForm{From: pq.From, To: pq.To}, Table: t, Sort: sort, Alerts: alerts, Now: time.Now()})
 }
 
 func (s *Server) staffBar(c echo.Context, p survey.Principal) web.StaffBar {
@@ -160,7 +168,7 @@ func (s *Server) staffBar(c echo.Context, p survey.Principal) web.StaffBar {
 	if s.d.Accounts != nil {
 		csrf = s.d.Accounts.CSRFToken(sessionToken(c))
 	}
-	return web.StaffBar{Name: p.Name, CSRF: csrf, Province: p.Role.ProvinceRole()}
+	return web.StaffBar{Name: p.Name, CSRF: csrf, Province: p.Role.ProvinceRole(), Audit: s.d.Accounts != nil && canReadAudit(p)}
 }
 
 // agencyDashboard serves GET /dashboard/agencies/{id}: one agency's dashboard over the period
@@ -193,6 +201,16 @@ func (s *Server) agencyDashboard(c echo.Context) error {
 		return err
 	}
 	if d.Benchmark, err = s.d.Dashboard.ProvinceBenchmark(ctx, p, span); err != nil {
+		return err
+	}
+	offices := make(map[survey.ID]string, len(d.Offices))
+	for _, o := range d.Offices {
+		offices[o.OfficeID] = o.Name
+	}
+	if d.Alerts, err = s.agencyAlerts(ctx, p, id, offices); err != nil {
+		return err
+	}
+	if d.Cases, err = s.caseCounts(ctx, p, id, d.Now); err != nil {
 		return err
 	}
 	if v, err := s.d.Catalog.ActiveVersion(ctx, id); err == nil {

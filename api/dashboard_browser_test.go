@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"log/slog"
+
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
@@ -17,6 +19,8 @@ import (
 	"github.com/afkar-gov/afkar/analytics/export"
 	"github.com/afkar-gov/afkar/api"
 	"github.com/afkar-gov/afkar/api/web/browsertest"
+	"github.com/afkar-gov/afkar/channels/cases"
+	"github.com/afkar-gov/afkar/channels/sms"
 	"github.com/afkar-gov/afkar/survey"
 	"github.com/afkar-gov/afkar/survey/sqlstore"
 	"github.com/afkar-gov/afkar/survey/sqlstore/sqltest"
@@ -57,8 +61,16 @@ func foldMonths(t *testing.T, store *sqlstore.Store, agency, office, surveyID su
 func TestDashboardsInBrowser(t *testing.T) {
 	store := sqltest.Open(t, sqltest.Dialects[0])
 	scores := analytics.NewScores(store, store)
+	privacy, err := sms.NewPrivacy([]byte(strings.Repeat("s", 40)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	caseClock := survey.NewManualClock(time.Now().Add(-100 * time.Hour))
+	followUps := cases.New(store, privacy, cases.Options{Clock: caseClock, Logger: slog.New(slog.DiscardHandler)})
+	desk := &analytics.AlertDesk{Store: store, Audit: store.Audit}
 	e := newAccountsEnv(t, store, api.Deps{Version: "test", Scores: scores, Dashboard: analytics.NewDashboard(store, store),
-		Comments: analytics.NewComments(store, store), Exports: export.NewService(store, store, scores), Hours: analytics.Heatmap{Hours: store}})
+		Comments: analytics.NewComments(store, store), Exports: export.NewService(store, store, scores), Hours: analytics.Heatmap{Hours: store},
+		Alerts: desk, Cases: followUps})
 	ctx := context.Background()
 	foldMonths(t, store, e.f.tax.ID, e.f.office.ID, e.f.version.SurveyID, 420, 3.4, 1)
 	foldMonths(t, store, e.f.registry.ID, 0, e.f.version.SurveyID, 260, 3.9, 2)
@@ -72,6 +84,32 @@ func TestDashboardsInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		foldMonths(t, store, ag.ID, 0, e.f.version.SurveyID, a.n, a.mean, uint64(10+i))
+	}
+	// Alerts (one acknowledged, so the audit page has it) and follow-up cases, one overdue.
+	for i, d := range []string{
+		`{"office_name":"دفتر مرکزی","observed":3.1,"expected":3.6,"z":-4.2,"n":164,"window_from":"2026-11-24","window_to":"2026-11-30"}`,
+		`{"office_name":"دفتر مرکزی","observed":0.31,"level":0.25,"n":164}`,
+	} {
+		kind := []string{survey.AlertScoreDrop, survey.AlertShareUnhappy}[i]
+		if _, err := store.OpenAlert(ctx, survey.Alert{Kind: kind, AgencyID: e.f.tax.ID, OfficeID: e.f.office.ID,
+			Subject: fmt.Sprintf("office:%d", e.f.office.ID), OpenedAt: time.Now().Add(-5 * time.Hour), Detail: d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open, err := store.Alerts(ctx, e.f.tax.ID, true)
+	if err != nil || len(open) != 2 {
+		t.Fatalf("alerts: %v %v", open, err)
+	}
+	taxAdmin := survey.Principal{Role: survey.RoleAgencyAdmin, AgencyID: e.f.tax.ID, UserID: e.taxAdmin.ID, Name: e.taxAdmin.Name}
+	if _, err := desk.Ack(ctx, taxAdmin, open[1].ID, "با سرپرست دفتر بررسی شد"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, _, err := followUps.Open(ctx, survey.NewCase{AgencyID: e.f.tax.ID, OfficeID: e.f.office.ID, ResponseID: fmt.Sprint("browser-case-", i),
+			Channel: survey.ChannelKiosk, Rating: 1 + i%2, Phone: "0912345678" + fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+		caseClock.Advance(30 * time.Hour)
 	}
 	for _, size := range []struct {
 		name string
@@ -123,6 +161,30 @@ func TestDashboardsInBrowser(t *testing.T) {
 			}
 			noSideScroll("agency")
 			b.Screenshot("dashboard-agency-" + size.name + ".png")
+			if n := browsertest.Eval[int](b, `document.querySelectorAll("#alerts form[action^='/dashboard/alerts/']").length`); n != 1 {
+				t.Errorf("%d acknowledgement forms in the alerts block, want 1 (the other alert is acknowledged)", n)
+			}
+
+			// The follow-up cases, from the dashboard's link: the overdue ones highlighted.
+			b.Do(chromedp.Click(chromedp.CSS(`a[data-cases-link]`)), chromedp.WaitVisible(chromedp.CSS("#cases-h")))
+			b.CheckPage()
+			if n := browsertest.Eval[int](b, `document.querySelectorAll("ul.cases li.overdue").length`); n != 2 {
+				t.Errorf("%d overdue cases highlighted, want 2", n)
+			}
+			noSideScroll("cases")
+			b.Screenshot("dashboard-cases-" + size.name + ".png")
+
+			// The audit log, from the header's link.
+			b.Do(chromedp.Click(chromedp.CSS(`nav.staffnav a[href="/dashboard/audit"]`)), chromedp.WaitVisible(chromedp.CSS("#audit-h")))
+			b.CheckPage()
+			if txt := browsertest.Eval[string](b, `document.querySelector("#audit").textContent`); !strings.Contains(txt, "با سرپرست دفتر بررسی شد") {
+				t.Errorf("the audit page lacks the acknowledgement: %.300s", txt)
+			}
+			noSideScroll("audit")
+			b.Screenshot("dashboard-audit-" + size.name + ".png")
+
+			// Back to the agency's dashboard for the export.
+			b.Do(chromedp.Navigate(fmt.Sprintf("%s/dashboard/agencies/%d", e.url, e.f.tax.ID)), chromedp.WaitVisible(chromedp.CSS("#trend-h")))
 
 			dir := t.TempDir()
 			if _, err := chromedp.CallBrowser(b.Ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{

@@ -40,13 +40,21 @@ var dashDays = []struct {
 
 func newDashEnv(t *testing.T, store *sqlstore.Store, hours ...api.HourReader) *dashEnv {
 	t.Helper()
+	return newDashEnvWith(t, store, func(d *api.Deps) {
+		if len(hours) > 0 {
+			d.Hours = hours[0]
+		}
+	})
+}
+
+// newDashEnvWith is newDashEnv with more dependencies wired by more (alerts, cases, …).
+func newDashEnvWith(t *testing.T, store *sqlstore.Store, more func(*api.Deps)) *dashEnv {
+	t.Helper()
 	scores := analytics.NewScores(store, store)
 	dash := analytics.NewDashboard(store, store)
 	dash.Clock = survey.NewManualClock(time.Date(2026, 12, 1, 6, 30, 0, 0, time.UTC))
 	d := api.Deps{Scores: scores, Dashboard: dash, Comments: analytics.NewComments(store, store)}
-	if len(hours) > 0 {
-		d.Hours = hours[0]
-	}
+	more(&d)
 	e := &dashEnv{accountsEnv: newAccountsEnv(t, store, d)}
 	ctx := context.Background()
 	var rs []survey.Response

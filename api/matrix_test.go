@@ -438,7 +438,21 @@ var routeTable = map[string]matrixRoute{
 	"HEAD /dashboard/users":                                      {rule: accountTokens(oA)},
 	"POST /dashboard/users":                                      {rule: accountTokens(oA)}, // an empty form: 422 for admins
 	"POST /dashboard/users/:id/password":                         {rule: sessionForm(usersAdmin), scoped: true},
+	"POST /dashboard/alerts/:id/ack":                             {rule: dashboardForm, body: "comment=x"}, // no alert 999999: 404
+	"GET /dashboard/agencies/:id/cases":                          {rule: dashboardPage, scoped: true},
+	"HEAD /dashboard/agencies/:id/cases":                         {rule: dashboardPage, scoped: true},
+	"POST /dashboard/cases/:id/ack":                              {rule: dashboardCaseForm(agencyManage), scoped: true},
+	"POST /dashboard/cases/:id/assign":                           {rule: dashboardCaseForm(agencyManage), scoped: true}, // a province admin: 422 → back with a message
+	"POST /dashboard/cases/:id/resolve":                          {rule: dashboardCaseForm(agencyManage), scoped: true, body: "outcome="},
+	"POST /dashboard/cases/:id/reveal":                           {rule: dashboardCaseForm(caseReveal), scoped: true},
+	"GET /dashboard/audit":                                       {rule: dashboardCaseForm(usersCollection)},
+	"HEAD /dashboard/audit":                                      {rule: dashboardCaseForm(usersCollection)},
+	"GET /api/v1/agencies/:id/offices/scores":                    {rule: staffRead, scoped: true},
 }
+
+// dashboardCaseForm: a page or form of the dashboards that acts (cases, the audit log): without
+// a session a redirect to /login; with one, what the JSON route's rule says for that role.
+func dashboardCaseForm(r rule) rule { return sessionForm(r) }
 
 // caseReveal: the full number of a case only to an admin of the case's own agency; a province
 // admin reads the case but may not reveal it (403); other agencies' staff 404.
@@ -484,12 +498,13 @@ func (m matrixEnv) path(template string, own bool) string {
 		p = strings.Replace(p, ":id", m.office[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/users/:id"), strings.HasPrefix(p, "/dashboard/users/:id"):
 		p = strings.Replace(p, ":id", m.user[i].String(), 1)
-	case strings.HasPrefix(p, "/api/v1/cases/:id"):
+	case strings.HasPrefix(p, "/api/v1/cases/:id"), strings.HasPrefix(p, "/dashboard/cases/:id"):
 		p = strings.Replace(p, ":id", m.kase[i].String(), 1)
 	case strings.HasPrefix(p, "/api/v1/surveys/:id"), strings.HasPrefix(p, "/surveys/:id"), strings.HasPrefix(p, "/dashboard/surveys/:id"):
 		p = strings.Replace(p, ":id", m.survey[i].String(), 1)
 	}
 	p = strings.Replace(p, "/dashboard/account/tokens/:id/", "/dashboard/account/tokens/987654321/", 1)
+	p = strings.Replace(p, "/dashboard/alerts/:id", "/dashboard/alerts/999999", 1)
 	p = strings.Replace(p, ":token", "not-a-link-token", 1)
 	p = strings.Replace(p, ":response_id", "00000000-0000-4000-8000-00000000dead", 1)
 	p = strings.Replace(p, ":question_id", "q3", 1)
@@ -707,7 +722,9 @@ func TestRoleRouteMatrix(t *testing.T) {
 				if k == "POST /api/v1/invitations.csv" {
 					ct = "text/csv"
 				}
-				if strings.HasPrefix(tmpl, "/s/") || strings.HasPrefix(tmpl, "/p/") || tmpl == "/dev/sms" || tmpl == "/login" || tmpl == "/logout" || strings.HasPrefix(tmpl, "/dashboard/comments/") || strings.HasPrefix(tmpl, "/dashboard/account/") || strings.HasPrefix(tmpl, "/dashboard/users") {
+				if strings.HasPrefix(tmpl, "/s/") || strings.HasPrefix(tmpl, "/p/") || tmpl == "/dev/sms" || tmpl == "/login" || tmpl == "/logout" || strings.HasPrefix(tmpl, "/dashboard/comments/") ||
+					strings.HasPrefix(tmpl, "/dashboard/account/") || strings.HasPrefix(tmpl, "/dashboard/users") ||
+					strings.HasPrefix(tmpl, "/dashboard/alerts/") || strings.HasPrefix(tmpl, "/dashboard/cases/") {
 					ct = "application/x-www-form-urlencoded"
 				}
 				res := h.request(t, method, m.path(tmpl, own), "", ct, body, hdr...)

@@ -75,6 +75,16 @@ func (s *Server) registerRoutes() {
 	e.Match(pageMethods, "/dashboard/users", s.usersPage, s.identify)
 	e.POST("/dashboard/users", s.usersAddForm, s.identify)
 	e.POST("/dashboard/users/:id/password", s.usersResetForm, s.identify)
+	// The pages that act (plain forms, CSRF-checked by identify): alerts acknowledged from the
+	// dashboards, follow-up cases, the audit log. The alert desk, the cases service and the
+	// accounts service decide who may, from the principal.
+	e.POST("/dashboard/alerts/:id/ack", s.ackAlertForm, s.identify)
+	e.Match(pageMethods, "/dashboard/agencies/:id/cases", s.casesPage, s.identify)
+	e.POST("/dashboard/cases/:id/ack", s.caseForm("ack"), s.identify)
+	e.POST("/dashboard/cases/:id/assign", s.caseForm("assign"), s.identify)
+	e.POST("/dashboard/cases/:id/resolve", s.caseForm("resolve"), s.identify)
+	e.POST("/dashboard/cases/:id/reveal", s.caseForm("reveal"), s.identify)
+	e.Match(pageMethods, "/dashboard/audit", s.auditPage, s.identify)
 
 	// Lobby tablets. Pairing is open to whoever holds a code, rate-limited per client IP; the
 	// rest needs a kiosk's device token (afkk_…), which the kiosk channel checks — never the
@@ -111,6 +121,7 @@ func (s *Server) registerRoutes() {
 	e.GET("/api/v1/agencies/:id/trend", s.getTrend, staff...)
 	e.GET("/api/v1/agencies/:id/comments", s.getComments, staff...)
 	e.GET("/api/v1/province/agencies", s.getProvinceAgencies, staff...)
+	e.GET("/api/v1/agencies/:id/offices/scores", s.getOfficeScores, staff...)
 	// Comment moderation: an admin of the comment's agency (or of the province); the comments
 	// service checks it and audits the decision.
 	e.POST("/api/v1/comments/:response_id/:question_id/moderation", s.postModeration, s.identify, s.requireStaff, requireJSON)

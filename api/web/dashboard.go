@@ -137,6 +137,8 @@ type StaffBar struct {
 	CSRF string
 	// Province is true for province roles (a link back to the province dashboard).
 	Province bool
+	// Audit links the audit log page (those who may read it: admins).
+	Audit bool
 }
 
 // KioskLine is one kiosk of the agency's fleet, as the health block shows it.
@@ -173,7 +175,17 @@ type AgencyDashboard struct {
 	Exports []Link
 	// Options names the choice questions' options (the reasons), by option id.
 	Options map[string]string
-	Now     time.Time
+	// Alerts are the agency's open and recent alerts.
+	Alerts AlertsBlock
+	// Cases counts the agency's open follow-up cases and the overdue ones; nil when the cases
+	// workflow is not wired.
+	Cases *CaseCounts
+	Now   time.Time
+}
+
+// CaseCounts is the link to the follow-up cases with its figures.
+type CaseCounts struct {
+	Open, Overdue int
 }
 
 // OptionLabel names a choice option, its id when the active survey does not know it.
@@ -320,7 +332,9 @@ type ProvinceDashboard struct {
 	Form  PeriodForm
 	Table analytics.ProvinceTable
 	Sort  string
-	Now   time.Time
+	// Alerts are the open alerts of every agency the reader may read.
+	Alerts AlertsBlock
+	Now    time.Time
 }
 
 // Title is the page's heading.
