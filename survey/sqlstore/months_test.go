@@ -128,7 +128,7 @@ func TestMonthRollups(t *testing.T) {
 		}
 
 		// Migration 0019 on a database that already has rollups: its backfill sums them.
-		for _, q := range []string{"DROP TABLE rollup_value_months", "DROP TABLE rollup_months", "DROP TABLE jalali_months",
+		for _, q := range []string{"DROP TABLE rollup_value_months", "DROP TABLE rollup_months", "DROP TABLE jalali_days", "DROP TABLE jalali_months",
 			"DELETE FROM schema_migrations WHERE version = 19"} {
 			if err := s.TestDB().Exec(q).Error; err != nil {
 				t.Fatalf("%s: %v", q, err)
@@ -154,6 +154,14 @@ func TestJalaliMonthsTable(t *testing.T) {
 		}
 		if len(rows) != 71*12 {
 			t.Fatalf("%d months, want %d", len(rows), 71*12)
+		}
+		// jalali_days: every day of the calendar once, in the month whose bounds hold it.
+		var days, misplaced int64
+		if err := s.TestDB().Raw("SELECT COUNT(*), SUM(CASE WHEN d.day >= m.first_day AND d.day <= m.last_day THEN 0 ELSE 1 END) FROM jalali_days d JOIN jalali_months m ON m.month = d.month").Row().Scan(&days, &misplaced); err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(time.Date(2072, 3, 20, 0, 0, 0, 0, time.UTC).Sub(time.Date(2001, 3, 21, 0, 0, 0, 0, time.UTC)).Hours() / 24); days != want || misplaced != 0 {
+			t.Fatalf("jalali_days: %d days (want %d), %d outside their month", days, want, misplaced)
 		}
 		prevLast := ""
 		for i, r := range rows {

@@ -10,13 +10,13 @@ SELECT
     EXCEPT
     SELECT r.agency_id, m.month, r.office_id, r.survey_id, r.survey_version, r.question_id, r.channel, MIN(r.type),
            CAST(SUM(r.n) AS BIGINT), CAST(SUM(r.sum) AS BIGINT), CAST(SUM(r.sum_sq) AS BIGINT)
-    FROM rollups r JOIN jalali_months m ON r.day >= m.first_day AND r.day <= m.last_day
+    FROM rollups r JOIN jalali_days m ON m.day = r.day
     GROUP BY r.agency_id, m.month, r.office_id, r.survey_id, r.survey_version, r.question_id, r.channel) AS a)
  +
  (SELECT COUNT(*) FROM (
     SELECT r.agency_id, m.month, r.office_id, r.survey_id, r.survey_version, r.question_id, r.channel, MIN(r.type),
            CAST(SUM(r.n) AS BIGINT), CAST(SUM(r.sum) AS BIGINT), CAST(SUM(r.sum_sq) AS BIGINT)
-    FROM rollups r JOIN jalali_months m ON r.day >= m.first_day AND r.day <= m.last_day
+    FROM rollups r JOIN jalali_days m ON m.day = r.day
     GROUP BY r.agency_id, m.month, r.office_id, r.survey_id, r.survey_version, r.question_id, r.channel
     EXCEPT
     SELECT agency_id, month, office_id, survey_id, survey_version, question_id, channel, type,
@@ -28,12 +28,12 @@ SELECT
     FROM rollup_value_months
     EXCEPT
     SELECT v.agency_id, m.month, v.office_id, v.survey_id, v.survey_version, v.question_id, v.channel, v.value, CAST(SUM(v.n) AS BIGINT)
-    FROM rollup_values v JOIN jalali_months m ON v.day >= m.first_day AND v.day <= m.last_day
+    FROM rollup_values v JOIN jalali_days m ON m.day = v.day
     GROUP BY v.agency_id, m.month, v.office_id, v.survey_id, v.survey_version, v.question_id, v.channel, v.value) AS c)
  +
  (SELECT COUNT(*) FROM (
     SELECT v.agency_id, m.month, v.office_id, v.survey_id, v.survey_version, v.question_id, v.channel, v.value, CAST(SUM(v.n) AS BIGINT)
-    FROM rollup_values v JOIN jalali_months m ON v.day >= m.first_day AND v.day <= m.last_day
+    FROM rollup_values v JOIN jalali_days m ON m.day = v.day
     GROUP BY v.agency_id, m.month, v.office_id, v.survey_id, v.survey_version, v.question_id, v.channel, v.value
     EXCEPT
     SELECT agency_id, month, office_id, survey_id, survey_version, question_id, channel, value, CAST(n AS BIGINT)

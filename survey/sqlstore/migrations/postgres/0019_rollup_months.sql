@@ -6,7 +6,8 @@
 -- only its partial months at each end from the day tables (survey/sqlstore/periods.go), so a year
 -- is at most ~11 month cells per key plus up to ~60 days. The fold writes both in one transaction;
 -- `afkar reaggregate` and the national seeder rebuild them from the day tables with the statement
--- below. Month keys are Jalali "YYYY-MM"; jalali_months maps each to its inclusive Tehran days.
+-- below. Month keys are Jalali "YYYY-MM"; jalali_months maps each to its inclusive Tehran days and
+-- jalali_days each day to its month.
 CREATE TABLE jalali_months (
     month     TEXT COLLATE "C" PRIMARY KEY, -- Jalali YYYY-MM
     first_day TEXT COLLATE "C" NOT NULL,    -- Tehran day YYYY-MM-DD (Gregorian), inclusive
@@ -158,6 +159,18 @@ INSERT INTO jalali_months (month, first_day, last_day) VALUES
     ('1450-01', '2071-03-21', '2071-04-20'), ('1450-02', '2071-04-21', '2071-05-21'), ('1450-03', '2071-05-22', '2071-06-21'), ('1450-04', '2071-06-22', '2071-07-22'), ('1450-05', '2071-07-23', '2071-08-22'), ('1450-06', '2071-08-23', '2071-09-22'),
     ('1450-07', '2071-09-23', '2071-10-22'), ('1450-08', '2071-10-23', '2071-11-21'), ('1450-09', '2071-11-22', '2071-12-21'), ('1450-10', '2071-12-22', '2072-01-20'), ('1450-11', '2072-01-21', '2072-02-19'), ('1450-12', '2072-02-20', '2072-03-19');
 
+-- Each Tehran day of those years with its Jalali month, so that summing day cells into months is
+-- an equality join (a hash join over tens of millions of cells) rather than a range join.
+CREATE TABLE jalali_days (
+    day   TEXT COLLATE "C" PRIMARY KEY, -- YYYY-MM-DD
+    month TEXT COLLATE "C" NOT NULL
+);
+INSERT INTO jalali_days (day, month)
+SELECT d.day, m.month
+FROM (SELECT to_char(g, 'YYYY-MM-DD') AS day
+      FROM generate_series(CAST('2001-03-21' AS DATE), CAST('2072-03-19' AS DATE), INTERVAL '1 day') AS g) AS d
+JOIN jalali_months m ON d.day >= m.first_day AND d.day <= m.last_day;
+
 CREATE TABLE rollup_months (
     agency_id      BIGINT NOT NULL,
     month          TEXT COLLATE "C" NOT NULL,
@@ -194,10 +207,10 @@ CREATE INDEX rollup_value_months_question_idx ON rollup_value_months (question_i
 INSERT INTO rollup_months (agency_id, month, office_id, survey_id, survey_version, question_id, channel, type, n, sum, sum_sq)
 SELECT r.agency_id, m.month, r.office_id, r.survey_id, r.survey_version, r.question_id, r.channel, MIN(r.type),
        SUM(r.n), SUM(r.sum), SUM(r.sum_sq)
-FROM rollups r JOIN jalali_months m ON r.day >= m.first_day AND r.day <= m.last_day
+FROM rollups r JOIN jalali_days m ON m.day = r.day
 GROUP BY r.agency_id, m.month, r.office_id, r.survey_id, r.survey_version, r.question_id, r.channel;
 
 INSERT INTO rollup_value_months (agency_id, month, office_id, survey_id, survey_version, question_id, channel, value, n)
 SELECT v.agency_id, m.month, v.office_id, v.survey_id, v.survey_version, v.question_id, v.channel, v.value, SUM(v.n)
-FROM rollup_values v JOIN jalali_months m ON v.day >= m.first_day AND v.day <= m.last_day
+FROM rollup_values v JOIN jalali_days m ON m.day = v.day
 GROUP BY v.agency_id, m.month, v.office_id, v.survey_id, v.survey_version, v.question_id, v.channel, v.value;
