@@ -14,15 +14,15 @@ import (
 
 // Dashboard queries, read once at start.
 var (
-	headlineByDaySQL    = specialize(query("headline_by_day"))
-	headlineByOfficeSQL = specialize(query("headline_by_office"))
+	headlineByDaySQL    = query("headline_by_day")
+	headlineByOfficeSQL = query("headline_by_office")
 	commentsSQL         = query("comments")
 )
 
 // HeadlineByDay sums the per-citizen headline rollups of f's agency (and office) per Tehran day
 // of f's period, with the satisfied citizens of each day, in one grouped query, ordered by day.
 func (s *Store) HeadlineByDay(ctx context.Context, f survey.RollupFilter) (_ []survey.HeadlineTotal, err error) {
-	rows, err := s.read(ctx).Raw(headlineByDaySQL.forFilter(f), filterArgs(f)...).Rows()
+	rows, err := s.read(ctx).Raw(headlineByDaySQL, filterArgs(f)...).Rows()
 	if err != nil {
 		return nil, s.dbError(err)
 	}
@@ -46,7 +46,7 @@ func (s *Store) HeadlineByDay(ctx context.Context, f survey.RollupFilter) (_ []s
 // of agencies, ordered by agency and office. Callers check the principal before asking.
 func (s *Store) HeadlineByOffice(ctx context.Context, f survey.RollupFilter) (_ []survey.HeadlineTotal, err error) {
 	f.OfficeID = 0
-	rows, err := s.read(ctx).Raw(headlineByOfficeSQL.forFilter(f), periodArgs(f)...).Rows()
+	rows, err := s.read(ctx).Raw(headlineByOfficeSQL, periodArgs(f)...).Rows()
 	if err != nil {
 		return nil, s.dbError(err)
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 // exportResponsesSQL reads one agency's raw responses for an export.
-var exportResponsesSQL = specialize(query("export_responses"))
+var exportResponsesSQL = query("export_responses")
 
 // EachResponse calls fn with each raw response of f.AgencyID (and f.OfficeID when set) whose
 // Tehran day is within f.FromDay…f.ToDay, flagged ones included (Flag says so), ordered by day,
@@ -21,7 +21,7 @@ func (s *Store) EachResponse(ctx context.Context, f survey.RollupFilter, fn func
 	if f.AgencyID == 0 {
 		return survey.Errorf(survey.ECodeInvalid, "دستگاه مشخص نشده است.", "an export needs an agency")
 	}
-	rows, err := s.read(ctx).Raw(exportResponsesSQL.forFilter(f), filterArgs(f)...).Rows()
+	rows, err := s.read(ctx).Raw(exportResponsesSQL, filterArgs(f)...).Rows()
 	if err != nil {
 		return s.dbError(err)
 	}

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	jalaali "github.com/jalaali/go-jalaali"
@@ -171,49 +170,4 @@ func periodArgs(f survey.RollupFilter) []any {
 		sql.Named("b_from", p.TailFrom),
 		sql.Named("b_to", p.TailTo),
 	}
-}
-
-// Specialised report queries. The report SQL says "any agency" as
-// (CAST(@agency AS BIGINT) = 0 OR agency_id = @agency), and likewise for the office and for an
-// unbounded day, so that one text serves every filter. PostgreSQL caches a prepared statement's
-// plan and, after a few executions, may switch to a generic plan that cannot know which side of
-// such an OR holds — and then reads every agency's cells (a sequential scan of a month table at
-// national size: 90-day scores went from ~20 to ~150 ms). specialized rewrites those conditions
-// per filter into the plain condition or "1 = 1", sixteen texts per query fixed at start, so
-// every cached plan is the plan for its case.
-type specialized [16]string
-
-// The optional conditions, as the query files write them, and what each becomes when set.
-var optionalConditions = [4][2]string{
-	{"(CAST(@agency AS BIGINT) = 0 OR agency_id = @agency)", "agency_id = @agency"},
-	{"(CAST(@office AS BIGINT) = 0 OR office_id = @office)", "office_id = @office"},
-	{"(CAST(@from_day AS TEXT) = '' OR day >= @from_day)", "day >= @from_day"},
-	{"(CAST(@to_day AS TEXT) = '' OR day <= @to_day)", "day <= @to_day"},
-}
-
-func specialize(q string) specialized {
-	var s specialized
-	for i := range s {
-		v := q
-		for bit, c := range optionalConditions {
-			if i&(1<<bit) != 0 {
-				v = strings.ReplaceAll(v, c[0], c[1])
-			} else {
-				v = strings.ReplaceAll(v, c[0], "1 = 1")
-			}
-		}
-		s[i] = v
-	}
-	return s
-}
-
-// forFilter returns the text for f: each optional condition only where f sets it.
-func (s specialized) forFilter(f survey.RollupFilter) string {
-	i := 0
-	for bit, set := range []bool{f.AgencyID != 0, f.OfficeID != 0, f.FromDay != "", f.ToDay != ""} {
-		if set {
-			i |= 1 << bit
-		}
-	}
-	return s[i]
 }

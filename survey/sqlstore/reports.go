@@ -40,12 +40,12 @@ func query(name string) string {
 
 // Reporting queries, read once at start.
 var (
-	rollupTotalsSQL     = specialize(query("rollup_totals"))
-	histogramTotalsSQL  = specialize(query("histogram_totals"))
+	rollupTotalsSQL     = query("rollup_totals")
+	histogramTotalsSQL  = query("histogram_totals")
 	dumpRollupsSQL      = query("dump_rollups")
 	dumpRollupValuesSQL = query("dump_rollup_values")
 	responseCountSQL    = query("response_count")
-	hourTotalsSQL       = specialize(query("hour_totals"))
+	hourTotalsSQL       = query("hour_totals")
 	dumpRollupHoursSQL  = query("dump_rollup_hours")
 	dumpMonthsSQL       = query("dump_rollup_months")
 	dumpValueMonthsSQL  = query("dump_rollup_value_months")
@@ -66,7 +66,7 @@ func filterArgs(f survey.RollupFilter) []any {
 // question (and its type) and channel, ordered by question, channel, type. AgencyID 0 means
 // every agency: callers check the principal before asking.
 func (s *Store) RollupTotals(ctx context.Context, f survey.RollupFilter) (_ []survey.RollupTotal, err error) {
-	rows, err := s.read(ctx).Raw(rollupTotalsSQL.forFilter(f), periodArgs(f)...).Rows()
+	rows, err := s.read(ctx).Raw(rollupTotalsSQL, periodArgs(f)...).Rows()
 	if err != nil {
 		return nil, s.dbError(err)
 	}
@@ -91,7 +91,7 @@ func (s *Store) RollupTotals(ctx context.Context, f survey.RollupFilter) (_ []su
 
 // HistogramTotals sums histogram cells likewise, per question, channel and value, ordered so.
 func (s *Store) HistogramTotals(ctx context.Context, f survey.RollupFilter) (_ []survey.HistogramTotal, err error) {
-	rows, err := s.read(ctx).Raw(histogramTotalsSQL.forFilter(f), periodArgs(f)...).Rows()
+	rows, err := s.read(ctx).Raw(histogramTotalsSQL, periodArgs(f)...).Rows()
 	if err != nil {
 		return nil, s.dbError(err)
 	}
@@ -206,7 +206,7 @@ func (s *Store) DumpRollups(ctx context.Context, w io.Writer) (err error) {
 // unbounded), ordered by day and hour. Callers check the principal before asking.
 func (s *Store) HourTotals(ctx context.Context, agency, office survey.ID, fromDay, toDay string) (_ []survey.HourTotal, err error) {
 	f := survey.RollupFilter{AgencyID: agency, OfficeID: office, FromDay: fromDay, ToDay: toDay}
-	rows, err := s.read(ctx).Raw(hourTotalsSQL.forFilter(f), filterArgs(f)...).Rows()
+	rows, err := s.read(ctx).Raw(hourTotalsSQL, filterArgs(f)...).Rows()
 	if err != nil {
 		return nil, s.dbError(err)
 	}
