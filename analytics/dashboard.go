@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/afkar-gov/afkar/survey"
@@ -41,7 +42,28 @@ type Dashboard struct {
 	headlines HeadlineReader
 	// Clock decides "today" when a period has no end; nil means the wall clock.
 	Clock survey.Clock
+	// BenchmarkTTL is how long the province median of a period is reused (0: 10 minutes;
+	// negative: never). Every agency page shows it, and computing it reads every agency's
+	// headline cells (about a second at national size), while it moves slowly: one computation
+	// per period and ten minutes serves every agency's staff.
+	BenchmarkTTL time.Duration
+
+	benchMu    sync.Mutex
+	benchCache map[string]benchmarkEntry
 }
+
+// benchmarkEntry is a province median kept for reuse until expires.
+type benchmarkEntry struct {
+	b       Benchmark
+	expires time.Time
+}
+
+// defaultBenchmarkTTL and maxBenchmarkPeriods bound the province median cache: its age and
+// how many periods it holds (past that it starts again empty).
+const (
+	defaultBenchmarkTTL = 10 * time.Minute
+	maxBenchmarkPeriods = 64
+)
 
 // NewDashboard returns a Dashboard reading from the given catalog and rollups.
 func NewDashboard(catalog DashboardCatalog, headlines HeadlineReader) *Dashboard {
@@ -472,8 +494,37 @@ func (d *Dashboard) ProvinceBenchmark(ctx context.Context, p survey.Principal, q
 	if err != nil {
 		return Benchmark{}, err
 	}
-	rows, err := d.headlines.HeadlineByOffice(ctx, survey.RollupFilter{
-		FromDay: from.Format(survey.DayFormat), ToDay: to.Format(survey.DayFormat)})
+	fromDay, toDay := from.Format(survey.DayFormat), to.Format(survey.DayFormat)
+	ttl := d.BenchmarkTTL
+	if ttl == 0 {
+		ttl = defaultBenchmarkTTL
+	}
+	key, now := fromDay+"/"+toDay, d.now()
+	if ttl > 0 {
+		d.benchMu.Lock()
+		e, ok := d.benchCache[key]
+		d.benchMu.Unlock()
+		if ok && now.Before(e.expires) {
+			return e.b, nil
+		}
+	}
+	b, err := d.computeBenchmark(ctx, fromDay, toDay)
+	if err != nil || ttl < 0 {
+		return b, err
+	}
+	d.benchMu.Lock()
+	if d.benchCache == nil || len(d.benchCache) >= maxBenchmarkPeriods {
+		d.benchCache = map[string]benchmarkEntry{}
+	}
+	d.benchCache[key] = benchmarkEntry{b: b, expires: now.Add(ttl)}
+	d.benchMu.Unlock()
+	return b, nil
+}
+
+// computeBenchmark reads every agency's headline over the days and takes the median of the
+// agencies with enough citizens.
+func (d *Dashboard) computeBenchmark(ctx context.Context, fromDay, toDay string) (Benchmark, error) {
+	rows, err := d.headlines.HeadlineByOffice(ctx, survey.RollupFilter{FromDay: fromDay, ToDay: toDay})
 	if err != nil {
 		return Benchmark{}, err
 	}

@@ -149,3 +149,61 @@ func TestHeatmapFromHourlyRollup(t *testing.T) {
 		})
 	}
 }
+
+// settableClock is a clock a test moves by hand.
+type settableClock struct{ t atomic.Int64 }
+
+func (c *settableClock) Now() time.Time { return time.Unix(0, c.t.Load()) }
+
+// TestProvinceBenchmarkReused: the province median an agency page shows is computed once per
+// period and reused for BenchmarkTTL — new responses show after it, not before — and with a
+// negative TTL every call reads the rollups.
+func TestProvinceBenchmarkReused(t *testing.T) {
+	t.Parallel()
+	st := sqltest.Open(t, sqlstore.DialectSQLite)
+	ctx := context.Background()
+	day := time.Date(2026, 11, 20, 10, 0, 0, 0, survey.Tehran)
+	fold := func(agency survey.ID, rating, n, seq int) {
+		var rs []survey.Response
+		for k := range n {
+			rs = append(rs, survey.Response{ID: fmt.Sprintf("00000000-0000-4000-8000-%06d%06d", seq, k), AgencyID: agency,
+				SurveyID: 1, SurveyVersion: 1, Channel: survey.ChannelWeb, SubmittedAt: day, ReceivedAt: day,
+				Answers: []survey.Answer{{QuestionID: "q1", Type: survey.TypeRating5, Number: &rating, Headline: true}}})
+		}
+		if _, err := st.Fold(ctx, rs, analytics.Delta); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fold(1, 4, 40, 1)
+	heads := &countingHeadlines{Store: st}
+	clock := &settableClock{}
+	clock.t.Store(day.Add(48 * time.Hour).UnixNano())
+	d := analytics.NewDashboard(st, heads)
+	d.Clock, d.BenchmarkTTL = clock, 10*time.Minute
+	p, q := survey.Principal{Role: survey.RoleAgencyStaff, AgencyID: 1}, analytics.PeriodQuery{From: "1405-08-20", To: "1405-09-05"}
+	median := func() float64 {
+		t.Helper()
+		b, err := d.ProvinceBenchmark(ctx, p, q)
+		if err != nil || b.Median == nil {
+			t.Fatalf("benchmark %+v, %v", b, err)
+		}
+		return *b.Median
+	}
+	if m := median(); m != 4 {
+		t.Fatalf("median %v, want 4", m)
+	}
+	fold(2, 2, 40, 2) // a second agency: the median becomes 3
+	if m := median(); m != 4 || heads.byOffice.Load() != 1 {
+		t.Fatalf("within the TTL: median %v after %d reads, want the reused 4 after 1", m, heads.byOffice.Load())
+	}
+	clock.t.Add(int64(11 * time.Minute))
+	if m := median(); m != 3 || heads.byOffice.Load() != 2 {
+		t.Fatalf("after the TTL: median %v after %d reads, want 3 after 2", m, heads.byOffice.Load())
+	}
+	d.BenchmarkTTL = -1
+	median()
+	median()
+	if n := heads.byOffice.Load(); n != 4 {
+		t.Fatalf("TTL off: %d reads, want 4", n)
+	}
+}
