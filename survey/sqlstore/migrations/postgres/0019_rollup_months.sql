@@ -166,10 +166,9 @@ CREATE TABLE jalali_days (
     month TEXT COLLATE "C" NOT NULL
 );
 INSERT INTO jalali_days (day, month)
-SELECT d.day, m.month
-FROM (SELECT to_char(g, 'YYYY-MM-DD') AS day
-      FROM generate_series(CAST('2001-03-21' AS DATE), CAST('2072-03-19' AS DATE), INTERVAL '1 day') AS g) AS d
-JOIN jalali_months m ON d.day >= m.first_day AND d.day <= m.last_day;
+SELECT to_char(g, 'YYYY-MM-DD'), m.month
+FROM jalali_months m,
+     generate_series(CAST(m.first_day AS DATE), CAST(m.last_day AS DATE), INTERVAL '1 day') AS g;
 
 CREATE TABLE rollup_months (
     agency_id      BIGINT NOT NULL,

@@ -165,14 +165,12 @@ CREATE TABLE jalali_days (
     day   TEXT PRIMARY KEY, -- YYYY-MM-DD
     month TEXT NOT NULL
 );
-WITH RECURSIVE days (day) AS (
-    SELECT '2001-03-21'
+WITH RECURSIVE days (day, month, last_day) AS (
+    SELECT first_day, month, last_day FROM jalali_months
     UNION ALL
-    SELECT date(day, '+1 day') FROM days WHERE day < '2072-03-19'
+    SELECT date(day, '+1 day'), month, last_day FROM days WHERE day < last_day
 )
-INSERT INTO jalali_days (day, month)
-SELECT d.day, m.month
-FROM days d JOIN jalali_months m ON d.day >= m.first_day AND d.day <= m.last_day;
+INSERT INTO jalali_days (day, month) SELECT day, month FROM days;
 
 CREATE TABLE rollup_months (
     agency_id      BIGINT NOT NULL,
