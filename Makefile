@@ -34,7 +34,7 @@ services:
 ## always) and on the embedded default, then the store micro-benchmarks. RUNS=3 prints the median
 ## and range of each figure over three passes per configuration. Then the national-size read
 ## figures (bench-national, written to docs/bench/results.txt) when NATIONAL_DB has been seeded
-## with `make national-seed` once (20 M responses, ~500 agencies: ~25 GB and about an hour).
+## with `make national-seed` once (20 M responses, ~500 agencies: ~25 GB; 11 min on a quiet 2-core machine).
 RUNS ?= 1
 BENCH_FLAGS ?=
 bench: services build
@@ -44,7 +44,7 @@ bench: services build
 	$(GO) test -run XXX -bench . -benchtime 3x ./survey/sqlstore/ ./survey/redisbuffer/
 	@if psql '$(NATIONAL_DB)' -Atc 'SELECT 1 FROM agencies LIMIT 1' >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory bench-national; \
-	else echo "national size: not measured — NATIONAL_DB is not seeded (make national-seed: ~1 h, ~25 GB)"; fi
+	else echo "national size: not measured — NATIONAL_DB is not seeded (make national-seed: ~11 min, ~25 GB)"; fi
 
 ## national-seed: create the database NATIONAL_DB names and seed it with the national demo
 ## (31 provinces × 16 agencies, NATIONAL_RESPONSES over 730 days, COPY); prints progress and time

@@ -12,7 +12,7 @@ import (
 )
 
 // CopyFold writes raw responses and a rollup delta computed from exactly those responses, in
-// one transaction, with PostgreSQL's COPY (into rollups, rollup_values, their month sums and rollup_hours: every
+// one transaction, with PostgreSQL's COPY (into rollups, rollup_values, their month sums, rollup_hours and the headline tables: every
 // table writeDelta writes) — the bulk path of the national seeder (`afkar demo
 // --national`), about ten times faster than folding batches because it sends rows in pgx's
 // binary format and does no upserts. It is not a fold: nothing is added to existing cells, so
@@ -111,7 +111,7 @@ func (s *Store) CopyFold(ctx context.Context, rs []survey.Response, d survey.Rol
 				return err
 			}
 			h := -1
-			_, err := tx.CopyFrom(ctx, pgx.Identifier{"rollup_hours"},
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"rollup_hours"},
 				[]string{"agency_id", "office_id", "day", "hour", "n", "sum", "sum_sq"},
 				pgx.CopyFromFunc(func() ([]any, error) {
 					if h++; h >= len(d.Hours) {
@@ -119,8 +119,31 @@ func (s *Store) CopyFold(ctx context.Context, rs []survey.Response, d survey.Rol
 					}
 					c := &d.Hours[h]
 					return []any{int64(c.AgencyID), int64(c.OfficeID), c.Day, int16(c.Hour), c.N, c.Sum, c.SumSq}, nil
-				}))
-			return err
+				})); err != nil {
+				return err
+			}
+			days, months := headlineCells(d.Rollups, d.Histogram)
+			for _, t := range []struct {
+				table string
+				cells []headlineCell
+			}{{"headline_days", days}, {"headline_months", months}} {
+				period := "day"
+				if t.table == "headline_months" {
+					period = "month"
+				}
+				x := -1
+				if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.table},
+					[]string{period, "agency_id", "office_id", "n", "sum", "sum_sq", "satisfied"},
+					pgx.CopyFromFunc(func() ([]any, error) {
+						if x++; x >= len(t.cells) {
+							return nil, nil
+						}
+						return t.cells[x].values(), nil
+					})); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 	})
 	return s.dbError(err)
@@ -159,7 +182,7 @@ func (r *responseRows) Values() ([]any, error) {
 // Analyze refreshes the planner's statistics of the response and rollup tables, after a bulk
 // load has changed them by orders of magnitude (autovacuum would get there, minutes later).
 func (s *Store) Analyze(ctx context.Context) error {
-	q := "ANALYZE responses, rollups, rollup_values, rollup_months, rollup_value_months, rollup_hours"
+	q := "ANALYZE responses, rollups, rollup_values, rollup_months, rollup_value_months, rollup_hours, headline_days, headline_months"
 	if s.dialect == DialectSQLite {
 		q = "ANALYZE"
 	}

@@ -295,7 +295,7 @@ func insertResponses(tx *gorm.DB, dialect string, pending []pendingResponse) (ma
 }
 
 // writeDelta upserts a delta additively — rollups, then rollup_values, then their month sums
-// (writeMonths), then rollup_hours, each
+// (writeMonths), then rollup_hours, then the headline tables (writeHeadlines), each
 // in key order (survey.CompareRollupKeys, survey.CompareHourKeys): existing
 // cells grow by the delta's counts, new ones are inserted.
 func writeDelta(tx *gorm.DB, dialect string, d survey.RollupDelta) error {
@@ -325,7 +325,7 @@ func writeDelta(tx *gorm.DB, dialect string, d survey.RollupDelta) error {
 		return err
 	}
 	hours := d.Hours
-	return upsertHoursSQL.run(tx, dialect, len(hours), func(i int, w *bulkRow) {
+	err = upsertHoursSQL.run(tx, dialect, len(hours), func(i int, w *bulkRow) {
 		c := &hours[i]
 		w.Int(int64(c.AgencyID))
 		w.Int(int64(c.OfficeID))
@@ -335,6 +335,10 @@ func writeDelta(tx *gorm.DB, dialect string, d survey.RollupDelta) error {
 		w.Int(c.Sum)
 		w.Int(c.SumSq)
 	}, nil)
+	if err != nil {
+		return err
+	}
+	return writeHeadlines(tx, dialect, rollups, cells)
 }
 
 func writeKey(w *bulkRow, k survey.RollupKey) {

@@ -30,11 +30,25 @@ FROM (
 GROUP BY agency_id, office_id
 ORDER BY agency_id, office_id`
 
+// headlineByDayFromRollups is headline_by_day as it read before migration 0020: the rollups'
+// '@headline' cells and satisfied buckets. The trend read from headline_days must equal it.
+const headlineByDayFromRollups = `
+SELECT day, CAST(SUM(n) AS BIGINT), CAST(SUM(sum) AS BIGINT), CAST(SUM(sum_sq) AS BIGINT), CAST(SUM(sat) AS BIGINT)
+FROM (
+    SELECT day, n, sum, sum_sq, 0 AS sat FROM rollups
+    WHERE question_id = '@headline' AND agency_id = ? AND (? = 0 OR office_id = ?) AND (? = '' OR day >= ?) AND (? = '' OR day <= ?)
+    UNION ALL
+    SELECT day, 0, 0, 0, n FROM rollup_values
+    WHERE question_id = '@headline' AND value IN ('4', '5') AND agency_id = ? AND (? = 0 OR office_id = ?) AND (? = '' OR day >= ?) AND (? = '' OR day <= ?)
+) AS t
+GROUP BY day
+ORDER BY day`
+
 // TestMonthRollups: responses over 16 months, folded in batches, keep the month tables equal to
 // the day tables summed per Jalali month; scores over random periods (whole months, partial
 // months, across the Jalali new year, unbounded) equal the in-memory oracle's, and the province
-// table's rows equal the day tables' own sums; re-aggregation and migration 0019's backfill of
-// existing rollups give the same month cells.
+// table's rows (read from the headline tables, migration 0020) equal the rollups' own sums;
+// re-aggregation and the backfills of migrations 0019 and 0020 give the same cells.
 func TestMonthRollups(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
 		ctx := testCtx(t)
@@ -80,6 +94,7 @@ func TestMonthRollups(t *testing.T) {
 		if _, err := oracle.Fold(context.Background(), each, testDelta); err != nil {
 			t.Fatal(err)
 		}
+		trendsCompared := 0
 		for _, f := range filters {
 			ctx := testCtx(t)
 			wantR, _ := oracle.RollupTotals(ctx, f)
@@ -115,6 +130,37 @@ func TestMonthRollups(t *testing.T) {
 			if fmt.Sprint(got) != fmt.Sprint(want) && !(len(got) == 0 && len(want) == 0) {
 				t.Fatalf("HeadlineByOffice(%+v):\n got %v\nwant %v", f, got, want)
 			}
+			if f.AgencyID == 0 {
+				continue
+			}
+			byDay, err := s.HeadlineByDay(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := int64(f.OfficeID)
+			rows, err = s.TestDB().Raw(headlineByDayFromRollups, a, o, o, f.FromDay, f.FromDay, f.ToDay, f.ToDay, a, o, o, f.FromDay, f.FromDay, f.ToDay, f.ToDay).Rows()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wantDays []survey.HeadlineTotal
+			for rows.Next() {
+				h := survey.HeadlineTotal{AgencyID: f.AgencyID, OfficeID: f.OfficeID}
+				if err := rows.Scan(&h.Day, &h.N, &h.Sum, &h.SumSq, &h.Satisfied); err != nil {
+					t.Fatal(err)
+				}
+				wantDays = append(wantDays, h)
+			}
+			rows.Close()
+			if len(wantDays) > 0 {
+				trendsCompared++
+			}
+			if fmt.Sprint(byDay) != fmt.Sprint(wantDays) && !(len(byDay) == 0 && len(wantDays) == 0) {
+				t.Fatalf("HeadlineByDay(%+v):\n got %v\nwant %v", f, byDay, wantDays)
+			}
+		}
+
+		if trendsCompared < 10 {
+			t.Fatalf("only %d of the periods had headline days to compare", trendsCompared)
 		}
 
 		// Re-aggregation rebuilds the month cells with the day cells.
@@ -140,6 +186,20 @@ func TestMonthRollups(t *testing.T) {
 		checkDrift(t, s, "after the migration's backfill")
 		if backfilled := dump(t, s); backfilled != live {
 			t.Fatalf("backfilled months differ from folded ones:\n%s", firstDiff(live, backfilled))
+		}
+
+		// Migration 0020 likewise derives the headline tables from existing rollups.
+		for _, q := range []string{"DROP TABLE headline_months", "DROP TABLE headline_days", "DELETE FROM schema_migrations WHERE version = 20"} {
+			if err := s.TestDB().Exec(q).Error; err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if n, err := s.Migrate(ctx); err != nil || n != 1 {
+			t.Fatalf("Migrate after dropping 0020: applied %d, %v", n, err)
+		}
+		checkDrift(t, s, "after migration 0020's backfill")
+		if backfilled := dump(t, s); backfilled != live {
+			t.Fatalf("backfilled headline cells differ from folded ones:\n%s", firstDiff(live, backfilled))
 		}
 	})
 }
@@ -186,11 +246,11 @@ func TestJalaliMonthsTable(t *testing.T) {
 
 func checkDrift(t *testing.T, s *sqlstore.Store, when string) {
 	t.Helper()
-	n, err := s.MonthDrift(testCtx(t))
+	n, err := s.DerivedDrift(testCtx(t))
 	if err != nil {
-		t.Fatalf("MonthDrift %s: %v", when, err)
+		t.Fatalf("DerivedDrift %s: %v", when, err)
 	}
 	if n != 0 {
-		t.Fatalf("%s: %d month cells differ from the day tables", when, n)
+		t.Fatalf("%s: %d derived cells (month or headline tables) differ from what they are derived from", when, n)
 	}
 }

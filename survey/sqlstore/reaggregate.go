@@ -17,7 +17,8 @@ const reaggregatePage = 2000
 // reaggregateFlush bounds the cells Reaggregate accumulates in memory before writing them.
 const reaggregateFlush = 200_000
 
-// Reaggregate rebuilds the rollup tables (rollups, rollup_values, their month sums, rollup_hours) from the raw responses in one transaction: it empties
+// Reaggregate rebuilds the rollup tables (rollups, rollup_values, their month sums, rollup_hours,
+// the headline tables) from the raw responses in one transaction: it empties
 // them, reads every response in id order page by page, folds each page with delta, and writes
 // the sums. Because rollup cells are additive and delta is the same function live folding uses,
 // the result equals what live folding produced (compare with DumpRollups). On PostgreSQL it
@@ -31,9 +32,15 @@ func (s *Store) Reaggregate(ctx context.Context, delta func([]survey.Response) s
 			if err := tx.Exec("LOCK TABLE responses IN SHARE MODE").Error; err != nil {
 				return err
 			}
-			if err := tx.Exec("LOCK TABLE rollups, rollup_values, rollup_months, rollup_value_months, rollup_hours IN EXCLUSIVE MODE").Error; err != nil {
+			if err := tx.Exec("LOCK TABLE rollups, rollup_values, rollup_months, rollup_value_months, rollup_hours, headline_days, headline_months IN EXCLUSIVE MODE").Error; err != nil {
 				return err
 			}
+		}
+		if err := tx.Exec("DELETE FROM headline_months").Error; err != nil {
+			return err
+		}
+		if err := tx.Exec("DELETE FROM headline_days").Error; err != nil {
+			return err
 		}
 		if err := tx.Exec("DELETE FROM rollup_hours").Error; err != nil {
 			return err

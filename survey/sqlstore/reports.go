@@ -40,16 +40,18 @@ func query(name string) string {
 
 // Reporting queries, read once at start.
 var (
-	rollupTotalsSQL     = query("rollup_totals")
-	histogramTotalsSQL  = query("histogram_totals")
-	dumpRollupsSQL      = query("dump_rollups")
-	dumpRollupValuesSQL = query("dump_rollup_values")
-	responseCountSQL    = query("response_count")
-	hourTotalsSQL       = query("hour_totals")
-	dumpRollupHoursSQL  = query("dump_rollup_hours")
-	dumpMonthsSQL       = query("dump_rollup_months")
-	dumpValueMonthsSQL  = query("dump_rollup_value_months")
-	monthDriftSQL       = query("month_drift")
+	rollupTotalsSQL       = query("rollup_totals")
+	histogramTotalsSQL    = query("histogram_totals")
+	dumpRollupsSQL        = query("dump_rollups")
+	dumpRollupValuesSQL   = query("dump_rollup_values")
+	responseCountSQL      = query("response_count")
+	hourTotalsSQL         = query("hour_totals")
+	dumpRollupHoursSQL    = query("dump_rollup_hours")
+	dumpMonthsSQL         = query("dump_rollup_months")
+	dumpValueMonthsSQL    = query("dump_rollup_value_months")
+	derivedDriftSQL       = query("derived_drift")
+	dumpHeadlineDaysSQL   = query("dump_headline_days")
+	dumpHeadlineMonthsSQL = query("dump_headline_months")
 )
 
 // filterArgs binds a report filter to the named parameters the reporting queries share.
@@ -114,7 +116,8 @@ func (s *Store) HistogramTotals(ctx context.Context, f survey.RollupFilter) (_ [
 	return out, nil
 }
 
-// DumpRollups writes the rollup tables (rollups, rollup_values, their month sums, rollup_hours) as canonical text — one tab-separated line per cell,
+// DumpRollups writes the rollup tables (rollups, rollup_values, their month sums, the headline
+// tables, rollup_hours) as canonical text — one tab-separated line per cell,
 // text quoted, ordered by primary key — so that two dumps are byte-for-byte equal exactly when
 // the tables hold the same cells. It is how `afkar reaggregate` and its tests prove a rebuild
 // reproduced the live rollups.
@@ -174,6 +177,12 @@ func (s *Store) DumpRollups(ctx context.Context, w io.Writer) (err error) {
 		return s.dbError(err)
 	}
 	if err := dumpText(db, bw, "# rollup_value_months: agency_id month office_id survey_id survey_version question_id channel value n", dumpValueMonthsSQL, 9); err != nil {
+		return s.dbError(err)
+	}
+	if err := dumpText(db, bw, "# headline_days: day agency_id office_id n sum sum_sq satisfied", dumpHeadlineDaysSQL, 7); err != nil {
+		return s.dbError(err)
+	}
+	if err := dumpText(db, bw, "# headline_months: month agency_id office_id n sum sum_sq satisfied", dumpHeadlineMonthsSQL, 7); err != nil {
 		return s.dbError(err)
 	}
 	rows, err = db.Raw(dumpRollupHoursSQL).Rows()
@@ -274,12 +283,13 @@ func dumpText(db *gorm.DB, w io.Writer, header, query string, cols int) (err err
 	return rows.Err()
 }
 
-// MonthDrift counts the cells where the month tables (migration 0019) differ from the day tables
-// summed per Jalali month: 0 when every writer kept them in step. Tests call it after folds,
-// re-aggregation, the national seed and the migration's backfill.
-func (s *Store) MonthDrift(ctx context.Context) (int64, error) {
+// DerivedDrift counts the cells where a derived table differs from what it is derived from: the
+// month tables (migration 0019) from the day tables summed per Jalali month, and the headline
+// tables (migration 0020) from the '@headline' rollups. 0 when every writer kept them in step.
+// Tests call it after folds, re-aggregation, the national seed and the migrations' backfills.
+func (s *Store) DerivedDrift(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.read(ctx).Raw(monthDriftSQL).Row().Scan(&n); err != nil {
+	if err := s.read(ctx).Raw(derivedDriftSQL).Row().Scan(&n); err != nil {
 		return 0, s.dbError(err)
 	}
 	return n, nil
