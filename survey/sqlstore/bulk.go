@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"database/sql"
 	"strconv"
 	"strings"
@@ -24,8 +25,10 @@ import (
 //
 // The ON CONFLICT clauses — the part that makes folding idempotent and additive — are the same.
 
-// sqliteParams bounds the parameters of one SQLite statement (see above).
-const sqliteParams = 990
+// sqliteParams bounds the parameters of one SQLite statement (see above). Measured with
+// BenchmarkFold/sqlite/live (batches of 500, ~3,900 cells) once full chunks reuse one prepared
+// statement: 990 → 5,500/s, 400 → 5,550/s, 200 → 5,840/s, 100 → 5,560/s (2026-12-02).
+const sqliteParams = 200
 
 // pgBulkRows bounds the rows of one PostgreSQL array statement, to keep statements a few MB.
 const pgBulkRows = 20_000
@@ -121,8 +124,58 @@ func (st *bulkStatement) run(tx *gorm.DB, dialect string, n int, row func(i int,
 	if arrays {
 		w.cols = make([]strings.Builder, ncols)
 	}
+	// Every full chunk of a VALUES statement has the same text: it is prepared once and reused,
+	// since SQLite otherwise parses each chunk's text anew (a quarter of a fold's CPU).
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			_ = full.Close()
+		}
+	}()
+	ctx := tx.Statement.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	for start := 0; start < n; start += per {
 		end := min(start+per, n)
+		if !arrays && n > per && end-start == per {
+			w.rows, w.col, w.args = 0, 0, w.args[:0]
+			for i := start; i < end; i++ {
+				row(i, w)
+				w.col = 0
+				w.rows++
+			}
+			if full == nil {
+				var q strings.Builder
+				q.WriteString(st.head)
+				q.WriteString(" VALUES ")
+				placeholders(&q, per, ncols)
+				q.WriteString(st.tail)
+				stmt, err := tx.Statement.ConnPool.PrepareContext(ctx, q.String())
+				if err != nil {
+					return err
+				}
+				full = stmt
+			}
+			if scan == nil {
+				if _, err := full.ExecContext(ctx, w.args...); err != nil {
+					return err
+				}
+				continue
+			}
+			rows, err := full.QueryContext(ctx, w.args...)
+			if err != nil {
+				return err
+			}
+			err = scan(rows)
+			if cerr := rows.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		var q strings.Builder
 		q.WriteString(st.head)
 		w.rows, w.col, w.args = 0, 0, w.args[:0]

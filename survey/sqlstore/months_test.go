@@ -174,7 +174,7 @@ func TestMonthRollups(t *testing.T) {
 		}
 
 		// Migration 0019 on a database that already has rollups: its backfill sums them.
-		for _, q := range []string{"DROP TABLE rollup_value_months", "DROP TABLE rollup_months", "DROP TABLE jalali_days", "DROP TABLE jalali_months", "DROP INDEX rollup_values_headline_day_idx",
+		for _, q := range []string{"DROP TABLE rollup_value_months", "DROP TABLE rollup_months", "DROP TABLE jalali_days", "DROP TABLE jalali_months", "DROP INDEX IF EXISTS rollup_values_headline_day_idx",
 			"DELETE FROM schema_migrations WHERE version = 19"} {
 			if err := s.TestDB().Exec(q).Error; err != nil {
 				t.Fatalf("%s: %v", q, err)
