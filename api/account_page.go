@@ -219,8 +219,13 @@ func (s *Server) usersPage(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, loginPath)
 	}
 	notice := ""
-	if c.QueryParam("done") == "added" {
+	switch c.QueryParam("done") {
+	case "added":
 		notice = "کاربر افزوده شد."
+	case "disabled":
+		notice = "حساب غیرفعال شد؛ نشست‌ها و کلیدهای دسترسی آن دیگر پذیرفته نمی‌شوند."
+	case "enabled":
+		notice = "حساب دوباره فعال شد."
 	}
 	return s.renderUsers(c, p, http.StatusOK, web.UsersPage{Notice: notice}, nil)
 }
@@ -238,7 +243,9 @@ func (s *Server) renderUsers(c echo.Context, p survey.Principal, status int, d w
 		err = lerr
 	}
 	for _, u := range us {
-		d.Users = append(d.Users, web.NewUserLine(u))
+		l := web.NewUserLine(u)
+		l.Self = u.ID == p.UserID
+		d.Users = append(d.Users, l)
 	}
 	if err != nil {
 		pub, st := publicError(err)
@@ -304,4 +311,45 @@ func (s *Server) usersResetForm(c echo.Context) error {
 		return s.renderUsers(c, p, 0, web.UsersPage{}, err)
 	}
 	return s.renderUsers(c, p, http.StatusOK, web.UsersPage{Notice: "گذرواژهٔ تازه ساخته شد؛ نشست‌های آن حساب پایان یافت.", Issued: pw, IssuedLogin: u.Login}, nil)
+}
+
+// usersAccessForm serves POST /dashboard/users/{id}/access: disabled=1 turns an account off (as
+// PATCH /api/v1/users/{id} {"disabled": true}: its sessions and tokens stop working at once),
+// disabled=0 turns it back on; then back to the users page. Tenancy, the refusal to disable
+// one's own account and the audit entry are the accounts service's, as for the API.
+func (s *Server) usersAccessForm(c echo.Context) error {
+	p, ok := dashboardSession(c)
+	if !ok {
+		return c.Redirect(http.StatusSeeOther, loginPath)
+	}
+	a, err := s.accounts()
+	if err != nil {
+		return err
+	}
+	id, okID := formID(c.Param("id"))
+	if !okID || id == 0 {
+		return s.renderUsers(c, p, 0, web.UsersPage{}, survey.Errorf(survey.ECodeNotFound, "این کاربر پیدا نشد.", "user not found"))
+	}
+	ctx := c.Request().Context()
+	if _, err := a.User(ctx, p, id); err != nil { // another agency's account: not found, before anything else
+		return s.renderUsers(c, p, 0, web.UsersPage{}, err)
+	}
+	var disabled bool
+	switch c.FormValue("disabled") {
+	case "1":
+		disabled = true
+	case "0":
+	default:
+		return s.renderUsers(c, p, 0, web.UsersPage{}, &survey.Error{Code: survey.ECodeInvalid, Message: "disabled must be 1 or 0",
+			MessageFA: "فعال یا غیرفعال بودن حساب روشن نیست.", Fields: map[string]survey.FieldError{"disabled": {Code: "invalid",
+				Message: "1 or 0", MessageFA: "۱ یا ۰"}}})
+	}
+	if _, err := a.UpdateUser(ctx, p, id, staff.UserPatch{Disabled: &disabled}); err != nil {
+		return s.renderUsers(c, p, 0, web.UsersPage{}, err)
+	}
+	done := "enabled"
+	if disabled {
+		done = "disabled"
+	}
+	return c.Redirect(http.StatusSeeOther, dashboardPath+"/users?"+url.Values{"done": {done}}.Encode())
 }

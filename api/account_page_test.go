@@ -212,7 +212,9 @@ func TestAccountPageTokens(t *testing.T) {
 // users API: a viewer is refused (403, in Persian); an agency admin sees only their agency's
 // accounts, adds one (the one-time password shown once, and it logs in), cannot add a province
 // role (403) or reset another agency's password (404), and resets their viewer's (its session
-// ends, the new password logs in); a password given with a new account redirects (303).
+// ends, the new password logs in); disables the new account (it cannot log in) and enables it
+// again, but cannot disable another agency's account (404) or their own (403); a password given
+// with a new account redirects (303).
 func TestUsersPage(t *testing.T) {
 	t.Parallel()
 	onEachDialect(t, func(t *testing.T, store *sqlstore.Store) {
@@ -254,6 +256,30 @@ func TestUsersPage(t *testing.T) {
 		if again := admin.do(t, http.MethodGet, "/dashboard/users", "", "").wantStatus(t, http.StatusOK); strings.Contains(string(again.body), m[1]) {
 			t.Fatal("the one-time password is shown again")
 		}
+		// Disable the new account on the page: it can no longer log in; enable it: it can again.
+		newRow := regexp.MustCompile(`<tr data-user-id="(\d+)">\s*<td>کاربر تازه`).FindStringSubmatch(string(admin.do(t, http.MethodGet, "/dashboard/users", "", "").body))
+		if newRow == nil {
+			t.Fatal("the new account has no row on the users page")
+		}
+		newPW := m[1]
+		r = post("/dashboard/users/"+newRow[1]+"/access", url.Values{"disabled": {"1"}}).wantStatus(t, http.StatusSeeOther)
+		if loc := r.header.Get("Location"); loc != "/dashboard/users?done=disabled" {
+			t.Fatalf("after disabling: Location %q", loc)
+		}
+		if got := e.browser(t).login(t, "tax.new", newPW); got.status == http.StatusSeeOther {
+			t.Fatal("a disabled account logged in")
+		}
+		page := string(admin.do(t, http.MethodGet, "/dashboard/users?done=disabled", "", "").wantStatus(t, http.StatusOK).body)
+		if !strings.Contains(page, "حساب غیرفعال شد") || !strings.Contains(page, `aria-label="فعال کردن tax.new"`) {
+			t.Fatalf("the page after disabling lacks the notice or the enable button: %.1200s", page)
+		}
+		post("/dashboard/users/"+newRow[1]+"/access", url.Values{"disabled": {"yes"}}).wantStatus(t, http.StatusUnprocessableEntity)
+		post("/dashboard/users/"+newRow[1]+"/access", url.Values{"disabled": {"0"}}).wantStatus(t, http.StatusSeeOther)
+		e.browser(t).login(t, "tax.new", newPW).wantStatus(t, http.StatusSeeOther)
+		post("/dashboard/users/"+e.regAdmin.ID.String()+"/access", url.Values{"disabled": {"1"}}).wantStatus(t, http.StatusNotFound)  // another agency's
+		post("/dashboard/users/"+e.taxAdmin.ID.String()+"/access", url.Values{"disabled": {"1"}}).wantStatus(t, http.StatusForbidden) // one's own
+		admin.do(t, http.MethodGet, "/dashboard/account", "", "").wantStatus(t, http.StatusOK)                                        // still logged in
+
 		post("/dashboard/users", url.Values{"login": {"tax.boss"}, "name": {"رئیس"}, "role": {"province_admin"}}).wantStatus(t, http.StatusForbidden)
 		post("/dashboard/users/"+e.regAdmin.ID.String()+"/password", url.Values{}).wantStatus(t, http.StatusNotFound)
 		e.browser(t).login(t, "reg.admin", e.pw["reg.admin"]).wantStatus(t, http.StatusSeeOther) // untouched

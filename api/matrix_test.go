@@ -438,7 +438,8 @@ var routeTable = map[string]matrixRoute{
 	"HEAD /dashboard/users":                                      {rule: accountTokens(oA)},
 	"POST /dashboard/users":                                      {rule: accountTokens(oA)}, // an empty form: 422 for admins
 	"POST /dashboard/users/:id/password":                         {rule: sessionForm(usersAdmin), scoped: true},
-	"POST /dashboard/alerts/:id/ack":                             {rule: dashboardForm, body: "comment=x"}, // no alert 999999: 404
+	"POST /dashboard/users/:id/access":                           {rule: sessionForm(usersAdmin), scoped: true, body: "disabled=0"}, // enabling an enabled account: 303
+	"POST /dashboard/alerts/:id/ack":                             {rule: dashboardForm, body: "comment=x"},                          // no alert 999999: 404
 	"GET /dashboard/agencies/:id/cases":                          {rule: dashboardPage, scoped: true},
 	"HEAD /dashboard/agencies/:id/cases":                         {rule: dashboardPage, scoped: true},
 	"POST /dashboard/cases/:id/ack":                              {rule: dashboardCaseForm(agencyManage), scoped: true},

@@ -75,6 +75,7 @@ func (s *Server) registerRoutes() {
 	e.Match(pageMethods, "/dashboard/users", s.usersPage, s.identify)
 	e.POST("/dashboard/users", s.usersAddForm, s.identify)
 	e.POST("/dashboard/users/:id/password", s.usersResetForm, s.identify)
+	e.POST("/dashboard/users/:id/access", s.usersAccessForm, s.identify)
 	// The pages that act (plain forms, CSRF-checked by identify): alerts acknowledged from the
 	// dashboards, follow-up cases, the audit log. The alert desk, the cases service and the
 	// accounts service decide who may, from the principal.

@@ -156,6 +156,8 @@ type UserLine struct {
 	Agency    string
 	Disabled  bool
 	LastLogin string
+	// Self marks the reader's own account, which the page does not offer to disable.
+	Self bool
 }
 
 // NewUserLine describes u for the page, dates in Jalali.
