@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -286,9 +287,11 @@ func (s *Server) usersAddForm(c echo.Context) error {
 	return s.renderUsers(c, p, http.StatusCreated, web.UsersPage{Notice: "کاربر افزوده شد.", Issued: pw, IssuedLogin: u.Login}, nil)
 }
 
-// usersResetForm serves POST /dashboard/users/{id}/password (csrf_token): a new one-time
-// password for the account, as POST /api/v1/users/{id}/password (its sessions end), shown once.
-func (s *Server) usersResetForm(c echo.Context) error {
+// userForm runs a users-page form about the account {id}: without a session it redirects to
+// the login page; an id that is no account the reader may see (another agency's) is the page
+// with «not found» before the form's fields are read. act does the rest; its refusal is the page
+// with the reason.
+func (s *Server) userForm(c echo.Context, act func(ctx context.Context, p survey.Principal, a Accounts, u staff.User) error) error {
 	p, ok := dashboardSession(c)
 	if !ok {
 		return c.Redirect(http.StatusSeeOther, loginPath)
@@ -303,14 +306,25 @@ func (s *Server) usersResetForm(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	u, err := a.User(ctx, p, id)
-	if err != nil {
+	if err == nil {
+		err = act(ctx, p, a, u)
+	}
+	if err != nil && !c.Response().Committed { // not an error of the answer already written
 		return s.renderUsers(c, p, 0, web.UsersPage{}, err)
 	}
-	pw, err := a.ResetPassword(ctx, p, id)
-	if err != nil {
-		return s.renderUsers(c, p, 0, web.UsersPage{}, err)
-	}
-	return s.renderUsers(c, p, http.StatusOK, web.UsersPage{Notice: "گذرواژهٔ تازه ساخته شد؛ نشست‌های آن حساب پایان یافت.", Issued: pw, IssuedLogin: u.Login}, nil)
+	return err
+}
+
+// usersResetForm serves POST /dashboard/users/{id}/password (csrf_token): a new one-time
+// password for the account, as POST /api/v1/users/{id}/password (its sessions end), shown once.
+func (s *Server) usersResetForm(c echo.Context) error {
+	return s.userForm(c, func(ctx context.Context, p survey.Principal, a Accounts, u staff.User) error {
+		pw, err := a.ResetPassword(ctx, p, u.ID)
+		if err != nil {
+			return err
+		}
+		return s.renderUsers(c, p, http.StatusOK, web.UsersPage{Notice: "گذرواژهٔ تازه ساخته شد؛ نشست‌های آن حساب پایان یافت.", Issued: pw, IssuedLogin: u.Login}, nil)
+	})
 }
 
 // usersAccessForm serves POST /dashboard/users/{id}/access: disabled=1 turns an account off (as
@@ -318,38 +332,24 @@ func (s *Server) usersResetForm(c echo.Context) error {
 // disabled=0 turns it back on; then back to the users page. Tenancy, the refusal to disable
 // one's own account and the audit entry are the accounts service's, as for the API.
 func (s *Server) usersAccessForm(c echo.Context) error {
-	p, ok := dashboardSession(c)
-	if !ok {
-		return c.Redirect(http.StatusSeeOther, loginPath)
-	}
-	a, err := s.accounts()
-	if err != nil {
-		return err
-	}
-	id, okID := formID(c.Param("id"))
-	if !okID || id == 0 {
-		return s.renderUsers(c, p, 0, web.UsersPage{}, survey.Errorf(survey.ECodeNotFound, "این کاربر پیدا نشد.", "user not found"))
-	}
-	ctx := c.Request().Context()
-	if _, err := a.User(ctx, p, id); err != nil { // another agency's account: not found, before anything else
-		return s.renderUsers(c, p, 0, web.UsersPage{}, err)
-	}
-	var disabled bool
-	switch c.FormValue("disabled") {
-	case "1":
-		disabled = true
-	case "0":
-	default:
-		return s.renderUsers(c, p, 0, web.UsersPage{}, &survey.Error{Code: survey.ECodeInvalid, Message: "disabled must be 1 or 0",
-			MessageFA: "فعال یا غیرفعال بودن حساب روشن نیست.", Fields: map[string]survey.FieldError{"disabled": {Code: "invalid",
-				Message: "1 or 0", MessageFA: "۱ یا ۰"}}})
-	}
-	if _, err := a.UpdateUser(ctx, p, id, staff.UserPatch{Disabled: &disabled}); err != nil {
-		return s.renderUsers(c, p, 0, web.UsersPage{}, err)
-	}
-	done := "enabled"
-	if disabled {
-		done = "disabled"
-	}
-	return c.Redirect(http.StatusSeeOther, dashboardPath+"/users?"+url.Values{"done": {done}}.Encode())
+	return s.userForm(c, func(ctx context.Context, p survey.Principal, a Accounts, u staff.User) error {
+		var disabled bool
+		switch c.FormValue("disabled") {
+		case "1":
+			disabled = true
+		case "0":
+		default:
+			return &survey.Error{Code: survey.ECodeInvalid, Message: "disabled must be 1 or 0",
+				MessageFA: "فعال یا غیرفعال بودن حساب روشن نیست.", Fields: map[string]survey.FieldError{"disabled": {Code: "invalid",
+					Message: "1 or 0", MessageFA: "۱ یا ۰"}}}
+		}
+		if _, err := a.UpdateUser(ctx, p, u.ID, staff.UserPatch{Disabled: &disabled}); err != nil {
+			return err
+		}
+		done := "enabled"
+		if disabled {
+			done = "disabled"
+		}
+		return c.Redirect(http.StatusSeeOther, dashboardPath+"/users?"+url.Values{"done": {done}}.Encode())
+	})
 }

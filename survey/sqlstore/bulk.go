@@ -138,46 +138,7 @@ func (st *bulkStatement) run(tx *gorm.DB, dialect string, n int, row func(i int,
 	}
 	for start := 0; start < n; start += per {
 		end := min(start+per, n)
-		if !arrays && n > per && end-start == per {
-			w.rows, w.col, w.args = 0, 0, w.args[:0]
-			for i := start; i < end; i++ {
-				row(i, w)
-				w.col = 0
-				w.rows++
-			}
-			if full == nil {
-				var q strings.Builder
-				q.WriteString(st.head)
-				q.WriteString(" VALUES ")
-				placeholders(&q, per, ncols)
-				q.WriteString(st.tail)
-				stmt, err := tx.Statement.ConnPool.PrepareContext(ctx, q.String())
-				if err != nil {
-					return err
-				}
-				full = stmt
-			}
-			if scan == nil {
-				if _, err := full.ExecContext(ctx, w.args...); err != nil {
-					return err
-				}
-				continue
-			}
-			rows, err := full.QueryContext(ctx, w.args...)
-			if err != nil {
-				return err
-			}
-			err = scan(rows)
-			if cerr := rows.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		var q strings.Builder
-		q.WriteString(st.head)
+		reuse := !arrays && n > per && end-start == per
 		w.rows, w.col, w.args = 0, 0, w.args[:0]
 		if arrays {
 			for i := range w.cols {
@@ -190,7 +151,11 @@ func (st *bulkStatement) run(tx *gorm.DB, dialect string, n int, row func(i int,
 			w.col = 0
 			w.rows++
 		}
-		if arrays {
+		var q strings.Builder
+		switch {
+		case reuse && full != nil: // the text is prepared already
+		case arrays:
+			q.WriteString(st.head)
 			q.WriteString(" SELECT * FROM unnest(")
 			w.args = w.args[:0]
 			for i, typ := range st.pgTypes {
@@ -202,18 +167,39 @@ func (st *bulkStatement) run(tx *gorm.DB, dialect string, n int, row func(i int,
 				w.args = append(w.args, w.cols[i].String())
 			}
 			q.WriteString(")")
-		} else {
+			q.WriteString(st.tail)
+		default:
+			q.WriteString(st.head)
 			q.WriteString(" VALUES ")
 			placeholders(&q, end-start, ncols)
+			q.WriteString(st.tail)
 		}
-		q.WriteString(st.tail)
+		if reuse && full == nil {
+			stmt, err := tx.Statement.ConnPool.PrepareContext(ctx, q.String())
+			if err != nil {
+				return err
+			}
+			full = stmt
+		}
 		if scan == nil {
-			if err := tx.Exec(q.String(), w.args...).Error; err != nil {
+			var err error
+			if reuse {
+				_, err = full.ExecContext(ctx, w.args...)
+			} else {
+				err = tx.Exec(q.String(), w.args...).Error
+			}
+			if err != nil {
 				return err
 			}
 			continue
 		}
-		rows, err := tx.Raw(q.String(), w.args...).Rows()
+		var rows *sql.Rows
+		var err error
+		if reuse {
+			rows, err = full.QueryContext(ctx, w.args...)
+		} else {
+			rows, err = tx.Raw(q.String(), w.args...).Rows()
+		}
 		if err != nil {
 			return err
 		}
