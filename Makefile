@@ -33,7 +33,7 @@ services:
 ## bench: what users get — sustained end-to-end on PostgreSQL + Redis (appendfsync everysec, then
 ## always) and on the embedded default, then the store micro-benchmarks. RUNS=3 prints the median
 ## and range of each figure over three passes per configuration. Then the national-size read
-## figures (bench-national, written to docs/bench/results.txt) when NATIONAL_DB has been seeded
+## figures (bench-national, written to bench/results.txt) when NATIONAL_DB has been seeded
 ## with `make national-seed` once (20 M responses, ~500 agencies: ~25 GB; 11 min on a quiet 2-core machine).
 RUNS ?= 1
 BENCH_FLAGS ?=
@@ -57,10 +57,11 @@ national-seed: services build
 ## bench-national: on the seeded NATIONAL_DB, start afkar serve and measure p50/p95 of the score
 ## endpoint (30/90/365 days), the agency dashboard, the province table and an agency-month
 ## export's first row, sequential and 8 clients; one line per figure, also written to
-## docs/bench/results.txt. Not part of `make test` or `make bench`.
+## bench/results.txt. Not part of `make test`; `make bench` runs it when
+## NATIONAL_DB is seeded.
 bench-national: services build
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/benchnational ./cmd/benchnational
-	./$(BIN)/benchnational -server ./$(BIN)/afkar -db '$(NATIONAL_DB)' -out docs/bench/results.txt
+	./$(BIN)/benchnational -server ./$(BIN)/afkar -db '$(NATIONAL_DB)' -out bench/results.txt
 
 ## fuzz: fuzz the response decoder and validator for a minute
 fuzz:

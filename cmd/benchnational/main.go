@@ -51,7 +51,7 @@ func run() error {
 	flag.StringVar(&c.server, "server", "", "afkar binary to start (serve) on the database; empty: use -url")
 	flag.StringVar(&c.base, "url", "", "base URL of a running afkar serve (with -token)")
 	flag.StringVar(&c.token, "token", "", "a province admin bearer token for -url")
-	flag.StringVar(&c.out, "out", "docs/bench/results.txt", "file to write the figures to")
+	flag.StringVar(&c.out, "out", "bench/results.txt", "file to write the figures to")
 	flag.IntVar(&c.n, "n", 200, "requests per figure and mode, after warm-up")
 	flag.IntVar(&c.conc, "c", 8, "concurrent clients in the concurrent mode")
 	flag.IntVar(&c.warm, "warmup", 20, "warm-up requests per figure")
