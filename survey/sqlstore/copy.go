@@ -124,16 +124,12 @@ func (s *Store) CopyFold(ctx context.Context, rs []survey.Response, d survey.Rol
 			}
 			days, months := headlineCells(d.Rollups, d.Histogram)
 			for _, t := range []struct {
-				table string
-				cells []headlineCell
-			}{{"headline_days", days}, {"headline_months", months}} {
-				period := "day"
-				if t.table == "headline_months" {
-					period = "month"
-				}
+				table, period string
+				cells         []headlineCell
+			}{{"headline_days", "day", days}, {"headline_months", "month", months}} {
 				x := -1
 				if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.table},
-					[]string{period, "agency_id", "office_id", "n", "sum", "sum_sq", "satisfied"},
+					[]string{t.period, "agency_id", "office_id", "n", "sum", "sum_sq", "satisfied"},
 					pgx.CopyFromFunc(func() ([]any, error) {
 						if x++; x >= len(t.cells) {
 							return nil, nil
